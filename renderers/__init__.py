@@ -1,0 +1,1 @@
+"""Renderers: everything that turns world state into pixels."""

@@ -1,0 +1,1 @@
+"""Guidance rendering: depth, segmentation, normals, flow, surface coordinates."""

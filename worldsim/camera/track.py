@@ -1,0 +1,45 @@
+"""Camera poses and intrinsics evaluated at every frame time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from worldsim.camera.intrinsics import Intrinsics
+
+
+@dataclass
+class CameraTrack:
+    """One camera over a clip.
+
+    cam_to_world: (T, 4, 4) float64, OpenCV camera axes (x right, y down, z forward).
+    fx, fy, cx, cy: (T,) float64 pixels (zoom may change them per frame).
+    width, height: image size in pixels.
+    """
+
+    name: str
+    cam_to_world: np.ndarray
+    fx: np.ndarray
+    fy: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    width: int
+    height: int
+
+    def __len__(self) -> int:
+        return len(self.cam_to_world)
+
+    def intrinsics(self, frame: int) -> Intrinsics:
+        """The intrinsics at ``frame``."""
+        return Intrinsics(float(self.fx[frame]), float(self.fy[frame]), float(self.cx[frame]),
+                          float(self.cy[frame]), self.width, self.height)
+
+    def world_to_cam(self, frame: int) -> np.ndarray:
+        """(4, 4) inverse of ``cam_to_world[frame]``."""
+        return np.linalg.inv(self.cam_to_world[frame])
+
+
+EntityPositionLookup = Callable[[str, np.ndarray], np.ndarray]
+"""``lookup(entity_name, frame_indices) -> (T, 3)`` world positions of an entity's origin."""
