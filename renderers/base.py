@@ -32,7 +32,10 @@ class AppearanceRenderer(Protocol):
 
 
 _REGISTRY: dict[str, str] = {
-    # name -> "module:factory"; factories take the renderer options dict.
+    # name -> "module:factory"; each factory takes the renderer options dict.
+    "reference": "renderers.reference.renderer:create_reference_renderer",
+    "jitter": "renderers.baselines.jitter:create_jitter_renderer",
+    "reseed": "renderers.baselines.reseed:create_reseed_renderer",
 }
 DEFAULT_RENDERER = "reference"
 

@@ -7,6 +7,7 @@ entities x 1,000 frames stay cheap; indexing it gives one frame's ``WorldState``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -117,6 +118,19 @@ class Trajectory:
     @property
     def primary_camera(self) -> str:
         return next(iter(self.cameras))
+
+    def save(self, path: str | Path) -> Path:
+        """Write this trajectory as lossless JSON, atomically (``worldsim.state_io``)."""
+        from worldsim.state_io import save_trajectory
+
+        return save_trajectory(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Trajectory:
+        """Read a file written by ``save``; raises WorldsimError naming the file if malformed."""
+        from worldsim.state_io import load_trajectory
+
+        return load_trajectory(path)
 
     def entity_column(self, entity_id: int) -> int:
         """The column of ``entity_id`` in the per-entity arrays."""

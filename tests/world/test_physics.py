@@ -1,0 +1,160 @@
+"""MuJoCo physics through World.rollout: resting, bouncing, pushing, rolling, spawning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from worldsim.scene.model import EntitySpec, MeshSpec, MotionSpec, PhysicsSpec, Pose
+from worldsim.scene.scene import Scene
+from worldsim.world.physics import restitution_damping_ratio
+from worldsim.world.world import World
+
+REST_TOLERANCE = 0.005
+"""Metres: a resting body's height against its analytic resting height."""
+
+
+def _scene(fps: float = 50.0, num_frames: int = 100) -> Scene:
+    scene = Scene(name="physics", fps=fps, num_frames=num_frames)
+    scene.add(EntitySpec(name="ground", semantic_class="ground", mesh=MeshSpec(type="plane", size=[20, 20])))
+    return scene
+
+
+def _heights(scene: Scene, name: str) -> np.ndarray:
+    trajectory = World(scene).rollout()
+    return trajectory.object_to_world[:, trajectory.entity_column(scene.entity(name).id), 2, 3]
+
+
+def test_dropped_box_rests_at_half_height() -> None:
+    scene = _scene(num_frames=100)
+    scene.add(EntitySpec(name="box", mesh=MeshSpec(type="box", size=[0.4, 0.3, 0.5]),
+                         pose=Pose(position=[0.2, -0.1, 1.5], euler_deg=[0, 0, 30]),
+                         physics=PhysicsSpec(mode="dynamic", mass=2.0)))
+    heights = _heights(scene, "box")
+    assert heights[0] == 1.5
+    np.testing.assert_allclose(heights[-10:], 0.25, atol=REST_TOLERANCE)
+
+
+def test_dropped_convex_hull_rests_on_its_base() -> None:
+    scene = _scene(num_frames=100)
+    scene.add(EntitySpec(name="cone", mesh=MeshSpec(type="cone", radius=0.3, height=0.4),
+                         pose=Pose(position=[0, 0, 1.0]), physics=PhysicsSpec(mode="dynamic")))
+    heights = _heights(scene, "cone")
+    from worldsim.scene.meshes import load_mesh
+
+    base = -load_mesh(MeshSpec(type="cone", radius=0.3, height=0.4)).bounds[0][2]
+    np.testing.assert_allclose(heights[-10:], base, atol=REST_TOLERANCE)
+
+
+def _bounce_height(restitution: float) -> float:
+    scene = _scene(fps=100.0, num_frames=150)
+    scene.add(EntitySpec(name="ball", mesh=MeshSpec(type="sphere", radius=0.1), pose=Pose(position=[0, 0, 1.0]),
+                         physics=PhysicsSpec(mode="dynamic", restitution=restitution)))
+    heights = _heights(scene, "ball")
+    first_contact = int(np.argmax(heights < 0.105))
+    assert first_contact > 0
+    return float(heights[first_contact:].max())
+
+
+def test_higher_restitution_bounces_higher() -> None:
+    dead, medium, lively = (_bounce_height(e) for e in (0.0, 0.5, 0.8))
+    assert dead < 0.1 + REST_TOLERANCE  # no bounce at all
+    assert medium > dead + 0.15
+    assert lively > medium + 0.2
+    # Close to the ideal 0.1 + 0.9 e^2 for a 1 m drop of a 0.1 m ball.
+    np.testing.assert_allclose([medium, lively], [0.1 + 0.9 * 0.25, 0.1 + 0.9 * 0.64], atol=0.05)
+
+
+def test_damping_ratio_mapping() -> None:
+    assert restitution_damping_ratio(0.0) == 1.0
+    ratio = restitution_damping_ratio(0.5)
+    np.testing.assert_allclose(np.exp(-ratio * np.pi / np.sqrt(1 - ratio**2)), 0.5, rtol=1e-12)
+
+
+def test_kinematic_pusher_moves_a_dynamic_box() -> None:
+    scene = _scene(num_frames=150)
+    scene.add(EntitySpec(name="box", mesh=MeshSpec(type="box", size=[0.3, 0.3, 0.3]),
+                         pose=Pose(position=[0, 0, 0.15]), physics=PhysicsSpec(mode="dynamic", friction=0.5)))
+    scene.add(EntitySpec(name="pusher", mesh=MeshSpec(type="box", size=[0.2, 1.0, 0.4]),
+                         pose=Pose(position=[-1.0, 0, 0.2]),
+                         motion=MotionSpec(type="velocity", linear_velocity=[0.6, 0, 0]),
+                         physics=PhysicsSpec(mode="kinematic")))
+    trajectory = World(scene).rollout()
+    box = trajectory.object_to_world[:, trajectory.entity_column(scene.entity("box").id)]
+    pusher = trajectory.object_to_world[:, trajectory.entity_column(scene.entity("pusher").id)]
+    np.testing.assert_allclose(pusher[-1, :3, 3], [-1.0 + 0.6 * 149 / 50, 0, 0.2], atol=1e-12)
+    displacement = box[-1, :3, 3] - box[0, :3, 3]
+    assert displacement[0] > 0.5  # pushed by about 0.6 * 3 - 0.75 m of contact travel
+    assert abs(displacement[1]) < 0.05
+    # The box stays in front of the pusher face (no tunnelling).
+    assert np.all(box[:, 0, 3] - pusher[:, 0, 3] > 0.25 - 0.02)
+
+
+def test_sphere_rolls_down_a_tilted_static_box() -> None:
+    scene = _scene(num_frames=60)
+    tilt = 15.0
+    scene.add(EntitySpec(name="ramp", mesh=MeshSpec(type="box", size=[4, 1, 0.1]),
+                         pose=Pose(position=[0, 0, 1.0], euler_deg=[0, tilt, 0])))
+    scene.add(EntitySpec(name="ball", mesh=MeshSpec(type="sphere", radius=0.1),
+                         pose=Pose(position=[-1.0 * np.cos(np.radians(tilt)), 0,
+                                             1.0 + np.sin(np.radians(tilt)) + 0.05 / np.cos(np.radians(tilt)) + 0.1]),
+                         physics=PhysicsSpec(mode="dynamic", friction=1.0)))
+    trajectory = World(scene).rollout()
+    ball = trajectory.object_to_world[:, trajectory.entity_column(scene.entity("ball").id)]
+    # Pitch +15 deg about Y lowers the +X end: the ball rolls toward +X and down.
+    travelled = ball[30, 0, 3] - ball[0, 0, 3]
+    # Rolling without slipping: a = (5/7) g sin(tilt); after 0.6 s, s = a t^2 / 2 along the slope.
+    expected = 0.5 * (5 / 7) * 9.81 * np.sin(np.radians(tilt)) * 0.6**2 * np.cos(np.radians(tilt))
+    np.testing.assert_allclose(travelled, expected, rtol=0.15)
+    assert ball[30, 2, 3] < ball[0, 2, 3]
+    # It rolls without slipping: turned by (distance along the slope) / radius about +Y.
+    turned = Rotation.from_matrix(ball[15, :3, :3] @ ball[0, :3, :3].T).as_rotvec()
+    slope_distance = np.linalg.norm(ball[15, :3, 3] - ball[0, :3, 3])
+    np.testing.assert_allclose(turned[1], slope_distance / 0.1, rtol=0.1)
+
+
+def test_physics_is_independent_of_fps() -> None:
+    def poses(fps: float, frames: int) -> np.ndarray:
+        scene = _scene(fps=fps, num_frames=frames)
+        scene.add(EntitySpec(name="box", mesh=MeshSpec(type="box", size=[0.2, 0.2, 0.2]),
+                             pose=Pose(position=[0, 0, 1.0], euler_deg=[10, 20, 0]),
+                             physics=PhysicsSpec(mode="dynamic", angular_velocity_deg=[0, 0, 90])))
+        return World(scene).rollout().object_to_world[:, 1]
+
+    coarse, fine = poses(25.0, 40), poses(50.0, 80)
+    np.testing.assert_array_equal(coarse, fine[::2])
+    # A frame between two substeps (fps 30: 1/30 s is 16.67 steps of 2 ms) is interpolated
+    # between them: compare with a rollout that samples every substep (fps 500).
+    odd, every_step = poses(30.0, 4), poses(500.0, 20)
+    np.testing.assert_allclose(odd[1, :3, 3], every_step[16, :3, 3] + (every_step[17, :3, 3]
+                               - every_step[16, :3, 3]) * (2 / 3), atol=1e-12)
+    np.testing.assert_allclose(odd[3], fine[5], atol=1e-12)  # 0.1 s is on a step for both
+
+
+def test_spawned_body_waits_then_falls() -> None:
+    scene = _scene(num_frames=100)
+    scene.add(EntitySpec(name="late", mesh=MeshSpec(type="sphere", radius=0.1), pose=Pose(position=[0, 0, 1.0]),
+                         physics=PhysicsSpec(mode="dynamic"), spawn_time=1.0))
+    heights = _heights(scene, "late")
+    np.testing.assert_array_equal(heights[:51], 1.0)  # frozen until (and at) the spawn frame
+    np.testing.assert_allclose(heights[55], 1.0 - 0.5 * 9.81 * 0.1**2, atol=0.01)
+    np.testing.assert_allclose(heights[-5:], 0.1, atol=REST_TOLERANCE)
+
+
+def test_unspawned_body_does_not_collide() -> None:
+    scene = _scene(num_frames=75)
+    scene.add(EntitySpec(name="ghost", mesh=MeshSpec(type="box", size=[1, 1, 0.2]), pose=Pose(position=[0, 0, 0.5]),
+                         spawn_time=10.0))
+    scene.add(EntitySpec(name="ball", mesh=MeshSpec(type="sphere", radius=0.1), pose=Pose(position=[0, 0, 1.0]),
+                         physics=PhysicsSpec(mode="dynamic")))
+    heights = _heights(scene, "ball")
+    np.testing.assert_allclose(heights[-5:], 0.1, atol=REST_TOLERANCE)  # fell through the ghost
+
+
+@pytest.mark.parametrize("collision", ["primitive", "convex_hull"])
+def test_collision_modes_rest_a_cylinder(collision: str) -> None:
+    scene = _scene(num_frames=100)
+    scene.add(EntitySpec(name="can", mesh=MeshSpec(type="cylinder", radius=0.2, height=0.6),
+                         pose=Pose(position=[0, 0, 0.8]), physics=PhysicsSpec(mode="dynamic", collision=collision)))
+    np.testing.assert_allclose(_heights(scene, "can")[-10:], 0.3, atol=REST_TOLERANCE)
