@@ -27,8 +27,9 @@ class AppearanceRenderer(Protocol):
     name: str
     needs_guidance: bool
 
-    def render_frames(self, trajectory: Trajectory, camera: str, frames: Sequence[int],
-                      guidance: GuidanceSource | None) -> Iterator[tuple[int, np.ndarray]]: ...
+    def render_frames(
+        self, trajectory: Trajectory, camera: str, frames: Sequence[int], guidance: GuidanceSource | None
+    ) -> Iterator[tuple[int, np.ndarray]]: ...
 
 
 _REGISTRY: dict[str, str] = {
@@ -36,6 +37,7 @@ _REGISTRY: dict[str, str] = {
     "reference": "renderers.reference.renderer:create_reference_renderer",
     "jitter": "renderers.baselines.jitter:create_jitter_renderer",
     "reseed": "renderers.baselines.reseed:create_reseed_renderer",
+    "flat": "renderers.baselines.flat:create_flat_renderer",
 }
 DEFAULT_RENDERER = "reference"
 

@@ -13,8 +13,14 @@ class SceneError(WorldsimError):
     ``issues`` lists every problem found as ``(file, key_path, reason)``; the message shows them all.
     """
 
-    def __init__(self, reason: str, *, file: str | None = None, key_path: str = "",
-                 issues: list[tuple[str | None, str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str | None = None,
+        key_path: str = "",
+        issues: list[tuple[str | None, str, str]] | None = None,
+    ) -> None:
         self.issues = issues if issues is not None else [(file, key_path, reason)]
         self.file = self.issues[0][0]
         self.key_path = self.issues[0][1]

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,14 @@ class _Reader:
             raise self.fail(f"{key_path}.{key}".lstrip("."), f"expected {name}, got {type(value).__name__}")
         return value
 
-    def array(self, data: Any, key_path: str, *, dtype: str | None = None,
-              shape: tuple[int | None, ...] | None = None) -> np.ndarray:
+    def array(
+        self,
+        data: Any,
+        key_path: str,
+        *,
+        dtype: str | None = None,
+        shape: tuple[int | None, ...] | None = None,
+    ) -> np.ndarray:
         dtype_name = self.get(data, "dtype", key_path, str)
         if dtype_name not in ALLOWED_DTYPES or (dtype is not None and dtype_name != dtype):
             raise self.fail(f"{key_path}.dtype", f"unexpected dtype {dtype_name!r}")
@@ -126,13 +133,14 @@ class _Reader:
             array = array.reshape(declared)
         if list(array.shape) != declared:
             raise self.fail(f"{key_path}.data", f"shape {list(array.shape)} does not match {declared}")
-        if shape is not None and (len(shape) != array.ndim or any(
-                want is not None and want != got for want, got in zip(shape, array.shape))):
+        if shape is not None and (
+            len(shape) != array.ndim
+            or any(want is not None and want != got for want, got in zip(shape, array.shape))
+        ):
             raise self.fail(key_path, f"expected shape {shape}, got {tuple(array.shape)}")
         return array
 
-    def dataclass(self, cls: type, data: Any, key_path: str,
-                  nested: dict[str, Any] | None = None) -> Any:
+    def dataclass(self, cls: type, data: Any, key_path: str, nested: dict[str, Any] | None = None) -> Any:
         if not isinstance(data, dict):
             raise self.fail(key_path, "expected an object")
         nested = nested or {}
@@ -158,39 +166,61 @@ def trajectory_from_dict(data: Any, file: str = "<trajectory>") -> Trajectory:
     version = read.get(data, "version", "", int)
     if version != FORMAT_VERSION:
         raise read.fail("version", f"unsupported version {version} (expected {FORMAT_VERSION})")
-    texture = lambda value, path: read.dataclass(TextureSpec, value, path)  # noqa: E731
-    material = lambda value, path: read.dataclass(  # noqa: E731
-        MaterialSpec, value, path, {"texture": texture})
-    mesh = lambda value, path: read.dataclass(MeshSpec, value, path)  # noqa: E731
-    entities = [read.dataclass(EntityInfo, value, f"entities[{i}]", {"mesh": mesh, "material": material})
-                for i, value in enumerate(read.get(data, "entities", "", list))]
-    object_to_world = read.array(read.get(data, "object_to_world", "", dict), "object_to_world",
-                                 dtype="float64", shape=(None, len(entities), 4, 4))
+    texture = partial(read.dataclass, TextureSpec)
+    material = partial(read.dataclass, MaterialSpec, nested={"texture": texture})
+    mesh = partial(read.dataclass, MeshSpec)
+    entities = [
+        read.dataclass(EntityInfo, value, f"entities[{i}]", {"mesh": mesh, "material": material})
+        for i, value in enumerate(read.get(data, "entities", "", list))
+    ]
+    object_to_world = read.array(
+        read.get(data, "object_to_world", "", dict),
+        "object_to_world",
+        dtype="float64",
+        shape=(None, len(entities), 4, 4),
+    )
     frames = object_to_world.shape[0]
-    present = read.array(read.get(data, "present", "", dict), "present", dtype="bool",
-                         shape=(frames, len(entities)))
+    present = read.array(
+        read.get(data, "present", "", dict), "present", dtype="bool", shape=(frames, len(entities))
+    )
     cameras = {}
     for name, value in read.get(data, "cameras", "", dict).items():
         path = f"cameras.{name}"
-        per_frame = {key: read.array(read.get(value, key, path, dict), f"{path}.{key}", dtype="float64",
-                                     shape=(frames,)) for key in ("fx", "fy", "cx", "cy")}
+        per_frame = {
+            key: read.array(
+                read.get(value, key, path, dict), f"{path}.{key}", dtype="float64", shape=(frames,)
+            )
+            for key in ("fx", "fy", "cx", "cy")
+        }
         cameras[name] = CameraTrack(
             name=read.get(value, "name", path, str),
-            cam_to_world=read.array(read.get(value, "cam_to_world", path, dict), f"{path}.cam_to_world",
-                                    dtype="float64", shape=(frames, 4, 4)),
-            width=read.get(value, "width", path, int), height=read.get(value, "height", path, int),
-            **per_frame)
+            cam_to_world=read.array(
+                read.get(value, "cam_to_world", path, dict),
+                f"{path}.cam_to_world",
+                dtype="float64",
+                shape=(frames, 4, 4),
+            ),
+            width=read.get(value, "width", path, int),
+            height=read.get(value, "height", path, int),
+            **per_frame,
+        )
     if not cameras:
         raise read.fail("cameras", "a trajectory needs at least one camera")
-    in_view = {name: read.array(value, f"in_view.{name}", dtype="bool", shape=(frames, len(entities)))
-               for name, value in read.get(data, "in_view", "", dict).items()}
-    events = [read.dataclass(Event, value, f"events[{i}]")
-              for i, value in enumerate(read.get(data, "events", "", list))]
+    in_view = {
+        name: read.array(value, f"in_view.{name}", dtype="bool", shape=(frames, len(entities)))
+        for name, value in read.get(data, "in_view", "", dict).items()
+    }
+    events = [
+        read.dataclass(Event, value, f"events[{i}]")
+        for i, value in enumerate(read.get(data, "events", "", list))
+    ]
     for i, event in enumerate(events):
         if event.kind not in EVENT_KINDS:
             raise read.fail(f"events[{i}].kind", f"unknown event kind {event.kind!r}")
-    lights = [read.dataclass(LightSpec, value, f"lights[{i}]")
-              for i, value in enumerate(read.get(data, "lights", "", list))]
+    lights = [
+        read.dataclass(LightSpec, value, f"lights[{i}]")
+        for i, value in enumerate(read.get(data, "lights", "", list))
+    ]
     resolution = read.get(data, "resolution", "", list)
     if len(resolution) != 2 or not all(isinstance(v, int) for v in resolution):
         raise read.fail("resolution", "expected [width, height] integers")

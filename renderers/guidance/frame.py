@@ -21,6 +21,7 @@ class GuidanceFrame:
     flow_forward / flow_backward: (H, W, 2) float32 pixels (dx, dy) to frame t+1 / t-1, or None
       at the clip's last / first frame; *_valid: (H, W) bool, the surface point is visible there.
     shading_normal: (H, W, 3) float32 interpolated vertex normals where meshes have them.
+    visibility: per-entity visibility of this frame (``renderers.guidance.visibility``), or None.
     """
 
     frame: int
@@ -39,3 +40,4 @@ class GuidanceFrame:
     flow_backward: np.ndarray | None = None
     flow_backward_valid: np.ndarray | None = None
     shading_normal: np.ndarray | None = None
+    visibility: list | None = None

@@ -23,11 +23,19 @@ TIMES = np.linspace(-0.5, 3.8, 97)
 
 
 def _keyframed(position_interpolation: str, rotation_interpolation: str) -> EntitySpec:
-    keys = [Keyframe(t=float(t), position=list(p), euler_deg=list(e))
-            for t, p, e in zip(KEY_TIMES, KEY_POSITIONS, KEY_EULER)]
-    return EntitySpec(name="k", motion=MotionSpec(type="keyframes", keyframes=keys,
-                                                  position_interpolation=position_interpolation,
-                                                  rotation_interpolation=rotation_interpolation))
+    keys = [
+        Keyframe(t=float(t), position=list(p), euler_deg=list(e))
+        for t, p, e in zip(KEY_TIMES, KEY_POSITIONS, KEY_EULER)
+    ]
+    return EntitySpec(
+        name="k",
+        motion=MotionSpec(
+            type="keyframes",
+            keyframes=keys,
+            position_interpolation=position_interpolation,
+            rotation_interpolation=rotation_interpolation,
+        ),
+    )
 
 
 def _scipy_reference(position_interpolation: str, rotation_interpolation: str) -> np.ndarray:
@@ -55,14 +63,18 @@ def test_keyframes_match_scipy(position_interpolation: str, rotation_interpolati
     expected = _scipy_reference(position_interpolation, rotation_interpolation)
     np.testing.assert_allclose(poses, expected, rtol=0, atol=EXACT)
     # Held constant outside the key range.
-    np.testing.assert_array_equal(poses[TIMES < 0], np.broadcast_to(poses[TIMES < 0][0], poses[TIMES < 0].shape))
+    np.testing.assert_array_equal(
+        poses[TIMES < 0], np.broadcast_to(poses[TIMES < 0][0], poses[TIMES < 0].shape)
+    )
     np.testing.assert_allclose(poses[-1, :3, 3], KEY_POSITIONS[-1], atol=EXACT)
 
 
 def test_keyframe_fields_fall_back_to_entity_pose() -> None:
-    entity = EntitySpec(name="k", pose=Pose(position=[1, 2, 3], euler_deg=[0, 0, 90]),
-                        motion=MotionSpec(type="keyframes", keyframes=[
-                            Keyframe(t=0.0), Keyframe(t=1.0, position=[3, 2, 3])]))
+    entity = EntitySpec(
+        name="k",
+        pose=Pose(position=[1, 2, 3], euler_deg=[0, 0, 90]),
+        motion=MotionSpec(type="keyframes", keyframes=[Keyframe(t=0.0), Keyframe(t=1.0, position=[3, 2, 3])]),
+    )
     poses = evaluate_motions([entity], np.array([0.0, 0.5, 1.0]))["k"]
     np.testing.assert_allclose(poses[:, :3, 3], [[1, 2, 3], [2, 2, 3], [3, 2, 3]], atol=EXACT)
     expected = Rotation.from_euler("z", 90, degrees=True).as_matrix()
@@ -70,21 +82,26 @@ def test_keyframe_fields_fall_back_to_entity_pose() -> None:
 
 
 def test_keyframes_out_of_order_raise() -> None:
-    entity = EntitySpec(name="k", motion=MotionSpec(type="keyframes", keyframes=[
-        Keyframe(t=1.0), Keyframe(t=0.5)]))
+    entity = EntitySpec(
+        name="k", motion=MotionSpec(type="keyframes", keyframes=[Keyframe(t=1.0), Keyframe(t=0.5)])
+    )
     with pytest.raises(SceneError, match="strictly increasing"):
         evaluate_motions([entity], TIMES)
 
 
 def test_constant_velocity() -> None:
-    entity = EntitySpec(name="v", pose=Pose(position=[1, 0, 0], euler_deg=[20, 0, 0]),
-                        motion=MotionSpec(type="velocity", linear_velocity=[0.5, -1, 2],
-                                          angular_velocity_deg=[0, 0, 45]))
+    entity = EntitySpec(
+        name="v",
+        pose=Pose(position=[1, 0, 0], euler_deg=[20, 0, 0]),
+        motion=MotionSpec(type="velocity", linear_velocity=[0.5, -1, 2], angular_velocity_deg=[0, 0, 45]),
+    )
     times = np.linspace(0, 4, 9)
     poses = evaluate_motions([entity], times)["v"]
     np.testing.assert_allclose(poses[:, :3, 3], [1, 0, 0] + times[:, None] * [0.5, -1, 2], atol=EXACT)
-    expected = [Rotation.from_euler("z", 45 * t, degrees=True) * Rotation.from_euler("x", 20, degrees=True)
-                for t in times]
+    expected = [
+        Rotation.from_euler("z", 45 * t, degrees=True) * Rotation.from_euler("x", 20, degrees=True)
+        for t in times
+    ]
     np.testing.assert_allclose(poses[:, :3, :3], [r.as_matrix() for r in expected], atol=EXACT)
     # A full turn after 8 s about world Z brings the rotation back.
     back = evaluate_motions([entity], np.array([8.0]))["v"][0, :3, :3]
@@ -93,8 +110,18 @@ def test_constant_velocity() -> None:
 
 def test_orbit_radius_period_and_facing() -> None:
     axis = np.array([1.0, 1.0, 1.0]) / np.sqrt(3)
-    entity = EntitySpec(name="o", motion=MotionSpec(type="orbit", center=[1, 2, 3], radius=2.5, axis=list(axis),
-                                                    period=3.0, phase_deg=30, face_center=True))
+    entity = EntitySpec(
+        name="o",
+        motion=MotionSpec(
+            type="orbit",
+            center=[1, 2, 3],
+            radius=2.5,
+            axis=list(axis),
+            period=3.0,
+            phase_deg=30,
+            face_center=True,
+        ),
+    )
     times = np.linspace(0, 6, 61)
     poses = evaluate_motions([entity], times)["o"]
     offsets = poses[:, :3, 3] - [1, 2, 3]
@@ -123,8 +150,9 @@ def test_orbit_tracks_a_moving_target() -> None:
 @pytest.mark.parametrize("interpolation", ["linear", "cubic"])
 def test_path_constant_speed(interpolation: str) -> None:
     points = [[0, 0, 0], [3, 0, 0], [3, 4, 0], [0, 4, 1]]
-    entity = EntitySpec(name="p", motion=MotionSpec(type="path", points=points, speed=1.5,
-                                                    interpolation=interpolation))
+    entity = EntitySpec(
+        name="p", motion=MotionSpec(type="path", points=points, speed=1.5, interpolation=interpolation)
+    )
     times = np.linspace(0, 4, 401)
     poses = evaluate_motions([entity], times)["p"]
     steps = np.linalg.norm(np.diff(poses[:, :3, 3], axis=0), axis=1)
@@ -149,8 +177,9 @@ def test_path_closed_loop_over_duration() -> None:
     entity = EntitySpec(name="p", motion=MotionSpec(type="path", points=square, duration=4.0, closed=True))
     times = np.array([0.0, 0.5, 1.0, 3.5, 4.0, 5.0])
     poses = evaluate_motions([entity], times)["p"][:, :3, 3]
-    np.testing.assert_allclose(poses, [[0, 0, 0], [1, 0, 0], [2, 0, 0], [0, 1, 0], [0, 0, 0], [2, 0, 0]],
-                               atol=EXACT)
+    np.testing.assert_allclose(
+        poses, [[0, 0, 0], [1, 0, 0], [2, 0, 0], [0, 1, 0], [0, 0, 0], [2, 0, 0]], atol=EXACT
+    )
 
 
 def test_open_path_stops_at_the_end() -> None:
@@ -161,8 +190,9 @@ def test_open_path_stops_at_the_end() -> None:
 
 def test_cubic_closed_path_is_smooth_and_periodic() -> None:
     points = [[1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, -1, 0]]
-    entity = EntitySpec(name="p", motion=MotionSpec(type="path", points=points, speed=1.0, closed=True,
-                                                    interpolation="cubic"))
+    entity = EntitySpec(
+        name="p", motion=MotionSpec(type="path", points=points, speed=1.0, closed=True, interpolation="cubic")
+    )
     poses = evaluate_motions([entity], np.linspace(0, 30, 3001))["p"]
     radii = np.linalg.norm(poses[:, :3, 3], axis=1)
     assert radii.min() > 0.95 and radii.max() < 1.1  # a periodic spline through 4 circle points
@@ -171,13 +201,19 @@ def test_cubic_closed_path_is_smooth_and_periodic() -> None:
 
 
 def test_attach_follows_a_moving_rotating_parent() -> None:
-    parent = EntitySpec(name="parent", pose=Pose(position=[0, 0, 1]),
-                        motion=MotionSpec(type="velocity", linear_velocity=[1, 0, 0],
-                                          angular_velocity_deg=[0, 0, 90]))
-    child = EntitySpec(name="child", pose=Pose(position=[0.5, 0, 0.2], euler_deg=[0, 10, 0]),
-                       motion=MotionSpec(type="attach", parent="parent"))
-    grandchild = EntitySpec(name="gc", pose=Pose(position=[0, 0.3, 0]),
-                            motion=MotionSpec(type="attach", parent="child"))
+    parent = EntitySpec(
+        name="parent",
+        pose=Pose(position=[0, 0, 1]),
+        motion=MotionSpec(type="velocity", linear_velocity=[1, 0, 0], angular_velocity_deg=[0, 0, 90]),
+    )
+    child = EntitySpec(
+        name="child",
+        pose=Pose(position=[0.5, 0, 0.2], euler_deg=[0, 10, 0]),
+        motion=MotionSpec(type="attach", parent="parent"),
+    )
+    grandchild = EntitySpec(
+        name="gc", pose=Pose(position=[0, 0.3, 0]), motion=MotionSpec(type="attach", parent="child")
+    )
     times = np.linspace(0, 2, 5)
     poses = evaluate_motions([grandchild, child, parent], times)
     local_child = np.eye(4)
@@ -200,3 +236,34 @@ def test_attach_cycle_and_unknown_parent_raise() -> None:
     with pytest.raises(SceneError, match="nobody") as info:
         evaluate_motions([lonely], TIMES)
     assert info.value.key_path == "entities[0].motion.parent"
+
+
+def test_path_orientation_options() -> None:
+    vertical = EntitySpec(
+        name="lift", motion=MotionSpec(type="path", points=[[0, 0, 0], [0, 0, 2]], speed=1.0)
+    )
+    upright = EntitySpec(
+        name="keep",
+        pose=Pose(euler_deg=[0, 0, 30]),
+        motion=MotionSpec(type="path", points=[[0, 0, 0], [1, 1, 0]], orient_along_path=False),
+    )
+    poses = evaluate_motions([vertical, upright], np.array([0.5, 1.0]))
+    lift = poses["lift"][0, :3, :3]
+    np.testing.assert_allclose(lift[:, 0], [0, 0, 1], atol=EXACT)  # +X along the (vertical) tangent
+    np.testing.assert_allclose(lift.T @ lift, np.eye(3), atol=EXACT)
+    assert np.isclose(np.linalg.det(lift), 1.0)
+    expected = Rotation.from_euler("z", 30, degrees=True).as_matrix()
+    np.testing.assert_allclose(poses["keep"][:, :3, :3], np.broadcast_to(expected, (2, 3, 3)), atol=EXACT)
+    np.testing.assert_allclose(poses["keep"][1, :3, 3], [np.sqrt(0.5), np.sqrt(0.5), 0], atol=EXACT)
+
+
+def test_unknown_interpolation_names_the_key() -> None:
+    entity = EntitySpec(
+        name="k",
+        motion=MotionSpec(
+            type="keyframes", position_interpolation="bezier", keyframes=[Keyframe(t=0.0), Keyframe(t=1.0)]
+        ),
+    )
+    with pytest.raises(SceneError) as info:
+        evaluate_motions([entity], TIMES)
+    assert info.value.key_path == "entities[0].motion.position_interpolation"

@@ -6,8 +6,10 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from worldsim.camera.spec import CameraSpec
+from worldsim.errors import SceneError
 from worldsim.scene.model import (
     EntitySpec,
     MaterialSpec,
@@ -25,22 +27,53 @@ RESOLUTION = (64, 48)
 
 def _mixed_scene() -> Scene:
     """Ground, a falling box, a kinematic pusher, an orbiting and an attached entity."""
-    scene = Scene(name="mixed", fps=24, num_frames=48, resolution=list(RESOLUTION), seed=3,
-                  materials={"red": MaterialSpec(base_color=[0.9, 0.1, 0.1])},
-                  semantic_classes={"ground": 5})
+    scene = Scene(
+        name="mixed",
+        fps=24,
+        num_frames=48,
+        resolution=list(RESOLUTION),
+        seed=3,
+        materials={"red": MaterialSpec(base_color=[0.9, 0.1, 0.1])},
+        semantic_classes={"ground": 5},
+    )
     scene.add(EntitySpec(name="ground", semantic_class="ground", mesh=MeshSpec(type="plane", size=[10, 10])))
-    scene.add(EntitySpec(name="crate", semantic_class="box", material="red",
-                         mesh=MeshSpec(type="box", size=[0.3, 0.3, 0.3]),
-                         pose=Pose(position=[0.4, 0, 0.6], euler_deg=[5, 10, 15]),
-                         physics=PhysicsSpec(mode="dynamic", restitution=0.3)))
-    scene.add(EntitySpec(name="pusher", semantic_class="box", mesh=MeshSpec(type="box", size=[0.2, 0.8, 0.3]),
-                         pose=Pose(position=[-0.6, 0, 0.15]),
-                         motion=MotionSpec(type="velocity", linear_velocity=[0.5, 0, 0]),
-                         physics=PhysicsSpec(mode="kinematic")))
-    scene.add(EntitySpec(name="moon", semantic_class="ball", mesh=MeshSpec(type="sphere", radius=0.1),
-                         motion=MotionSpec(type="orbit", target="crate", radius=0.6, period=1.0)))
-    scene.add(EntitySpec(name="flag", semantic_class="ball", mesh=MeshSpec(type="sphere", radius=0.05),
-                         pose=Pose(position=[0, 0, 0.3]), motion=MotionSpec(type="attach", parent="crate")))
+    scene.add(
+        EntitySpec(
+            name="crate",
+            semantic_class="box",
+            material="red",
+            mesh=MeshSpec(type="box", size=[0.3, 0.3, 0.3]),
+            pose=Pose(position=[0.4, 0, 0.6], euler_deg=[5, 10, 15]),
+            physics=PhysicsSpec(mode="dynamic", restitution=0.3),
+        )
+    )
+    scene.add(
+        EntitySpec(
+            name="pusher",
+            semantic_class="box",
+            mesh=MeshSpec(type="box", size=[0.2, 0.8, 0.3]),
+            pose=Pose(position=[-0.6, 0, 0.15]),
+            motion=MotionSpec(type="velocity", linear_velocity=[0.5, 0, 0]),
+            physics=PhysicsSpec(mode="kinematic"),
+        )
+    )
+    scene.add(
+        EntitySpec(
+            name="moon",
+            semantic_class="ball",
+            mesh=MeshSpec(type="sphere", radius=0.1),
+            motion=MotionSpec(type="orbit", target="crate", radius=0.6, period=1.0),
+        )
+    )
+    scene.add(
+        EntitySpec(
+            name="flag",
+            semantic_class="ball",
+            mesh=MeshSpec(type="sphere", radius=0.05),
+            pose=Pose(position=[0, 0, 0.3]),
+            motion=MotionSpec(type="attach", parent="crate"),
+        )
+    )
     return scene
 
 
@@ -48,7 +81,9 @@ def test_rollout_shapes_table_and_attachments() -> None:
     scene = _mixed_scene()
     trajectory = World(scene).rollout()
     assert len(trajectory) == 48 and trajectory.fps == 24.0
-    assert trajectory.object_to_world.shape == (48, 5, 4, 4) and trajectory.object_to_world.dtype == np.float64
+    assert (
+        trajectory.object_to_world.shape == (48, 5, 4, 4) and trajectory.object_to_world.dtype == np.float64
+    )
     assert trajectory.present.all()
     np.testing.assert_array_equal(trajectory.times, np.arange(48) / 24)
     table = {info.name: info for info in trajectory.entities}
@@ -57,12 +92,15 @@ def test_rollout_shapes_table_and_attachments() -> None:
     assert table["moon"].semantic_id == table["flag"].semantic_id == 7
     assert table["crate"].material.base_color == [0.9, 0.1, 0.1]
     assert table["crate"].physics_mode == "dynamic"
-    poses = {name: trajectory.object_to_world[:, trajectory.entity_column(info.id)] for name, info in table.items()}
+    poses = {
+        name: trajectory.object_to_world[:, trajectory.entity_column(info.id)] for name, info in table.items()
+    }
     local_flag = np.eye(4)
     local_flag[2, 3] = 0.3
     np.testing.assert_allclose(poses["flag"], poses["crate"] @ local_flag, atol=1e-12)
-    np.testing.assert_allclose(np.linalg.norm(poses["moon"][:, :3, 3] - poses["crate"][:, :3, 3], axis=1),
-                               0.6, atol=1e-12)
+    np.testing.assert_allclose(
+        np.linalg.norm(poses["moon"][:, :3, 3] - poses["crate"][:, :3, 3], axis=1), 0.6, atol=1e-12
+    )
     # The pusher reached the crate: it was pushed along +X.
     assert poses["crate"][-1, 0, 3] > 0.45
     camera = trajectory.cameras["main"]
@@ -94,8 +132,14 @@ def test_mesh_files_become_absolute(tmp_path: Path) -> None:
 def test_spawn_and_despawn_presence_and_events() -> None:
     scene = Scene(name="spawn", fps=10, num_frames=30, resolution=list(RESOLUTION))
     scene.add(EntitySpec(name="always"))
-    scene.add(EntitySpec(name="visitor", spawn_time=0.95, despawn_time=2.0,
-                         motion=MotionSpec(type="velocity", linear_velocity=[0.1, 0, 0])))
+    scene.add(
+        EntitySpec(
+            name="visitor",
+            spawn_time=0.95,
+            despawn_time=2.0,
+            motion=MotionSpec(type="velocity", linear_velocity=[0.1, 0, 0]),
+        )
+    )
     trajectory = World(scene).rollout()
     present = trajectory.present[:, 1]
     np.testing.assert_array_equal(np.flatnonzero(present), np.arange(10, 20))  # t = 1.0 .. 1.9
@@ -120,8 +164,14 @@ def test_enter_and_leave_view_events_for_a_crossing_entity() -> None:
     scene = Scene(name="crossing", fps=20, num_frames=100, resolution=list(RESOLUTION), cameras=[])
     scene.add(CameraSpec(name="side", fov_deg=FOV_DEG, position=[0, -10, 1], look_at=[0, 0, 1]))
     speed, start = 4.0, -12.0
-    scene.add(EntitySpec(name="runner", mesh=MeshSpec(type="sphere", radius=0.5), pose=Pose(position=[start, 0, 1]),
-                         motion=MotionSpec(type="velocity", linear_velocity=[speed, 0, 0])))
+    scene.add(
+        EntitySpec(
+            name="runner",
+            mesh=MeshSpec(type="sphere", radius=0.5),
+            pose=Pose(position=[start, 0, 1]),
+            motion=MotionSpec(type="velocity", linear_velocity=[speed, 0, 0]),
+        )
+    )
     trajectory = World(scene).rollout()
     radius = 0.5  # icosphere vertices lie on the sphere: the bounding sphere is the sphere
     enter_x = _expected_enter_x(10.0, radius)
@@ -136,7 +186,9 @@ def test_enter_and_leave_view_events_for_a_crossing_entity() -> None:
     track = trajectory.cameras["side"]
     for frame, inside in ((expected_enter, True), (expected_enter - 1, False)):
         centre = trajectory.object_to_world[frame, 0, :3, 3]
-        point = np.linalg.inv(track.cam_to_world[frame]) @ np.append(centre + [radius, 0, 0], 1.0)
+        point = np.linalg.inv(track.cam_to_world[frame]) @ np.append(
+            centre + np.array([radius, 0.0, 0.0]), 1.0
+        )
         u = track.fx[frame] * point[0] / point[2] + track.cx[frame]
         assert (u >= -1.0) == inside  # within a pixel: the plane test is about the tangent point
 
@@ -144,8 +196,12 @@ def test_enter_and_leave_view_events_for_a_crossing_entity() -> None:
 def test_entity_behind_the_camera_is_not_in_view() -> None:
     scene = Scene(name="behind", num_frames=3, resolution=list(RESOLUTION), cameras=[])
     scene.add(CameraSpec(name="main", position=[0, 0, 1], look_at=[0, 5, 1]))
-    scene.add(EntitySpec(name="front", mesh=MeshSpec(type="sphere", radius=0.2), pose=Pose(position=[0, 3, 1])))
-    scene.add(EntitySpec(name="back", mesh=MeshSpec(type="sphere", radius=0.2), pose=Pose(position=[0, -3, 1])))
+    scene.add(
+        EntitySpec(name="front", mesh=MeshSpec(type="sphere", radius=0.2), pose=Pose(position=[0, 3, 1]))
+    )
+    scene.add(
+        EntitySpec(name="back", mesh=MeshSpec(type="sphere", radius=0.2), pose=Pose(position=[0, -3, 1]))
+    )
     trajectory = World(scene).rollout()
     np.testing.assert_array_equal(trajectory.in_view["main"], [[True, False]] * 3)
     assert [(e.kind, e.entity_id) for e in trajectory.events] == [("enter_view", 1)]
@@ -154,12 +210,64 @@ def test_entity_behind_the_camera_is_not_in_view() -> None:
 def test_kinematic_entity_orbiting_a_dynamic_body_follows_it() -> None:
     scene = Scene(name="follow", fps=25, num_frames=25, resolution=list(RESOLUTION))
     scene.add(EntitySpec(name="ground", mesh=MeshSpec(type="plane", size=[4, 4])))
-    scene.add(EntitySpec(name="ball", mesh=MeshSpec(type="sphere", radius=0.1), pose=Pose(position=[0, 0, 1]),
-                         physics=PhysicsSpec(mode="dynamic")))
-    scene.add(EntitySpec(name="halo", mesh=MeshSpec(type="box", size=[0.05, 0.05, 0.05]),
-                         pose=Pose(position=[0, 0, 0.2]), motion=MotionSpec(type="attach", parent="ball"),
-                         physics=PhysicsSpec(mode="kinematic")))
+    scene.add(
+        EntitySpec(
+            name="ball",
+            mesh=MeshSpec(type="sphere", radius=0.1),
+            pose=Pose(position=[0, 0, 1]),
+            physics=PhysicsSpec(mode="dynamic"),
+        )
+    )
+    scene.add(
+        EntitySpec(
+            name="halo",
+            mesh=MeshSpec(type="box", size=[0.05, 0.05, 0.05]),
+            pose=Pose(position=[0, 0, 0.2]),
+            motion=MotionSpec(type="attach", parent="ball"),
+            physics=PhysicsSpec(mode="kinematic"),
+        )
+    )
     trajectory = World(scene).rollout()
     ball, halo = trajectory.object_to_world[:, 1], trajectory.object_to_world[:, 2]
     assert ball[-1, 2, 3] < 0.2  # fell
     np.testing.assert_allclose(halo[:, :3, 3], ball[:, :3, 3] + ball[:, :3, 2] * 0.2, atol=1e-12)
+
+
+def test_bad_input_raises_scene_errors_with_key_paths() -> None:
+    scene = Scene(name="bad", num_frames=3, resolution=list(RESOLUTION))
+    scene.source_file = "/tmp/bad_scene.yaml"
+    scene.add(EntitySpec(name="crate", physics=PhysicsSpec(mode="dynamic", mass=-1.0)))
+    with pytest.raises(SceneError) as info:
+        World(scene).rollout()
+    assert info.value.key_path == "entities[0].physics.mass" and info.value.file == "/tmp/bad_scene.yaml"
+
+    orphan = Scene(name="orphan", num_frames=3, entities=[EntitySpec(name="no_id")])
+    with pytest.raises(SceneError, match="no id"):
+        World(orphan)
+
+    spinning = Scene(name="spin", num_frames=3, resolution=list(RESOLUTION))
+    spinning.add(
+        EntitySpec(name="a", motion=MotionSpec(type="orbit", radius=1.0, axis=[0, 0, 0], center=[0, 0, 0]))
+    )
+    with pytest.raises(SceneError) as info:
+        World(spinning).rollout()
+    assert info.value.key_path == "entities[0].motion.axis"
+
+
+def test_camera_tracks_a_falling_dynamic_entity() -> None:
+    scene = Scene(name="track", fps=25, num_frames=25, resolution=list(RESOLUTION), cameras=[])
+    scene.add(CameraSpec(name="follow", position=[3, -3, 2], look_at=None, target="ball"))
+    scene.add(EntitySpec(name="ground", mesh=MeshSpec(type="plane", size=[4, 4])))
+    scene.add(
+        EntitySpec(
+            name="ball",
+            mesh=MeshSpec(type="sphere", radius=0.1),
+            pose=Pose(position=[0, 0, 2]),
+            physics=PhysicsSpec(mode="dynamic"),
+        )
+    )
+    trajectory = World(scene).rollout()
+    ball = trajectory.object_to_world[:, 1, :, 3]
+    in_camera = np.einsum("tij,tj->ti", np.linalg.inv(trajectory.cameras["follow"].cam_to_world), ball)
+    assert ball[-1, 2] < 0.2  # it fell ...
+    np.testing.assert_allclose(in_camera[:, :2], 0.0, atol=1e-9)  # ... on the optical axis throughout

@@ -41,20 +41,43 @@ def crowd_scene(count: int, frames: int) -> Scene:
         kind = ("keyframes", "velocity", "orbit", "path")[i % 4]
         if kind == "keyframes":
             key_times = np.linspace(0, duration, 6)
-            motion = MotionSpec(type="keyframes", position_interpolation="cubic", keyframes=[
-                Keyframe(t=float(t), position=(start + rng.normal(size=3)).tolist(),
-                         euler_deg=rng.uniform(-180, 180, size=3).tolist()) for t in key_times])
+            motion = MotionSpec(
+                type="keyframes",
+                position_interpolation="cubic",
+                keyframes=[
+                    Keyframe(
+                        t=float(t),
+                        position=(start + rng.normal(size=3)).tolist(),
+                        euler_deg=rng.uniform(-180, 180, size=3).tolist(),
+                    )
+                    for t in key_times
+                ],
+            )
         elif kind == "velocity":
-            motion = MotionSpec(type="velocity", linear_velocity=rng.normal(size=3).tolist(),
-                                angular_velocity_deg=rng.normal(scale=45, size=3).tolist())
+            motion = MotionSpec(
+                type="velocity",
+                linear_velocity=rng.normal(size=3).tolist(),
+                angular_velocity_deg=rng.normal(scale=45, size=3).tolist(),
+            )
         elif kind == "orbit":
-            motion = MotionSpec(type="orbit", center=start.tolist(), radius=float(rng.uniform(0.5, 3)),
-                                period=float(rng.uniform(2, 8)), face_center=True)
+            motion = MotionSpec(
+                type="orbit",
+                center=start.tolist(),
+                radius=float(rng.uniform(0.5, 3)),
+                period=float(rng.uniform(2, 8)),
+                face_center=True,
+            )
         else:
             points = start + np.cumsum(rng.normal(size=(5, 3)) * [2, 2, 0.2], axis=0)
             motion = MotionSpec(type="path", points=points.tolist(), speed=1.2, interpolation="cubic")
-        scene.add(EntitySpec(name=f"e{i}", mesh=MeshSpec(type="box", size=[0.3, 0.3, 0.3]),
-                             pose=Pose(position=start.tolist()), motion=motion))
+        scene.add(
+            EntitySpec(
+                name=f"e{i}",
+                mesh=MeshSpec(type="box", size=[0.3, 0.3, 0.3]),
+                pose=Pose(position=start.tolist()),
+                motion=motion,
+            )
+        )
     return scene
 
 
@@ -65,7 +88,9 @@ def naive_evaluator(entity: EntitySpec):
     if motion.type == "keyframes":
         key_times = [key.t for key in motion.keyframes]
         spline = CubicSpline(key_times, [key.position for key in motion.keyframes])
-        slerp = Slerp(key_times, Rotation.from_euler("xyz", [k.euler_deg for k in motion.keyframes], degrees=True))
+        slerp = Slerp(
+            key_times, Rotation.from_euler("xyz", [k.euler_deg for k in motion.keyframes], degrees=True)
+        )
 
         def keyframes(t: float) -> np.ndarray:
             clamped = min(max(t, key_times[0]), key_times[-1])
@@ -125,14 +150,22 @@ def bench_kinematics(count: int, frames: int) -> None:
     baseline_rate = len(subset) * len(baseline_times) / (time.perf_counter() - started)
 
     print(f"kinematic: {count} entities x {frames} frames = {entity_frames:,} entity-frames")
-    print(f"  vectorised kinematics : {kinematic_seconds:7.3f} s  {entity_frames / kinematic_seconds:12,.0f} "
-          "entity-frames/s")
-    print(f"  full World.rollout    : {rollout_seconds:7.3f} s  {entity_frames / rollout_seconds:12,.0f} "
-          "entity-frames/s (cameras, visibility, events included)")
-    print(f"  naive per-frame loop  : {entity_frames / baseline_rate:7.1f} s  {baseline_rate:12,.0f} "
-          f"entity-frames/s (measured on {len(subset)} x {len(baseline_times)}, extrapolated)")
-    print(f"  speed-up vs naive     : kinematics {entity_frames / kinematic_seconds / baseline_rate:,.0f}x, "
-          f"rollout {entity_frames / rollout_seconds / baseline_rate:,.0f}x")
+    print(
+        f"  vectorised kinematics : {kinematic_seconds:7.3f} s  {entity_frames / kinematic_seconds:12,.0f} "
+        "entity-frames/s"
+    )
+    print(
+        f"  full World.rollout    : {rollout_seconds:7.3f} s  {entity_frames / rollout_seconds:12,.0f} "
+        "entity-frames/s (cameras, visibility, events included)"
+    )
+    print(
+        f"  naive per-frame loop  : {entity_frames / baseline_rate:7.1f} s  {baseline_rate:12,.0f} "
+        f"entity-frames/s (measured on {len(subset)} x {len(baseline_times)}, extrapolated)"
+    )
+    print(
+        f"  speed-up vs naive     : kinematics {entity_frames / kinematic_seconds / baseline_rate:,.0f}x, "
+        f"rollout {entity_frames / rollout_seconds / baseline_rate:,.0f}x"
+    )
 
 
 def physics_scene(count: int, frames: int) -> Scene:
@@ -142,31 +175,47 @@ def physics_scene(count: int, frames: int) -> Scene:
     scene.add(EntitySpec(name="ground", mesh=MeshSpec(type="plane", size=[10, 10])))
     for i, (x, y) in enumerate([(1.6, 0), (-1.6, 0), (0, 1.6), (0, -1.6)]):
         size = [0.2, 3.4, 1.0] if x else [3.4, 0.2, 1.0]
-        scene.add(EntitySpec(name=f"wall{i}", mesh=MeshSpec(type="box", size=size), pose=Pose(position=[x, y, 0.5])))
+        scene.add(
+            EntitySpec(name=f"wall{i}", mesh=MeshSpec(type="box", size=size), pose=Pose(position=[x, y, 0.5]))
+        )
     side = int(np.ceil(np.sqrt(count)))
     for i in range(count):
         row, column = divmod(i, side)
-        position = [-1.2 + 2.4 * column / max(side - 1, 1), -1.2 + 2.4 * (row % side) / max(side - 1, 1),
-                    1.0 + 0.5 * (i // (side * side)) + 0.3 * rng.random()]
+        position = [
+            -1.2 + 2.4 * column / max(side - 1, 1),
+            -1.2 + 2.4 * (row % side) / max(side - 1, 1),
+            1.0 + 0.5 * (i // (side * side)) + 0.3 * rng.random(),
+        ]
         mesh = MeshSpec(type="box", size=[0.2, 0.2, 0.2]) if i % 2 else MeshSpec(type="sphere", radius=0.1)
-        scene.add(EntitySpec(name=f"body{i}", mesh=mesh,
-                             pose=Pose(position=position, euler_deg=rng.uniform(0, 90, size=3).tolist()),
-                             physics=PhysicsSpec(mode="dynamic", restitution=0.2, friction=0.6)))
+        scene.add(
+            EntitySpec(
+                name=f"body{i}",
+                mesh=mesh,
+                pose=Pose(position=position, euler_deg=rng.uniform(0, 90, size=3).tolist()),
+                physics=PhysicsSpec(mode="dynamic", restitution=0.2, friction=0.6),
+            )
+        )
     return scene
 
 
 def bench_physics(count: int, frames: int) -> None:
+    if count <= 0:
+        return
     scene = physics_scene(count, frames)
     started = time.perf_counter()
     trajectory = World(scene).rollout()
     seconds = time.perf_counter() - started
-    steps = int(round(frames / FPS / scene.world.physics_timestep))
+    steps = round(frames / FPS / scene.world.physics_timestep)
     entity_frames = count * frames
     heights = trajectory.object_to_world[-1, 5:, 2, 3]
-    print(f"dynamic: {count} bodies x {frames} frames = {entity_frames:,} entity-frames "
-          f"({frames / FPS:.1f} s simulated, {steps:,} substeps)")
-    print(f"  World.rollout         : {seconds:7.3f} s  {entity_frames / seconds:12,.0f} entity-frames/s, "
-          f"{steps / seconds:,.0f} substeps/s, {frames / FPS / seconds:.1f}x real time")
+    print(
+        f"dynamic: {count} bodies x {frames} frames = {entity_frames:,} entity-frames "
+        f"({frames / FPS:.1f} s simulated, {steps:,} substeps)"
+    )
+    print(
+        f"  World.rollout         : {seconds:7.3f} s  {entity_frames / seconds:12,.0f} entity-frames/s, "
+        f"{steps / seconds:,.0f} substeps/s, {frames / FPS / seconds:.1f}x real time"
+    )
     print(f"  settled: final heights {heights.min():.3f} .. {heights.max():.3f} m")
 
 

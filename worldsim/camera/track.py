@@ -33,8 +33,14 @@ class CameraTrack:
 
     def intrinsics(self, frame: int) -> Intrinsics:
         """The intrinsics at ``frame``."""
-        return Intrinsics(float(self.fx[frame]), float(self.fy[frame]), float(self.cx[frame]),
-                          float(self.cy[frame]), self.width, self.height)
+        return Intrinsics(
+            float(self.fx[frame]),
+            float(self.fy[frame]),
+            float(self.cx[frame]),
+            float(self.cy[frame]),
+            self.width,
+            self.height,
+        )
 
     def world_to_cam(self, frame: int) -> np.ndarray:
         """(4, 4) inverse of ``cam_to_world[frame]``."""

@@ -1,0 +1,1 @@
+"""The ``worldsim`` command line (entry point ``worldsim.cli.main:main``)."""

@@ -228,9 +228,7 @@ class RenderSettings:
     renderer: str = "default"
     """A registered renderer name; ``default`` uses the project's default renderer."""
     guidance_backend: str = "open3d"
-    guidance: list[str] = field(
-        default_factory=lambda: ["depth", "instance", "semantic", "normal", "flow"]
-    )
+    guidance: list[str] = field(default_factory=lambda: ["depth", "instance", "semantic", "normal", "flow"])
     """Guidance maps written to the clip folder."""
     samples_per_pixel: int = 16
     renderer_options: dict[str, object] = field(default_factory=dict)

@@ -39,13 +39,15 @@ class Scene(SceneSpec):
         if not entity.name:
             entity.name = f"entity_{self.next_entity_id}"
         if any(existing.name == entity.name for existing in self.entities):
-            raise SceneError(f"duplicate entity name {entity.name!r}",
-                             key_path=f"entities[{len(self.entities)}].name")
+            raise SceneError(
+                f"duplicate entity name {entity.name!r}", key_path=f"entities[{len(self.entities)}].name"
+            )
         if entity.id is None:
             entity.id = self.next_entity_id
         elif any(existing.id == entity.id for existing in self.entities):
-            raise SceneError(f"duplicate entity id {entity.id}",
-                             key_path=f"entities[{len(self.entities)}].id")
+            raise SceneError(
+                f"duplicate entity id {entity.id}", key_path=f"entities[{len(self.entities)}].id"
+            )
         self.next_entity_id = max(self.next_entity_id, entity.id + 1)
         self.entities.append(entity)
         return entity
@@ -76,15 +78,18 @@ class Scene(SceneSpec):
         if self.num_frames is not None:
             return int(self.num_frames)
         if self.duration is not None:
-            return max(1, int(math.floor(self.duration * self.fps + 0.5)))
-        return max(1, int(round(self.fps)))
+            return max(1, math.floor(self.duration * self.fps + 0.5))
+        return max(1, round(self.fps))
 
     def resolve_material(self, entity: EntitySpec) -> MaterialSpec:
         """The entity's material with a named reference looked up in ``materials``."""
         if isinstance(entity.material, str):
             if entity.material not in self.materials:
-                raise SceneError(f"unknown material {entity.material!r}",
-                                 file=self.source_file, key_path=f"entities[{entity.name}].material")
+                raise SceneError(
+                    f"unknown material {entity.material!r}",
+                    file=self.source_file,
+                    key_path=f"entities[{entity.name}].material",
+                )
             return self.materials[entity.material]
         return entity.material
 

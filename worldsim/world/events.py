@@ -42,24 +42,28 @@ def frustum_planes(track: CameraTrack) -> np.ndarray:
     return planes
 
 
-def spheres_in_view(object_to_world: np.ndarray, sphere_centers: np.ndarray, sphere_radii: np.ndarray,
-                    track: CameraTrack) -> np.ndarray:
+def spheres_in_view(
+    object_to_world: np.ndarray, sphere_centers: np.ndarray, sphere_radii: np.ndarray, track: CameraTrack
+) -> np.ndarray:
     """(T, E) bool: does each entity's bounding sphere meet the camera's frustum at each frame.
 
     object_to_world: (T, E, 4, 4); sphere_centers: (E, 3) object frame; sphere_radii: (E,) metres.
     """
-    centers_world = (np.einsum("teij,ej->tei", object_to_world[..., :3, :3], sphere_centers)
-                     + object_to_world[..., :3, 3])
+    centers_world = object_to_world[..., :3, 3]
+    if np.any(sphere_centers):  # meshes not centred on their origin
+        offsets = np.matmul(object_to_world[..., :3, :3], sphere_centers[None, :, :, None])[..., 0]
+        centers_world = centers_world + offsets
     world_to_cam = np.linalg.inv(track.cam_to_world)
-    centers_cam = (np.einsum("tij,tej->tei", world_to_cam[:, :3, :3], centers_world)
-                   + world_to_cam[:, None, :3, 3])
+    centers_cam = np.matmul(centers_world, np.swapaxes(world_to_cam[:, :3, :3], 1, 2))
+    centers_cam += world_to_cam[:, None, :3, 3]
     planes = frustum_planes(track)
-    distances = np.einsum("tpk,tek->tep", planes[..., :3], centers_cam) + planes[:, None, :, 3]
+    distances = np.matmul(centers_cam, np.swapaxes(planes[..., :3], 1, 2)) + planes[:, None, :, 3]
     return np.all(distances >= -sphere_radii[None, :, None], axis=-1)
 
 
-def presence(times: np.ndarray, spawn_times: Sequence[float | None],
-             despawn_times: Sequence[float | None]) -> np.ndarray:
+def presence(
+    times: np.ndarray, spawn_times: Sequence[float | None], despawn_times: Sequence[float | None]
+) -> np.ndarray:
     """(T, E) bool: ``spawn_time <= t < despawn_time`` (None: from the start / forever)."""
     spawn = np.array([-np.inf if value is None else float(value) for value in spawn_times])
     despawn = np.array([np.inf if value is None else float(value) for value in despawn_times])
@@ -72,28 +76,41 @@ def _rising(mask: np.ndarray, initial: bool) -> tuple[np.ndarray, np.ndarray]:
     return np.nonzero(mask & ~previous)
 
 
-def detect_events(times: np.ndarray, entity_ids: Sequence[int], present: np.ndarray,
-                  has_spawn_time: Sequence[bool], has_despawn_time: Sequence[bool],
-                  in_view: dict[str, np.ndarray]) -> list[Event]:
+def detect_events(
+    times: np.ndarray,
+    entity_ids: Sequence[int],
+    present: np.ndarray,
+    has_spawn_time: Sequence[bool],
+    has_despawn_time: Sequence[bool],
+    in_view: dict[str, np.ndarray],
+) -> list[Event]:
     """Events sorted by frame, kind (``EVENT_KINDS`` order), entity id and camera."""
     times = np.asarray(times, dtype=float)
     ids = np.asarray(entity_ids)
     events: list[Event] = []
     frames, columns = _rising(present, initial=False)
     spawn_flags = np.asarray(has_spawn_time, dtype=bool)
-    events += [Event(int(f), float(times[f]), "spawn", int(ids[c]))
-               for f, c in zip(frames, columns) if spawn_flags[c]]
+    events += [
+        Event(int(f), float(times[f]), "spawn", int(ids[c]))
+        for f, c in zip(frames, columns)
+        if spawn_flags[c]
+    ]
     frames, columns = _rising(~present, initial=False)
     despawn_flags = np.asarray(has_despawn_time, dtype=bool)
-    events += [Event(int(f), float(times[f]), "despawn", int(ids[c]))
-               for f, c in zip(frames, columns) if despawn_flags[c] and f > 0]
+    events += [
+        Event(int(f), float(times[f]), "despawn", int(ids[c]))
+        for f, c in zip(frames, columns)
+        if despawn_flags[c] and f > 0
+    ]
     for camera, mask in in_view.items():
         frames, columns = _rising(mask, initial=False)
-        events += [Event(int(f), float(times[f]), "enter_view", int(ids[c]), camera)
-                   for f, c in zip(frames, columns)]
+        events += [
+            Event(int(f), float(times[f]), "enter_view", int(ids[c]), camera) for f, c in zip(frames, columns)
+        ]
         frames, columns = _rising(~mask, initial=True)
-        events += [Event(int(f), float(times[f]), "leave_view", int(ids[c]), camera)
-                   for f, c in zip(frames, columns)]
+        events += [
+            Event(int(f), float(times[f]), "leave_view", int(ids[c]), camera) for f, c in zip(frames, columns)
+        ]
     order = {kind: i for i, kind in enumerate(EVENT_KINDS)}
     events.sort(key=lambda event: (event.frame, order[event.kind], event.entity_id, event.camera or ""))
     return events

@@ -24,6 +24,7 @@ that spawn later. Each evaluator returns ``object_to_world`` as (T, 4, 4) float6
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -57,8 +58,9 @@ def motion_dependencies(entity: EntitySpec) -> list[str]:
     return []
 
 
-def evaluation_order(entities: Sequence[EntitySpec], names: Iterable[str] | None = None,
-                     known: Iterable[str] = ()) -> list[EntitySpec]:
+def evaluation_order(
+    entities: Sequence[EntitySpec], names: Iterable[str] | None = None, known: Iterable[str] = ()
+) -> list[EntitySpec]:
     """``names`` (default: all) plus their dependencies, dependencies first.
 
     Entities in ``known`` are treated as given and not evaluated. Raises SceneError on an
@@ -75,16 +77,16 @@ def evaluation_order(entities: Sequence[EntitySpec], names: Iterable[str] | None
         if name in known or state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = " -> ".join([*chain[chain.index(name):], name])
-            raise SceneError(f"motion dependency cycle: {cycle}",
-                             key_path=f"entities[{index[name]}].motion")
+            cycle = " -> ".join([*chain[chain.index(name) :], name])
+            raise SceneError(f"motion dependency cycle: {cycle}", key_path=f"entities[{index[name]}].motion")
         state[name] = 1
         entity = by_name[name]
         for dependency in motion_dependencies(entity):
             if dependency not in by_name and dependency not in known:
                 field_name = "parent" if entity.motion.type == "attach" else "target"
-                raise SceneError(f"unknown entity {dependency!r}",
-                                 key_path=f"entities[{index[name]}].motion.{field_name}")
+                raise SceneError(
+                    f"unknown entity {dependency!r}", key_path=f"entities[{index[name]}].motion.{field_name}"
+                )
             visit(dependency, [*chain, name])
         state[name] = 2
         order.append(entity)
@@ -94,9 +96,13 @@ def evaluation_order(entities: Sequence[EntitySpec], names: Iterable[str] | None
     return order
 
 
-def evaluate_motions(entities: Sequence[EntitySpec], times: np.ndarray, *,
-                     names: Iterable[str] | None = None,
-                     known: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def evaluate_motions(
+    entities: Sequence[EntitySpec],
+    times: np.ndarray,
+    *,
+    names: Iterable[str] | None = None,
+    known: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """Poses of ``names`` (default: all ``entities``) at ``times`` (T,) seconds.
 
     ``known``: name -> (T, 4, 4) poses already computed (e.g. by physics) that parents and
@@ -107,22 +113,25 @@ def evaluate_motions(entities: Sequence[EntitySpec], times: np.ndarray, *,
     known = dict(known or {})
     index = {entity.name: i for i, entity in enumerate(entities)}
     poses: dict[str, np.ndarray] = {}
+    lookup = ChainMap(poses, known)
     for entity in evaluation_order(entities, names, known):
-        lookup = {**known, **poses}
-        poses[entity.name] = evaluate_motion(entity, times, lookup,
-                                             key_path=f"entities[{index[entity.name]}]")
+        poses[entity.name] = evaluate_motion(
+            entity, times, lookup, key_path=f"entities[{index[entity.name]}]"
+        )
     return poses
 
 
-def evaluate_motion(entity: EntitySpec, times: np.ndarray, poses: Mapping[str, np.ndarray],
-                    *, key_path: str = "entity") -> np.ndarray:
+def evaluate_motion(
+    entity: EntitySpec, times: np.ndarray, poses: Mapping[str, np.ndarray], *, key_path: str = "entity"
+) -> np.ndarray:
     """(T, 4, 4) ``object_to_world`` of one entity at ``times``; ``poses`` holds its dependencies."""
     motion = entity.motion
     motion_path = f"{key_path}.motion"
     times = np.asarray(times, dtype=float)
     if motion.type == "static":
-        return np.broadcast_to(pose_matrix(entity.pose, key_path=f"{key_path}.pose"),
-                               (len(times), 4, 4)).copy()
+        return np.broadcast_to(
+            pose_matrix(entity.pose, key_path=f"{key_path}.pose"), (len(times), 4, 4)
+        ).copy()
     if motion.type == "keyframes":
         return _keyframes(entity, times, motion_path)
     if motion.type == "velocity":
@@ -147,24 +156,30 @@ def _vector(values: Sequence[float] | None, size: int, key_path: str) -> np.ndar
     return array
 
 
-def keyframe_arrays(entity: EntitySpec, key_path: str = "motion") -> tuple[np.ndarray, np.ndarray,
-                                                                           Rotation]:
+def keyframe_arrays(entity: EntitySpec, key_path: str = "motion") -> tuple[np.ndarray, np.ndarray, Rotation]:
     """Key times (K,), positions (K, 3) and rotations (K) with ``None`` fields from the pose."""
     keys = entity.motion.keyframes
     if not keys:
         raise SceneError("keyframes motion needs at least one keyframe", key_path=f"{key_path}.keyframes")
     key_times = np.array([float(key.t) for key in keys])
     if np.any(np.diff(key_times) <= 0.0) or not np.all(np.isfinite(key_times)):
-        raise SceneError("keyframe times must be finite and strictly increasing",
-                         key_path=f"{key_path}.keyframes")
+        raise SceneError(
+            "keyframe times must be finite and strictly increasing", key_path=f"{key_path}.keyframes"
+        )
     base_position = pose_position(entity.pose)
     base_rotation = pose_rotation(entity.pose)
-    positions = np.stack([
-        base_position if key.position is None
-        else _vector(key.position, 3, f"{key_path}.keyframes[{i}].position")
-        for i, key in enumerate(keys)])
-    rotations = [rotation_from(key.euler_deg, key.quat_xyzw, key_path=f"{key_path}.keyframes[{i}]")
-                 for i, key in enumerate(keys)]
+    positions = np.stack(
+        [
+            base_position
+            if key.position is None
+            else _vector(key.position, 3, f"{key_path}.keyframes[{i}].position")
+            for i, key in enumerate(keys)
+        ]
+    )
+    rotations = [
+        rotation_from(key.euler_deg, key.quat_xyzw, key_path=f"{key_path}.keyframes[{i}]")
+        for i, key in enumerate(keys)
+    ]
     quats = np.stack([(rotation or base_rotation).as_quat() for rotation in rotations])
     return key_times, positions, Rotation.from_quat(quats)
 
@@ -176,20 +191,23 @@ def _keyframes(entity: EntitySpec, times: np.ndarray, key_path: str) -> np.ndarr
         return np.broadcast_to(transforms(positions, rotations), (len(times), 4, 4)).copy()
     clamped = np.clip(times, key_times[0], key_times[-1])
     if motion.position_interpolation == "linear":
-        position = np.stack([np.interp(clamped, key_times, positions[:, axis]) for axis in range(3)],
-                            axis=-1)
+        position = np.stack([np.interp(clamped, key_times, positions[:, axis]) for axis in range(3)], axis=-1)
     elif motion.position_interpolation == "cubic":
         position = CubicSpline(key_times, positions)(clamped)
     else:
-        raise SceneError(f"unknown position_interpolation {motion.position_interpolation!r} "
-                         "(linear | cubic)", key_path=f"{key_path}.position_interpolation")
+        raise SceneError(
+            f"unknown position_interpolation {motion.position_interpolation!r} (linear | cubic)",
+            key_path=f"{key_path}.position_interpolation",
+        )
     if motion.rotation_interpolation == "slerp":
         rotation = Slerp(key_times, rotations)(clamped)
     elif motion.rotation_interpolation == "spline":
         rotation = RotationSpline(key_times, rotations)(clamped)
     else:
-        raise SceneError(f"unknown rotation_interpolation {motion.rotation_interpolation!r} "
-                         "(slerp | spline)", key_path=f"{key_path}.rotation_interpolation")
+        raise SceneError(
+            f"unknown rotation_interpolation {motion.rotation_interpolation!r} (slerp | spline)",
+            key_path=f"{key_path}.rotation_interpolation",
+        )
     return transforms(position, rotation)
 
 
@@ -197,9 +215,14 @@ def _velocity(entity: EntitySpec, times: np.ndarray, key_path: str) -> np.ndarra
     motion = entity.motion
     velocity = _vector(motion.linear_velocity, 3, f"{key_path}.linear_velocity")
     omega = np.radians(_vector(motion.angular_velocity_deg, 3, f"{key_path}.angular_velocity_deg"))
-    position = pose_position(entity.pose) + times[:, None] * velocity
-    rotation = Rotation.from_rotvec(times[:, None] * omega) * pose_rotation(entity.pose)
-    return transforms(position, rotation)
+    matrices = transforms(pose_position(entity.pose) + times[:, None] * velocity, Rotation.identity())
+    if np.any(omega):
+        # Rotation.from_rotvec(omega t) * R0, composed as matrices (scipy's composition is slower).
+        spin = Rotation.from_rotvec(times[:, None] * omega).as_matrix()
+        matrices[:, :3, :3] = spin @ pose_rotation(entity.pose).as_matrix()
+    else:
+        matrices[:, :3, :3] = pose_rotation(entity.pose).as_matrix()
+    return matrices
 
 
 def orbit_basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -214,8 +237,7 @@ def orbit_basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return axis, start, np.cross(axis, start)
 
 
-def _orbit(entity: EntitySpec, times: np.ndarray, center: np.ndarray | None,
-           key_path: str) -> np.ndarray:
+def _orbit(entity: EntitySpec, times: np.ndarray, center: np.ndarray | None, key_path: str) -> np.ndarray:
     motion = entity.motion
     axis_vector = _vector(motion.axis, 3, f"{key_path}.axis")
     if np.linalg.norm(axis_vector) < 1e-12:
@@ -249,8 +271,9 @@ class PathCurve:
     def __init__(self, motion: MotionSpec, key_path: str = "motion") -> None:
         points = np.asarray(motion.points, dtype=float)
         if points.ndim != 2 or points.shape[1] != 3 or len(points) < 2 or not np.all(np.isfinite(points)):
-            raise SceneError("a path needs at least two points of 3 finite numbers",
-                             key_path=f"{key_path}.points")
+            raise SceneError(
+                "a path needs at least two points of 3 finite numbers", key_path=f"{key_path}.points"
+            )
         if motion.closed and np.linalg.norm(points[-1] - points[0]) > 1e-12:
             points = np.vstack([points, points[:1]])
         chords = np.linalg.norm(np.diff(points, axis=0), axis=1)
@@ -274,8 +297,10 @@ class PathCurve:
             self._parameter = samples
             self.length = float(self._arc[-1])
         else:
-            raise SceneError(f"unknown path interpolation {motion.interpolation!r} (linear | cubic)",
-                             key_path=f"{key_path}.interpolation")
+            raise SceneError(
+                f"unknown path interpolation {motion.interpolation!r} (linear | cubic)",
+                key_path=f"{key_path}.interpolation",
+            )
 
     def _wrap(self, arc_length: np.ndarray) -> np.ndarray:
         if self.closed:

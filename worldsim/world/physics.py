@@ -4,13 +4,16 @@ Mapping from the scene (``PhysicsSpec``):
 
 - ``dynamic`` entities (with ``collides``) are free bodies; their motion is ignored.
 - other colliding entities with ``static`` motion are fixed bodies at their pose;
-  with any other motion they are mocap bodies moved to their kinematic pose at every substep,
-  so a kinematic pusher pushes dynamic bodies through contacts.
-- shapes: ``box``, ``sphere``, ``capsule`` and ``cylinder`` meshes become MuJoCo primitives
-  (``collision: auto | primitive``) as long as their scale keeps them one (a non-uniformly scaled
-  sphere becomes a hull); ``plane`` becomes a box of ``PLANE_THICKNESS`` whose top face is the
-  plane; everything else (and ``collision: convex_hull``) becomes a convex-hull mesh geom of
-  ``worldsim.scene.meshes.load_mesh``.
+  with any other motion they are *driven* bodies: free bodies of ``DRIVEN_MASS_RATIO`` times the
+  heaviest dynamic mass, without gravity, set at every substep to their kinematic pose and to
+  the velocity that reaches the next substep's pose. Contacts see that velocity, so a kinematic
+  pusher pushes dynamic bodies and a moving platform or turntable carries them by friction;
+  contacts barely disturb a driven body within a substep and its pose is reset at the next.
+  (Plain MuJoCo mocap bodies have no velocity: friction would not carry anything.)
+- collision filtering: static and driven geoms collide only with dynamic ones
+  (``contype = 0, conaffinity = 1`` against ``1, 1``).
+- shapes: see ``colliders.py`` (primitives where the mesh is one, convex hulls for dynamic
+  bodies, per-triangle prisms for non-convex static and kinematic meshes).
 - ``mass`` is the geom mass (inertia from the shape, uniform density); ``friction`` the sliding
   friction (MuJoCo takes the larger of two touching geoms').
 - ``restitution`` e in [0, 1] sets the contact's damping ratio to that of a linear spring-damper
@@ -39,31 +42,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
 from worldsim.errors import SceneError
-from worldsim.scene.meshes import load_mesh, primitive_params
-from worldsim.scene.model import EntitySpec, MeshSpec
+from worldsim.scene.model import EntitySpec
+from worldsim.world.colliders import collision_shapes
 from worldsim.world.rotations import pose_matrix, pose_rotation, quat_slerp
 
-PLANE_THICKNESS = 0.1
-"""Metres; a ``plane`` collider is a box this thick below the plane."""
 CONTACT_TIME_CONSTANT = 0.02
 """Seconds; MuJoCo's default contact stiffness time constant (solref[0])."""
 MIN_DAMPING_RATIO = 0.005
 """Floor of zeta (restitution 1 is nearly, not exactly, elastic; keeps tau finite)."""
 SOLMIX_FLOOR = 1e-3
 """Keeps solmix positive for restitution 0."""
-PRIMITIVE_SHAPES = ("box", "sphere", "capsule", "cylinder", "plane")
 STEP_EPSILON = 1e-9
 """Fraction of a step below which a frame time counts as on the step."""
 
 KinematicPoses = Callable[[np.ndarray], dict[str, np.ndarray]]
-"""``poses(times (N,)) -> name -> (N, 4, 4)`` for the mocap entities."""
+"""``poses(times (N,)) -> name -> (N, 4, 4)`` for the driven (kinematic, moving) entities."""
+DRIVEN_CHUNK_STEPS = 1024
+"""Substeps of driven-body states evaluated at once."""
+DRIVEN_MASS_RATIO = 1000.0
+"""Mass of a driven body relative to the heaviest dynamic body (1 kg when there is none)."""
 
 
 def restitution_damping_ratio(restitution: float) -> float:
@@ -75,61 +78,6 @@ def restitution_damping_ratio(restitution: float) -> float:
         return MIN_DAMPING_RATIO
     log_e = math.log(restitution)
     return max(-log_e / math.sqrt(math.pi**2 + log_e**2), MIN_DAMPING_RATIO)
-
-
-@dataclass
-class CollisionShape:
-    """One MuJoCo geom in the entity's object frame.
-
-    geom_type: a ``mujoco.mjtGeom`` name without prefix (``box``, ``sphere``, ``mesh``, ...).
-    size: (3,) MuJoCo size parameters (half extents, radius, half length) in metres.
-    offset: (3,) geom position in the object frame.
-    vertices: (V, 3) hull vertices for ``mesh``.
-    """
-
-    geom_type: str
-    size: np.ndarray
-    offset: np.ndarray
-    vertices: np.ndarray | None = None
-
-
-def _primitive_shape(spec: MeshSpec, key_path: str) -> CollisionShape | None:
-    """The MuJoCo primitive matching a primitive mesh (sizes as ``load_mesh`` builds them), or None."""
-    params = primitive_params(spec, key_path=f"{key_path}.mesh")
-    scale = np.ones(3) if spec.scale is None else np.asarray(spec.scale, dtype=float)
-    if spec.type == "box":
-        return CollisionShape("box", 0.5 * np.asarray(params.size) * scale, np.zeros(3))
-    if spec.type == "plane":
-        half = np.array([0.5 * params.size[0] * scale[0], 0.5 * params.size[1] * scale[1],
-                         0.5 * PLANE_THICKNESS])
-        return CollisionShape("box", half, np.array([0.0, 0.0, -0.5 * PLANE_THICKNESS]))
-    if spec.type == "sphere" and np.allclose(scale, scale[0]):
-        return CollisionShape("sphere", np.array([params.radius * scale[0], 0.0, 0.0]), np.zeros(3))
-    if spec.type in ("cylinder", "capsule") and np.isclose(scale[0], scale[1]):
-        if spec.type == "capsule" and not np.isclose(scale[0], scale[2]):
-            return None
-        size = np.array([params.radius * scale[0], 0.5 * params.height * scale[2], 0.0])
-        return CollisionShape(spec.type, size, np.zeros(3))
-    return None
-
-
-def collision_shape(entity: EntitySpec, base_dir: str | Path | None, key_path: str) -> CollisionShape:
-    """The collider of ``entity`` (see the module doc for the rules)."""
-    spec = entity.mesh
-    mode = entity.physics.collision
-    if mode not in ("auto", "primitive", "convex_hull"):
-        raise SceneError(f"unknown collision {mode!r} (auto | primitive | convex_hull)",
-                         key_path=f"{key_path}.physics.collision")
-    if spec.type == "plane" or (mode != "convex_hull" and spec.type in PRIMITIVE_SHAPES):
-        shape = _primitive_shape(spec, key_path)
-        if shape is not None:
-            return shape
-    if mode == "primitive":
-        raise SceneError(f"mesh type {spec.type!r} (with this scale) has no primitive collider; "
-                         "use auto or convex_hull", key_path=f"{key_path}.physics.collision")
-    mesh = load_mesh(spec, base_dir, key_path=f"{key_path}.mesh")
-    hull = mesh.convex_hull
-    return CollisionShape("mesh", np.zeros(3), np.zeros(3), np.asarray(hull.vertices, dtype=float))
 
 
 def _quat_wxyz(rotation: Rotation) -> np.ndarray:
@@ -147,21 +95,70 @@ def _interval(entity: EntitySpec) -> tuple[float, float]:
     return spawn, despawn
 
 
+def _driven_states(poses: np.ndarray, timestep: float) -> tuple[np.ndarray, np.ndarray]:
+    """Free-joint states of driven bodies from their poses (S, M, 4, 4) at every substep.
+
+    Returns qpos (S, M, 7) (position, quaternion w x y z) and qvel (S, M, 6): the linear velocity
+    (world) and angular velocity (body frame) that take substep s to s + 1 (zero at the last).
+    """
+    steps, count = poses.shape[:2]
+    rotations = Rotation.from_matrix(poses[..., :3, :3].reshape(-1, 3, 3))
+    xyzw = rotations.as_quat().reshape(steps, count, 4)
+    qpos = np.concatenate([poses[..., :3, 3], xyzw[..., [3, 0, 1, 2]]], axis=-1)
+    qvel = np.zeros((steps, count, 6))
+    if steps > 1:
+        qvel[:-1, :, :3] = np.diff(poses[..., :3, 3], axis=0) / timestep
+        matrices = poses[..., :3, :3]
+        # Body-frame angular velocity: R_s^T R_{s+1} = exp(omega_body dt).
+        relative = np.einsum("smji,smjk->smik", matrices[:-1], matrices[1:]).reshape(-1, 3, 3)
+        omega = Rotation.from_matrix(relative).as_rotvec().reshape(steps - 1, count, 3) / timestep
+        qvel[:-1, :, 3:] = omega
+    return qpos, qvel
+
+
+class _DrivenStates:
+    """Free-joint states of the driven bodies per substep, evaluated in chunks of
+    ``DRIVEN_CHUNK_STEPS`` so memory does not grow with the clip length."""
+
+    def __init__(self, names: list[str], kinematic_poses: KinematicPoses | None, timestep: float) -> None:
+        self.names, self.kinematic_poses, self.timestep = names, kinematic_poses, timestep
+        self.start: int | None = None
+        self.qpos = self.qvel = np.zeros((0, len(names), 7))
+
+    def at(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """qpos (M, 7) and qvel (M, 6) of the driven bodies at substep ``step``."""
+        if self.start is None or not self.start <= step < self.start + DRIVEN_CHUNK_STEPS:
+            self.start = step
+            times = (step + np.arange(DRIVEN_CHUNK_STEPS + 1)) * self.timestep
+            poses = self.kinematic_poses(times)
+            qpos, qvel = _driven_states(np.stack([poses[name] for name in self.names], axis=1), self.timestep)
+            self.qpos, self.qvel = qpos[:-1], qvel[:-1]
+        return self.qpos[step - self.start], self.qvel[step - self.start]
+
+
 class PhysicsWorld:
     """A compiled MuJoCo model of the colliding entities of a scene.
 
     entities: the entities taking part (every colliding one); ``dynamic``: names of free bodies;
-    ``mocap``: names driven by kinematic poses.
+    ``driven``: names of bodies that follow kinematic poses.
     """
 
-    def __init__(self, entities: Sequence[EntitySpec], *, gravity: Sequence[float], timestep: float,
-                 initial_poses: dict[str, np.ndarray], base_dir: str | Path | None = None,
-                 key_paths: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        entities: Sequence[EntitySpec],
+        *,
+        gravity: Sequence[float],
+        timestep: float,
+        initial_poses: dict[str, np.ndarray],
+        base_dir: str | Path | None = None,
+        key_paths: dict[str, str] | None = None,
+    ) -> None:
         import mujoco
 
         if not np.isfinite(timestep) or timestep <= 0:
-            raise SceneError("physics_timestep must be a positive number of seconds",
-                             key_path="world.physics_timestep")
+            raise SceneError(
+                "physics_timestep must be a positive number of seconds", key_path="world.physics_timestep"
+            )
         self.mujoco = mujoco
         self.timestep = float(timestep)
         key_paths = key_paths or {}
@@ -171,59 +168,72 @@ class PhysicsWorld:
         spec.option.gravity = np.asarray(gravity, dtype=float)
         spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
         self.dynamic: list[str] = []
-        self.mocap: list[str] = []
+        self.driven: list[str] = []
         self.entities = list(entities)
         self.entity_names = [entity.name for entity in self.entities]
+        self.dynamic_set: set[str] = set()
         geom_names: dict[str, list[str]] = {}
+        hull_names: dict[bytes, str] = {}
+        dynamic_masses = [float(e.physics.mass) for e in self.entities if e.physics.mode == "dynamic"]
+        driven_mass = DRIVEN_MASS_RATIO * max([1.0, *[m for m in dynamic_masses if np.isfinite(m)]])
+        self._collision_types: dict[str, tuple[int, int]] = {}
         for entity in self.entities:
             key_path = key_paths.get(entity.name, f"entities[{entity.name}]")
-            shape = collision_shape(entity, base_dir, key_path)
+            shapes = collision_shapes(entity, base_dir, key_path)
             body = spec.worldbody.add_body()
             body.name = entity.name
-            position, quat = _matrix_pos_quat(initial_poses[entity.name])
-            body.pos, body.quat = position, quat
+            body.pos, body.quat = _matrix_pos_quat(initial_poses[entity.name])
             if entity.physics.mode == "dynamic":
                 body.add_freejoint()
                 self.dynamic.append(entity.name)
+                self.dynamic_set.add(entity.name)
             elif entity.motion.type != "static":
-                body.mocap = True
-                self.mocap.append(entity.name)
-            geom = body.add_geom()
-            geom.name = f"{entity.name}/collider"
-            geom.type = getattr(mujoco.mjtGeom, f"mjGEOM_{shape.geom_type.upper()}")
-            geom.pos = shape.offset
-            if shape.geom_type == "mesh":
-                mesh = spec.add_mesh()
-                mesh.name = f"{entity.name}/hull"
-                mesh.uservert = shape.vertices.reshape(-1).tolist()
-                geom.meshname = mesh.name
-            else:
-                geom.size = shape.size
+                body.add_freejoint()
+                body.gravcomp = 1.0
+                self.driven.append(entity.name)
             physics = entity.physics
-            if physics.mode == "dynamic":
-                if not np.isfinite(physics.mass) or physics.mass <= 0:
-                    raise SceneError("mass must be positive", key_path=f"{key_path}.physics.mass")
-                geom.mass = float(physics.mass)
-            geom.friction = [float(physics.friction), 0.005, 0.0001]
+            if physics.mode == "dynamic" and (not np.isfinite(physics.mass) or physics.mass <= 0):
+                raise SceneError("mass must be positive", key_path=f"{key_path}.physics.mass")
+            body_mass = float(physics.mass) if physics.mode == "dynamic" else driven_mass
             damping_ratio = restitution_damping_ratio(physics.restitution)
-            geom.solref = [CONTACT_TIME_CONSTANT / damping_ratio, damping_ratio]
-            geom.solmix = float(np.clip(physics.restitution, 0.0, 1.0)) + SOLMIX_FLOOR
-            geom_names[entity.name] = [geom.name]
+            geom_names[entity.name] = []
+            for index, shape in enumerate(shapes):
+                geom = body.add_geom()
+                geom.name = f"{entity.name}/collider{index}"
+                geom.type = getattr(mujoco.mjtGeom, f"mjGEOM_{shape.geom_type.upper()}")
+                geom.pos = shape.offset
+                if shape.geom_type == "mesh":
+                    geom.meshname = self._mesh_name(spec, shape.vertices, hull_names)
+                else:
+                    geom.size = shape.size
+                geom.mass = body_mass / len(shapes)
+                geom.friction = [float(physics.friction), 0.005, 0.0001]
+                geom.solref = [CONTACT_TIME_CONSTANT / damping_ratio, damping_ratio]
+                geom.solmix = float(np.clip(physics.restitution, 0.0, 1.0)) + SOLMIX_FLOOR
+                geom_names[entity.name].append(geom.name)
+            self._collision_types[entity.name] = (1, 1) if physics.mode == "dynamic" else (0, 1)
         try:
             self.model = spec.compile()
         except ValueError as error:
-            raise SceneError(f"MuJoCo could not build the physics model: {error}",
-                             key_path="entities") from None
+            raise SceneError(
+                f"MuJoCo could not build the physics model: {error}", key_path="entities"
+            ) from None
         self.data = mujoco.MjData(self.model)
-        self._geoms = {name: [mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_GEOM, geom)
-                              for geom in geoms] for name, geoms in geom_names.items()}
-        body_ids = {entity.name: mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, entity.name)
-                    for entity in self.entities}
-        self._qpos = {name: int(self.model.jnt_qposadr[self.model.body_jntadr[body_ids[name]]])
-                      for name in self.dynamic}
-        self._dof = {name: int(self.model.jnt_dofadr[self.model.body_jntadr[body_ids[name]]])
-                     for name in self.dynamic}
-        self._mocap_index = {name: int(self.model.body_mocapid[body_ids[name]]) for name in self.mocap}
+        self._geoms = {
+            name: [mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_GEOM, geom) for geom in geoms]
+            for name, geoms in geom_names.items()
+        }
+        body_ids = {
+            entity.name: mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, entity.name)
+            for entity in self.entities
+        }
+        jointed = [*self.dynamic, *self.driven]
+        self._qpos = {
+            name: int(self.model.jnt_qposadr[self.model.body_jntadr[body_ids[name]]]) for name in jointed
+        }
+        self._dof = {
+            name: int(self.model.jnt_dofadr[self.model.body_jntadr[body_ids[name]]]) for name in jointed
+        }
         by_name = {entity.name: entity for entity in self.entities}
         self._initial_velocity = {}
         for name in self.dynamic:
@@ -232,10 +242,26 @@ class PhysicsWorld:
             # A free joint's angular velocity is in the body frame; the scene gives world axes.
             angular_local = rotation.inv().apply(np.radians(np.asarray(physics.angular_velocity_deg, float)))
             self._initial_velocity[name] = np.concatenate(
-                [np.asarray(physics.linear_velocity, dtype=float), angular_local])
+                [np.asarray(physics.linear_velocity, dtype=float), angular_local]
+            )
 
-    def simulate(self, frame_times: np.ndarray, kinematic_poses: KinematicPoses | None = None,
-                 progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    @staticmethod
+    def _mesh_name(spec, vertices: np.ndarray, names: dict[bytes, str]) -> str:
+        """One MuJoCo mesh per distinct vertex set, shared by every geom that uses it."""
+        key = vertices.tobytes()
+        if key not in names:
+            mesh = spec.add_mesh()
+            mesh.name = f"mesh{len(names)}"
+            mesh.uservert = vertices.reshape(-1).tolist()
+            names[key] = mesh.name
+        return names[key]
+
+    def simulate(
+        self,
+        frame_times: np.ndarray,
+        kinematic_poses: KinematicPoses | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> dict[str, np.ndarray]:
         """Poses of the dynamic bodies at ``frame_times`` (T,) seconds: name -> (T, 4, 4)."""
         mujoco = self.mujoco
         model, data = self.model, self.data
@@ -247,7 +273,6 @@ class PhysicsWorld:
         needed = set(base_step.tolist()) | set((base_step[fraction > 0] + 1).tolist())
         last_step = max(needed) if needed else 0
         step_times = np.arange(last_step + 1) * self.timestep
-        mocap_poses = kinematic_poses(step_times) if (self.mocap and kinematic_poses) else {}
 
         mujoco.mj_resetData(model, data)
         by_name = {entity.name: entity for entity in self.entities}
@@ -259,46 +284,48 @@ class PhysicsWorld:
         for name, mask in active.items():
             for step in (np.flatnonzero(mask[1:] != mask[:-1]) + 1).tolist():
                 changes.setdefault(step, []).append(name)
-        hold = {name: np.concatenate(_matrix_pos_quat(pose_matrix(by_name[name].pose)))
-                for name in self.dynamic}
+        hold = {
+            name: np.concatenate(_matrix_pos_quat(pose_matrix(by_name[name].pose))) for name in self.dynamic
+        }
         frozen: set[str] = set()
-        mocap_names = [name for name in self.mocap if name in mocap_poses]
-        mocap_rows = np.array([self._mocap_index[name] for name in mocap_names], dtype=np.int64)
-        if mocap_names:
-            matrices = np.stack([mocap_poses[name] for name in mocap_names], axis=1)  # (S, M, 4, 4)
-            mocap_positions = matrices[..., :3, 3]
-            xyzw = Rotation.from_matrix(matrices[..., :3, :3].reshape(-1, 3, 3)).as_quat()
-            mocap_quats = xyzw[:, [3, 0, 1, 2]].reshape(len(step_times), len(mocap_names), 4)
-        qpos_index = np.array([np.arange(self._qpos[name], self._qpos[name] + 7) for name in self.dynamic],
-                              dtype=np.int64).reshape(-1, 7)
+        driven_names = list(self.driven) if kinematic_poses is not None else []
+        driven = _DrivenStates(driven_names, kinematic_poses, self.timestep)
+        if driven_names:
+            driven_qpos_index = np.array([np.arange(self._qpos[n], self._qpos[n] + 7) for n in driven_names])
+            driven_dof_index = np.array([np.arange(self._dof[n], self._dof[n] + 6) for n in driven_names])
+        qpos_index = np.array(
+            [np.arange(self._qpos[name], self._qpos[name] + 7) for name in self.dynamic], dtype=np.int64
+        ).reshape(-1, 7)
         recorded: dict[int, np.ndarray] = {}
 
         def apply_state(step: int) -> None:
             for name in changes.get(step, ()):
                 is_active = bool(active[name][step])
+                contype, conaffinity = self._collision_types[name] if is_active else (0, 0)
                 for geom in self._geoms[name]:
-                    model.geom_contype[geom] = 1 if is_active else 0
-                    model.geom_conaffinity[geom] = 1 if is_active else 0
-                if name not in self._qpos:
+                    model.geom_contype[geom] = contype
+                    model.geom_conaffinity[geom] = conaffinity
+                if name not in self.dynamic_set:
                     continue
                 qpos, dof = self._qpos[name], self._dof[name]
                 if is_active:
                     # Spawning (or present from the start): initial pose and velocity.
                     frozen.discard(name)
-                    data.qpos[qpos:qpos + 7] = hold[name]
-                    data.qvel[dof:dof + 6] = self._initial_velocity[name]
+                    data.qpos[qpos : qpos + 7] = hold[name]
+                    data.qvel[dof : dof + 6] = self._initial_velocity[name]
                 else:
                     if step > 0:  # despawning: freeze where it is
-                        hold[name] = data.qpos[qpos:qpos + 7].copy()
+                        hold[name] = data.qpos[qpos : qpos + 7].copy()
                     frozen.add(name)
             for name in frozen:
                 # Undo the step taken under gravity.
                 qpos, dof = self._qpos[name], self._dof[name]
-                data.qpos[qpos:qpos + 7] = hold[name]
-                data.qvel[dof:dof + 6] = 0.0
-            if mocap_names:
-                data.mocap_pos[mocap_rows] = mocap_positions[step]
-                data.mocap_quat[mocap_rows] = mocap_quats[step]
+                data.qpos[qpos : qpos + 7] = hold[name]
+                data.qvel[dof : dof + 6] = 0.0
+            if driven_names:
+                qpos, qvel = driven.at(step)
+                data.qpos[driven_qpos_index] = qpos
+                data.qvel[driven_dof_index] = qvel
 
         stops = sorted(needed | set(changes))
         apply_state(0)
@@ -307,7 +334,7 @@ class PhysicsWorld:
             recorded[0] = data.qpos[qpos_index].copy()
         step = 0
         for stop in stops[1:] if stops[0] == 0 else stops:
-            if mocap_names or frozen:
+            if driven_names or frozen:
                 while step < stop:  # something changes at every substep
                     mujoco.mj_step(model, data)
                     step += 1
@@ -322,22 +349,34 @@ class PhysicsWorld:
                 progress(step)
         return self._frames(recorded, base_step, fraction)
 
-    def _frames(self, recorded: dict[int, np.ndarray], base_step: np.ndarray,
-                fraction: np.ndarray) -> dict[str, np.ndarray]:
+    def _frames(
+        self, recorded: dict[int, np.ndarray], base_step: np.ndarray, fraction: np.ndarray
+    ) -> dict[str, np.ndarray]:
         count = len(base_step)
         states = np.stack([recorded[int(step)] for step in base_step]) if count else np.zeros((0, 0, 7))
-        following = np.stack([recorded[int(step) + 1] if frac > 0 else recorded[int(step)]
-                              for step, frac in zip(base_step, fraction)]) if count else states
+        following = (
+            np.stack(
+                [
+                    recorded[int(step) + 1] if frac > 0 else recorded[int(step)]
+                    for step, frac in zip(base_step, fraction)
+                ]
+            )
+            if count
+            else states
+        )
         result: dict[str, np.ndarray] = {}
         for column, name in enumerate(self.dynamic):
-            position = (states[:, column, :3] * (1.0 - fraction[:, None])
-                        + following[:, column, :3] * fraction[:, None])
+            position = (
+                states[:, column, :3] * (1.0 - fraction[:, None])
+                + following[:, column, :3] * fraction[:, None]
+            )
             quat = states[:, column, 3:]
             moving = fraction > 0
             if np.any(moving):
                 quat = quat.copy()
-                quat[moving] = quat_slerp(states[moving, column, 3:], following[moving, column, 3:],
-                                          fraction[moving])
+                quat[moving] = quat_slerp(
+                    states[moving, column, 3:], following[moving, column, 3:], fraction[moving]
+                )
             matrices = np.zeros((count, 4, 4))
             matrices[:, :3, :3] = Rotation.from_quat(quat[:, [1, 2, 3, 0]]).as_matrix()
             matrices[:, :3, 3] = position

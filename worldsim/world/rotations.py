@@ -17,8 +17,9 @@ from worldsim.scene.model import Pose
 WORLD_UP = np.array([0.0, 0.0, 1.0])
 
 
-def rotation_from(euler_deg: Sequence[float] | None, quat_xyzw: Sequence[float] | None,
-                  *, key_path: str = "") -> Rotation | None:
+def rotation_from(
+    euler_deg: Sequence[float] | None, quat_xyzw: Sequence[float] | None, *, key_path: str = ""
+) -> Rotation | None:
     """The rotation given by ``euler_deg`` or ``quat_xyzw`` (None when neither is given)."""
     if euler_deg is not None and quat_xyzw is not None:
         raise SceneError("give euler_deg or quat_xyzw, not both", key_path=key_path)
@@ -85,7 +86,9 @@ def frame_along(forward: np.ndarray, up: np.ndarray = WORLD_UP) -> np.ndarray:
     y_axis[degenerate] = np.cross(x_axis[degenerate], np.array([1.0, 0.0, 0.0]))
     y_axis[degenerate] = np.where(
         np.linalg.norm(y_axis[degenerate], axis=-1, keepdims=True) < 1e-9,
-        np.array([0.0, 1.0, 0.0]), y_axis[degenerate])
+        np.array([0.0, 1.0, 0.0]),
+        y_axis[degenerate],
+    )
     y_axis /= np.linalg.norm(y_axis, axis=-1, keepdims=True)
     z_axis = np.cross(x_axis, y_axis)
     return np.stack([x_axis, y_axis, z_axis], axis=-1)

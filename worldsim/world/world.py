@@ -3,8 +3,9 @@
 Order of evaluation: kinematic motions that do not depend on a simulated body (topologically,
 parents and orbit targets first); physics for the colliding entities, with kinematic ones as
 mocap bodies; then the motions that follow a simulated body (attached to or orbiting a dynamic
-entity; those are not colliders, see ``physics.py``). Entities that do not exist at a frame
-(spawn / despawn) are held at their first / last present pose.
+entity; those are not colliders, see ``physics.py``). A dynamic entity with ``collides: false``
+is not simulated and follows its motion. Entities that do not exist at a frame (spawn /
+despawn) are held at their first / last present pose.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from worldsim.camera.spec import CameraSpec
+from worldsim.camera.evaluate import evaluate_camera
 from worldsim.camera.track import CameraTrack
 from worldsim.errors import SceneError
 from worldsim.scene.meshes import load_mesh, mesh_bounds
@@ -27,6 +29,14 @@ from worldsim.world.kinematics import evaluate_motions, motion_dependencies
 from worldsim.world.physics import PhysicsWorld
 from worldsim.world.rotations import pose_matrix
 
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+PHYSICS_STAGES = 100
+"""Progress-bar units of the physics simulation."""
+ROLLOUT_STAGES = PHYSICS_STAGES + 3
+"""Physics, then poses, cameras and visibility/events one unit each."""
+
 
 class World:
     """The simulated world of one scene; ``rollout`` evaluates every frame."""
@@ -34,8 +44,23 @@ class World:
     def __init__(self, scene: Scene) -> None:
         self.scene = scene
         self.base_dir = Path(scene.source_file).resolve().parent if scene.source_file else None
-        self.entities = sorted(scene.entities, key=lambda entity: entity.id if entity.id is not None else 0)
         index = {id(entity): i for i, entity in enumerate(scene.entities)}
+        names: set[str] = set()
+        for i, entity in enumerate(scene.entities):
+            if entity.id is None:
+                raise SceneError(
+                    "entity has no id; add entities with Scene.add",
+                    file=scene.source_file,
+                    key_path=f"entities[{i}].id",
+                )
+            if entity.name in names:
+                raise SceneError(
+                    f"duplicate entity name {entity.name!r}",
+                    file=scene.source_file,
+                    key_path=f"entities[{i}].name",
+                )
+            names.add(entity.name)
+        self.entities = sorted(scene.entities, key=lambda entity: int(entity.id))
         self.key_paths = {entity.name: f"entities[{index[id(entity)]}]" for entity in self.entities}
 
     @property
@@ -48,29 +73,47 @@ class World:
 
     def rollout(self, progress: bool = False) -> Trajectory:
         """Simulate the whole clip; a progress bar shows when ``progress`` and it takes over 1 s."""
+        from tqdm import tqdm
+
         try:
-            return self._rollout(progress)
+            with tqdm(
+                total=ROLLOUT_STAGES, desc="rollout", delay=1.0, disable=not progress, leave=False
+            ) as bar:
+                return self._rollout(bar)
         except SceneError as error:
             if error.file is None and self.scene.source_file:
-                raise SceneError(error.reason, file=self.scene.source_file,
-                                 key_path=error.key_path) from None
+                raise SceneError(error.reason, file=self.scene.source_file, key_path=error.key_path) from None
             raise
 
-    def _rollout(self, progress: bool) -> Trajectory:
+    def _rollout(self, bar: tqdm) -> Trajectory:
         times = self.times
-        poses = self.entity_poses(times, progress=progress)
-        object_to_world = np.stack([poses[entity.name] for entity in self.entities], axis=1) \
-            if self.entities else np.zeros((len(times), 0, 4, 4))
-        present = presence(times, [e.spawn_time for e in self.entities],
-                           [e.despawn_time for e in self.entities])
+        poses = self.entity_poses(times, bar=bar)
+        object_to_world = (
+            np.stack([poses[entity.name] for entity in self.entities], axis=1)
+            if self.entities
+            else np.zeros((len(times), 0, 4, 4))
+        )
+        present = presence(
+            times, [e.spawn_time for e in self.entities], [e.despawn_time for e in self.entities]
+        )
         _hold_outside_presence(object_to_world, present)
+        bar.update(1)
         cameras = self._cameras(times, object_to_world)
+        bar.update(1)
         centers, radii = self._bounding_spheres()
-        in_view = {name: spheres_in_view(object_to_world, centers, radii, track) & present
-                   for name, track in cameras.items()}
-        events = detect_events(times, [e.id for e in self.entities], present,
-                               [e.spawn_time is not None for e in self.entities],
-                               [e.despawn_time is not None for e in self.entities], in_view)
+        in_view = {
+            name: spheres_in_view(object_to_world, centers, radii, track) & present
+            for name, track in cameras.items()
+        }
+        events = detect_events(
+            times,
+            [e.id for e in self.entities],
+            present,
+            [e.spawn_time is not None for e in self.entities],
+            [e.despawn_time is not None for e in self.entities],
+            in_view,
+        )
+        bar.update(1)
         scene = self.scene
         return Trajectory(
             scene_name=scene.name,
@@ -88,48 +131,62 @@ class World:
             prompt=scene.prompt,
         )
 
-    def entity_poses(self, times: np.ndarray, *, progress: bool = False) -> dict[str, np.ndarray]:
-        """name -> (T, 4, 4) ``object_to_world`` of every entity at ``times`` (no spawn holding)."""
+    def entity_poses(self, times: np.ndarray, *, bar: tqdm | None = None) -> dict[str, np.ndarray]:
+        """name -> (T, 4, 4) ``object_to_world`` of every entity at ``times`` (no spawn holding).
+
+        ``bar``: an optional tqdm bar; physics moves it through ``PHYSICS_STAGES`` units.
+        """
         entities = self.entities
         simulated = {e.name for e in entities if e.physics.mode == "dynamic" and e.physics.collides}
         follows_simulated = _dependents_of(entities, simulated)
         first = [e.name for e in entities if e.name not in simulated and e.name not in follows_simulated]
         poses = evaluate_motions(entities, times, names=first)
         if simulated:
-            poses.update(self._simulate(times, simulated, follows_simulated, progress))
+            poses.update(self._simulate(times, simulated, follows_simulated, bar))
+        elif bar is not None:
+            bar.update(PHYSICS_STAGES)
         rest = [e.name for e in entities if e.name in follows_simulated]
         if rest:
             poses.update(evaluate_motions(entities, times, names=rest, known=poses))
         return poses
 
-    def _simulate(self, times: np.ndarray, simulated: set[str], follows_simulated: set[str],
-                  progress: bool) -> dict[str, np.ndarray]:
+    def _simulate(
+        self, times: np.ndarray, simulated: set[str], follows_simulated: set[str], bar: tqdm | None
+    ) -> dict[str, np.ndarray]:
         colliders = [e for e in self.entities if e.physics.collides and e.name not in follows_simulated]
         mocap = [e.name for e in colliders if e.name not in simulated and e.motion.type != "static"]
         initial = evaluate_motions(self.entities, np.zeros(1), names=mocap)
-        initial_poses = {e.name: initial[e.name][0] if e.name in initial
-                         else pose_matrix(e.pose, key_path=f"{self.key_paths[e.name]}.pose")
-                         for e in colliders}
-        world = PhysicsWorld(colliders, gravity=self.scene.world.gravity,
-                             timestep=self.scene.world.physics_timestep, initial_poses=initial_poses,
-                             base_dir=self.base_dir, key_paths=self.key_paths)
+        initial_poses = {
+            e.name: initial[e.name][0]
+            if e.name in initial
+            else pose_matrix(e.pose, key_path=f"{self.key_paths[e.name]}.pose")
+            for e in colliders
+        }
+        world = PhysicsWorld(
+            colliders,
+            gravity=self.scene.world.gravity,
+            timestep=self.scene.world.physics_timestep,
+            initial_poses=initial_poses,
+            base_dir=self.base_dir,
+            key_paths=self.key_paths,
+        )
 
         def kinematic_poses(step_times: np.ndarray) -> dict[str, np.ndarray]:
             return evaluate_motions(self.entities, step_times, names=mocap)
 
-        total_steps = int(np.floor(times[-1] / world.timestep + 1.0)) if len(times) else 0
-        from tqdm import tqdm
+        last_step = max(1, int(np.floor(times[-1] / world.timestep)) + 1) if len(times) else 1
+        done = [0]
 
-        with tqdm(total=total_steps, desc="physics", unit="step", delay=1.0,
-                  disable=not progress, leave=False) as bar:
-            last = [0]
+        def advance(step: int) -> None:
+            units = PHYSICS_STAGES * min(step, last_step) // last_step
+            if bar is not None and units > done[0]:
+                bar.update(units - done[0])
+                done[0] = units
 
-            def advance(step: int) -> None:
-                if step - last[0] >= 100:
-                    bar.update(step - last[0])
-                    last[0] = step
-
-            return world.simulate(times, kinematic_poses, advance if progress else None)
+        poses = world.simulate(times, kinematic_poses, advance if bar is not None else None)
+        if bar is not None:
+            bar.update(PHYSICS_STAGES - done[0])
+        return poses
 
     def _cameras(self, times: np.ndarray, object_to_world: np.ndarray) -> dict[str, CameraTrack]:
         column = {entity.name: i for i, entity in enumerate(self.entities)}
@@ -139,10 +196,19 @@ class World:
                 raise SceneError(f"camera target {name!r} is not an entity", key_path="cameras")
             return object_to_world[np.asarray(frames), column[name], :3, 3]
 
+        if not self.scene.cameras:
+            raise SceneError("a scene needs at least one camera", key_path="cameras")
         resolution = (int(self.scene.resolution[0]), int(self.scene.resolution[1]))
         tracks: dict[str, CameraTrack] = {}
-        for spec in self.scene.cameras:
-            tracks[spec.name] = _evaluate_camera(spec, times, resolution, entity_position)
+        for index, spec in enumerate(self.scene.cameras):
+            tracks[spec.name] = evaluate_camera(
+                spec,
+                times,
+                resolution,
+                entity_position=entity_position,
+                scene_seed=int(self.scene.seed),
+                key_path=f"cameras[{index}]",
+            )
         return tracks
 
     def _bounding_spheres(self) -> tuple[np.ndarray, np.ndarray]:
@@ -163,15 +229,17 @@ class World:
             if mesh.file is not None and not Path(mesh.file).is_absolute():
                 base = self.base_dir if self.base_dir is not None else Path.cwd()
                 mesh.file = str((base / mesh.file).resolve())
-            table.append(EntityInfo(
-                id=int(entity.id),
-                name=entity.name,
-                semantic_class=entity.semantic_class,
-                semantic_id=int(semantic[entity.semantic_class]),
-                mesh=copy.deepcopy(mesh),
-                material=copy.deepcopy(self.scene.resolve_material(entity)),
-                physics_mode=entity.physics.mode,
-            ))
+            table.append(
+                EntityInfo(
+                    id=int(entity.id),
+                    name=entity.name,
+                    semantic_class=entity.semantic_class,
+                    semantic_id=int(semantic[entity.semantic_class]),
+                    mesh=copy.deepcopy(mesh),
+                    material=copy.deepcopy(self.scene.resolve_material(entity)),
+                    physics_mode=entity.physics.mode,
+                )
+            )
         return table
 
 
@@ -200,39 +268,4 @@ def _hold_outside_presence(object_to_world: np.ndarray, present: np.ndarray) -> 
         if len(frames) == 0:
             continue
         object_to_world[: frames[0], column] = object_to_world[frames[0], column]
-        object_to_world[frames[-1] + 1:, column] = object_to_world[frames[-1], column]
-
-
-def _evaluate_camera(spec: CameraSpec, times: np.ndarray, resolution: tuple[int, int],
-                     entity_position) -> CameraTrack:
-    try:
-        from worldsim.camera.evaluate import evaluate_camera
-    except ImportError:
-        return _fallback_fixed_look_at_camera(spec, times, resolution)
-    return evaluate_camera(spec, times, resolution, entity_position=entity_position)
-
-
-def _fallback_fixed_look_at_camera(spec: CameraSpec, times: np.ndarray,
-                                   resolution: tuple[int, int]) -> CameraTrack:
-    """TEMPORARY minimal camera until ``worldsim.camera.evaluate`` exists: a fixed position
-    looking at a fixed point, vertical ``fov_deg``; anything else raises SceneError."""
-    from worldsim.camera.intrinsics import Intrinsics
-
-    if spec.keyframes or spec.target or spec.look_at is None:
-        raise SceneError("camera keyframes and targets need worldsim.camera.evaluate",
-                         key_path=f"cameras[{spec.name}]")
-    position = np.asarray(spec.position, dtype=float)
-    forward = np.asarray(spec.look_at, dtype=float) - position
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, np.asarray(spec.up, dtype=float))
-    right /= np.linalg.norm(right)
-    down = np.cross(forward, right)
-    cam_to_world = np.eye(4)
-    cam_to_world[:3, :3] = np.stack([right, down, forward], axis=-1)
-    cam_to_world[:3, 3] = position
-    width, height = resolution
-    intrinsics = Intrinsics.from_fov(spec.fov_deg, width, height)
-    count = len(times)
-    return CameraTrack(spec.name, np.broadcast_to(cam_to_world, (count, 4, 4)).copy(),
-                       np.full(count, intrinsics.fx), np.full(count, intrinsics.fy),
-                       np.full(count, intrinsics.cx), np.full(count, intrinsics.cy), width, height)
+        object_to_world[frames[-1] + 1 :, column] = object_to_world[frames[-1], column]

@@ -1,0 +1,1 @@
+"""Calibration renderers: a consistent flat shader and two deliberately inconsistent ones."""

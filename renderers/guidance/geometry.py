@@ -1,0 +1,148 @@
+"""Per-clip mesh table shared by the backends: unique meshes, bounding spheres, ray windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+
+from worldsim.camera.intrinsics import Intrinsics
+from worldsim.scene.meshes import load_mesh, mesh_bounds, mesh_fingerprint
+from worldsim.state import Trajectory
+
+
+@dataclass
+class MeshEntry:
+    """One unique mesh of a clip (entities with the same geometry share it)."""
+
+    key: str
+    mesh: trimesh.Trimesh
+    vertices: np.ndarray
+    """(V, 3) float64 object frame, metres."""
+    faces: np.ndarray
+    """(F, 3) int64."""
+    face_normals: np.ndarray
+    """(F, 3) float64 unit geometric normals (as wound)."""
+    center: np.ndarray
+    """(3,) bounding-sphere centre, object frame."""
+    radius: float
+
+
+@dataclass
+class ClipMeshes:
+    """The mesh of every entity column of a trajectory, deduplicated by geometry."""
+
+    entries: list[MeshEntry]
+    column_entry: list[int]
+    """Entity column -> index into ``entries``."""
+    column_face_offset: np.ndarray
+    """(E,) int64: global face index of an entity's triangle ``i`` is offset + i."""
+    triangle_vertices: np.ndarray
+    """(F_total, 3, 3) float32 object-frame corners of every unique mesh's triangles."""
+    face_normals: np.ndarray
+    """(F_total, 3) float32 unit geometric normals."""
+    corner_normals: np.ndarray
+    """(F_total, 3, 3) float32 vertex normals at each triangle corner."""
+
+
+def clip_meshes(trajectory: Trajectory) -> ClipMeshes:
+    """Load every entity's mesh once; identical geometry (same fingerprint) shares one entry."""
+    entries: list[MeshEntry] = []
+    by_key: dict[str, int] = {}
+    column_entry: list[int] = []
+    for info in trajectory.entities:
+        key_path = f"entities[{info.name}].mesh"
+        key = mesh_fingerprint(info.mesh, key_path=key_path)
+        if key not in by_key:
+            mesh = load_mesh(info.mesh, key_path=key_path)
+            center, radius = mesh_bounds(mesh)
+            by_key[key] = len(entries)
+            entries.append(
+                MeshEntry(
+                    key=key,
+                    mesh=mesh,
+                    vertices=np.asarray(mesh.vertices, dtype=np.float64),
+                    faces=np.asarray(mesh.faces, dtype=np.int64),
+                    face_normals=np.asarray(mesh.face_normals, dtype=np.float64),
+                    center=center,
+                    radius=radius,
+                )
+            )
+        column_entry.append(by_key[key])
+    entry_offset = np.cumsum([0] + [len(entry.faces) for entry in entries])[:-1]
+    return ClipMeshes(
+        entries=entries,
+        column_entry=column_entry,
+        column_face_offset=np.asarray(entry_offset, dtype=np.int64)[column_entry]
+        if column_entry
+        else np.zeros(0, dtype=np.int64),
+        triangle_vertices=_stack([entry.vertices[entry.faces] for entry in entries], (0, 3, 3)),
+        face_normals=_stack([entry.face_normals for entry in entries], (0, 3)),
+        corner_normals=_stack(
+            [np.asarray(entry.mesh.vertex_normals, dtype=np.float64)[entry.faces] for entry in entries],
+            (0, 3, 3),
+        ),
+    )
+
+
+def _stack(parts: list[np.ndarray], empty_shape: tuple[int, ...]) -> np.ndarray:
+    if not parts:
+        return np.zeros(empty_shape, dtype=np.float32)
+    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+
+def screen_rect(
+    center_world: np.ndarray, radius: float, world_to_cam: np.ndarray, intrinsics: Intrinsics
+) -> tuple[int, int, int, int] | None:
+    """Conservative pixel window ``(y0, y1, x0, x1)`` whose pixel centres cover a sphere's image.
+
+    None when the sphere is entirely behind the camera or off the image. A sphere that reaches
+    the camera plane gets the whole image.
+    """
+    width, height = intrinsics.width, intrinsics.height
+    cam = world_to_cam[:3, :3] @ center_world + world_to_cam[:3, 3]
+    if cam[2] + radius <= 0.0:
+        return None
+    near = cam[2] - radius
+    if near <= 1e-6 * max(1.0, abs(cam[2])):
+        return 0, height, 0, width
+    # x / z is monotone in x and in z (z > 0), so the extremes sit at the corners of the box.
+    zs = np.array([near, cam[2] + radius])
+    xs = np.array([cam[0] - radius, cam[0] + radius])
+    ys = np.array([cam[1] - radius, cam[1] + radius])
+    u = intrinsics.fx * (xs[:, None] / zs[None, :]) + intrinsics.cx
+    v = intrinsics.fy * (ys[:, None] / zs[None, :]) + intrinsics.cy
+    x0 = max(0, int(np.ceil(u.min() - 0.5)))
+    x1 = min(width, int(np.floor(u.max() - 0.5)) + 1)
+    y0 = max(0, int(np.ceil(v.min() - 0.5)))
+    y1 = min(height, int(np.floor(v.max() - 0.5)) + 1)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return y0, y1, x0, x1
+
+
+def linear_scale(object_to_world: np.ndarray) -> float:
+    """Largest stretch of a pose's linear part (scales a bounding-sphere radius)."""
+    return float(np.linalg.svd(object_to_world[:3, :3], compute_uv=False)[0])
+
+
+def per_column_matmul(values: np.ndarray, matrices: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """Row vectors ``values`` (N, 3) times ``matrices[column]`` (E, 3, 3) -> (N, 3), float64.
+
+    Groups rows by column (a radix sort for small id ranges) so each entity is one dense matmul
+    instead of N tiny ones.
+    """
+    values = np.asarray(values)
+    out = np.empty((len(values), matrices.shape[-1]), dtype=np.result_type(values, matrices))
+    if len(values) == 0:
+        return out
+    keys = column.astype(np.int16) if len(matrices) < 32767 else column
+    order = np.argsort(keys, kind="stable")
+    sorted_columns = column[order]
+    starts = np.flatnonzero(np.r_[True, sorted_columns[1:] != sorted_columns[:-1]])
+    stops = np.r_[starts[1:], len(order)]
+    for start, stop in zip(starts, stops, strict=True):
+        index = order[start:stop]
+        out[index] = values[index] @ matrices[sorted_columns[start]]
+    return out

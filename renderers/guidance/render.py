@@ -1,0 +1,166 @@
+"""``render_guidance``: stream every guidance map of a trajectory, frame by frame.
+
+Frames are cast in order with a window of three frames (t-1, t, t+1), so each frame is cast once
+when rendering a contiguous range and memory stays flat however long the clip is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from renderers.guidance.backend import RayHits, create_backend
+from renderers.guidance.flow import correspondence_flow
+from renderers.guidance.frame import GuidanceFrame
+from renderers.guidance.maps import (
+    camera_normal_map,
+    depth_map,
+    instance_map,
+    material_maps,
+    ray_distance_map,
+    semantic_map,
+    shading_normal_map,
+    surface_coords_map,
+)
+from renderers.guidance.visibility import entity_visibility
+from worldsim.errors import RenderError
+from worldsim.state import Trajectory
+
+
+class GuidanceRenderer:
+    """Guidance maps of one camera of one clip; build once, then ``render(frame)`` in any order.
+
+    ``supersample`` > 1 averages depth and normals over ``supersample``² sub-pixel rays (ids,
+    surface coordinates, materials and flow always come from the single pixel-centre ray).
+    """
+
+    def __init__(
+        self,
+        trajectory: Trajectory,
+        camera: str | None = None,
+        *,
+        backend: str = "open3d",
+        supersample: int = 1,
+        visibility: bool = True,
+    ) -> None:
+        camera = trajectory.primary_camera if camera is None else camera
+        if camera not in trajectory.cameras:
+            known = ", ".join(trajectory.cameras)
+            raise RenderError(f"guidance: unknown camera {camera!r}; the trajectory has: {known}")
+        if not isinstance(supersample, int) or supersample < 1:
+            raise RenderError(f"guidance: supersample must be a positive integer, got {supersample!r}")
+        self.trajectory = trajectory
+        self.camera = camera
+        self.track = trajectory.cameras[camera]
+        self.supersample = supersample
+        self.visibility = visibility
+        self.backend = create_backend(backend, trajectory)
+        self._window: dict[int, tuple[RayHits, np.ndarray]] = {}
+
+    def _hits(self, frame: int) -> tuple[RayHits, np.ndarray]:
+        """The hits and depth of ``frame``, from the window or freshly cast."""
+        cached = self._window.get(frame)
+        if cached is None:
+            hits = self.backend.cast(frame, self.track.cam_to_world[frame], self.track.intrinsics(frame))
+            cached = (hits, depth_map(hits))
+            self._window[frame] = cached
+        return cached
+
+    def render(self, frame: int) -> GuidanceFrame:
+        """Every map of ``frame`` (flow to the neighbouring frames of the clip)."""
+        count = len(self.trajectory)
+        if not 0 <= frame < count:
+            raise RenderError(f"guidance: frame {frame} out of range for a clip of {count} frames")
+        for old in [f for f in self._window if abs(f - frame) > 1]:
+            del self._window[old]
+        hits, depth = self._hits(frame)
+        trajectory = self.trajectory
+        albedo, roughness, metallic = material_maps(hits, trajectory)
+        normal = camera_normal_map(hits)
+        ray_distance = ray_distance_map(hits)
+        if self.supersample > 1:
+            depth, normal, ray_distance = self._supersampled(hits, depth, normal, ray_distance)
+        result = GuidanceFrame(
+            frame=frame,
+            camera=self.camera,
+            depth=depth,
+            ray_distance=ray_distance,
+            instance=instance_map(hits, trajectory),
+            semantic=semantic_map(hits, trajectory),
+            normal=normal,
+            surface_coords=surface_coords_map(hits),
+            albedo=albedo,
+            roughness=roughness,
+            metallic=metallic,
+            shading_normal=shading_normal_map(hits, self.backend.meshes, trajectory),
+            visibility=entity_visibility(hits, trajectory) if self.visibility else None,
+        )
+        if frame + 1 < count:
+            target, target_depth = self._hits(frame + 1)
+            result.flow_forward, result.flow_forward_valid = correspondence_flow(
+                hits, target, target_depth, trajectory
+            )
+        if frame > 0:
+            target, target_depth = self._hits(frame - 1)
+            result.flow_backward, result.flow_backward_valid = correspondence_flow(
+                hits, target, target_depth, trajectory
+            )
+        return result
+
+    def _supersampled(
+        self, hits: RayHits, depth: np.ndarray, normal: np.ndarray, ray_distance: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Depth, normals and ray distance averaged over the sub-pixel rays that hit something.
+
+        Background (+inf) where the pixel-centre ray misses, so the maps agree with the ids.
+        """
+        factor = self.supersample
+        base = hits.intrinsics
+        fine_intrinsics = base.resize(base.width * factor, base.height * factor)
+        fine = self.backend.cast(hits.frame, hits.cam_to_world, fine_intrinsics)
+        shape = (base.height, factor, base.width, factor)
+        fine_hit = fine.hit.reshape(shape)
+        samples = np.maximum(fine_hit.sum(axis=(1, 3)), 1)
+
+        def average(values: np.ndarray) -> np.ndarray:
+            values = np.where(fine.hit, values, 0.0).reshape(shape)
+            return values.sum(axis=(1, 3)) / samples
+
+        fine_depth = depth_map(fine).astype(np.float64)
+        fine_normal = camera_normal_map(fine).astype(np.float64).reshape(*shape, 3)
+        summed = fine_normal.sum(axis=(1, 3))
+        length = np.linalg.norm(summed, axis=-1, keepdims=True)
+        normal_out = np.divide(summed, length, out=np.zeros_like(summed), where=length > 0)
+        keep = hits.hit & (fine_hit.sum(axis=(1, 3)) > 0)
+        depth_out = np.where(keep, average(fine_depth), np.inf).astype(np.float32)
+        ray_out = np.where(keep, average(fine.ray_distance.astype(np.float64)), np.inf).astype(np.float32)
+        normal_out = np.where(keep[..., None], normal_out, normal).astype(np.float32)
+        # Pixels whose centre hit but no sub-sample did keep their centre values.
+        depth_out = np.where(hits.hit & ~keep, depth, depth_out)
+        ray_out = np.where(hits.hit & ~keep, ray_distance, ray_out)
+        return depth_out, normal_out, ray_out
+
+
+def render_guidance(
+    trajectory: Trajectory,
+    camera: str | None = None,
+    *,
+    backend: str = "open3d",
+    frames: Sequence[int] | None = None,
+    batch_size: int = 8,
+    supersample: int = 1,
+) -> Iterator[GuidanceFrame]:
+    """Yield the ``GuidanceFrame`` of each of ``frames`` (default: all) of ``camera`` in order.
+
+    Streams: at most three frames' ray hits are held at once, so memory does not grow with the
+    clip. ``batch_size`` is the number of frames a batching backend may cast per call (the
+    open3d backend casts frame by frame). Raises ``RenderError`` for an unknown camera, backend
+    or frame.
+    """
+    if batch_size < 1:
+        raise RenderError(f"guidance: batch_size must be >= 1, got {batch_size}")
+    renderer = GuidanceRenderer(trajectory, camera, backend=backend, supersample=supersample)
+    selected = range(len(trajectory)) if frames is None else [int(f) for f in frames]
+    for frame in selected:
+        yield renderer.render(frame)

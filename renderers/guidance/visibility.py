@@ -1,0 +1,69 @@
+"""Per-entity visibility of one frame: visible pixels, fraction of the silhouette, occluders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from renderers.guidance.backend import RayHits
+from worldsim.state import Trajectory
+
+
+@dataclass
+class EntityVisibility:
+    """How much of one entity one camera sees at one frame.
+
+    visible_pixels: pixels where the entity is the nearest surface.
+    silhouette_pixels: pixels of the entity's projected silhouette (rendered alone).
+    visible_fraction: visible / silhouette pixels (0 when the silhouette is empty).
+    bbox: (x0, y0, x1, y1) half-open pixel box of the visible pixels, None if none are visible.
+    occluders: ids of entities nearer to the camera inside the silhouette, sorted.
+    """
+
+    entity_id: int
+    visible_pixels: int
+    silhouette_pixels: int
+    visible_fraction: float
+    bbox: tuple[int, int, int, int] | None
+    occluders: list[int]
+
+
+def entity_visibility(hits: RayHits, trajectory: Trajectory) -> list[EntityVisibility]:
+    """Visibility of every entity whose silhouette meets the image, in entity-column order.
+
+    Requires the backend to have filled ``hits.silhouettes`` (each entity cast alone).
+    """
+    ids = [info.id for info in trajectory.entities]
+    result = []
+    for silhouette in sorted(hits.silhouettes, key=lambda s: s.column):
+        total = int(silhouette.hit.sum())
+        if total == 0:
+            continue
+        y0, y1, x0, x1 = silhouette.rect
+        window = hits.column[y0:y1, x0:x1]
+        own = window == silhouette.column
+        visible = int(own.sum())
+        bbox = None
+        if visible:
+            rows, cols = np.nonzero(own)
+            bbox = (
+                int(x0 + cols.min()),
+                int(y0 + rows.min()),
+                int(x0 + cols.max() + 1),
+                int(y0 + rows.max() + 1),
+            )
+        # Where the entity's silhouette shows another entity, that entity is nearer (min over t).
+        others = np.unique(window[silhouette.hit & ~own])
+        occluders = sorted(ids[c] for c in others if c >= 0)
+        result.append(
+            EntityVisibility(
+                entity_id=ids[silhouette.column],
+                visible_pixels=visible,
+                silhouette_pixels=total,
+                visible_fraction=visible / total,
+                bbox=bbox,
+                occluders=occluders,
+            )
+        )
+    return result

@@ -1,0 +1,45 @@
+"""validate_scene on Python-built scenes and the configured limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from worldsim.errors import SceneError
+from worldsim.scene.model import EntitySpec, MeshSpec, MotionSpec
+from worldsim.scene.scene import Scene
+from worldsim.scene.validation import Limits, load_limits, validate_scene
+
+
+def test_valid_scene_passes() -> None:
+    scene = Scene(num_frames=4)
+    scene.add(EntitySpec(name="a", mesh=MeshSpec(type="box", size=[1, 1, 1])))
+    scene.add(EntitySpec(name="b", motion=MotionSpec(type="attach", parent="a")))
+    validate_scene(scene)
+
+
+def test_limits_file_is_read() -> None:
+    limits = load_limits()
+    assert limits == Limits(max_width=4096, max_height=4096, max_frames=100000, max_entities=65534)
+
+
+def test_custom_limits_and_all_issues() -> None:
+    scene = Scene(num_frames=50, resolution=[64, 64])
+    scene.add(EntitySpec(name="a"))
+    scene.add(EntitySpec(name="b"))
+    with pytest.raises(SceneError) as caught:
+        validate_scene(
+            scene, file="py.yaml", limits=Limits(max_width=32, max_height=128, max_frames=10, max_entities=1)
+        )
+    assert {issue[1] for issue in caught.value.issues} == {"num_frames", "resolution[0]", "entities"}
+    assert all(issue[0] == "py.yaml" for issue in caught.value.issues)
+
+
+def test_self_orbit_and_missing_parent() -> None:
+    scene = Scene()
+    scene.add(EntitySpec(name="a", motion=MotionSpec(type="orbit", target="a")))
+    scene.add(EntitySpec(name="b", motion=MotionSpec(type="attach")))
+    with pytest.raises(SceneError) as caught:
+        validate_scene(scene)
+    reasons = dict((path, reason) for _, path, reason in caught.value.issues)
+    assert "itself" in reasons["entities[0].motion.target"]
+    assert "needs a parent" in reasons["entities[1].motion.parent"]

@@ -1,0 +1,144 @@
+"""Guidance rendering throughput: frames/s with all maps at 256² and 512² for 1k/100k/1M triangles.
+
+Compares the open3d backend against (a) pytorch3d's CPU rasterizer on the same scene (when
+pytorch3d imports, e.g. under the second venv's python) and (b) a naive open3d use: a world-space
+scene rebuilt every frame and one cast per map.
+
+    .venv/bin/python tools/bench/bench_guidance.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import time
+
+import numpy as np
+
+from renderers.guidance import GuidanceRenderer
+from renderers.guidance.geometry import clip_meshes
+from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
+from worldsim.camera.intrinsics import Intrinsics
+from worldsim.scene.meshes import load_mesh
+from worldsim.scene.model import MeshSpec
+
+# Triangle budget -> (sphere subdivisions, sphere count); an icosphere has 20 * 4**s faces.
+SCENES = {"1k": (2, 3), "100k": (5, 5), "1M": (7, 3)}
+
+
+def scene(size: str, resolution: int, frames: int):
+    """A ground plane plus moving icospheres, camera orbiting."""
+    subdivisions, count = SCENES[size]
+    meshes = [MeshSpec(type="plane", size=[20.0, 20.0])] + [
+        MeshSpec(type="sphere", radius=0.5 + 0.05 * i, subdivisions=subdivisions) for i in range(count)
+    ]
+    poses = np.zeros((frames, len(meshes), 4, 4))
+    cams = np.zeros((frames, 4, 4))
+    for t in range(frames):
+        poses[t, 0] = np.eye(4)
+        for i in range(count):
+            angle = 2 * np.pi * i / count + 0.05 * t
+            poses[t, i + 1] = translation(1.5 * np.cos(angle), 1.5 * np.sin(angle), 0.6) @ rotation_z(0.1 * t)
+        eye = np.array([5.0 * np.cos(0.02 * t), 5.0 * np.sin(0.02 * t), 3.0])
+        cams[t] = looking_at(eye, np.array([0.0, 0.0, 0.4]))
+    intrinsics = Intrinsics.from_fov(50.0, resolution, resolution)
+    return make_trajectory(meshes, poses, cams, intrinsics)
+
+
+def triangles(trajectory) -> int:
+    return sum(len(load_mesh(info.mesh).faces) for info in trajectory.entities)
+
+
+def bench_open3d(trajectory, frames: int) -> float:
+    renderer = GuidanceRenderer(trajectory)
+    renderer.render(0)
+    start = time.perf_counter()
+    for frame in range(1, frames):
+        renderer.render(frame)
+    return (frames - 1) / (time.perf_counter() - start)
+
+
+def bench_naive(trajectory, frames: int) -> float:
+    """World-space scene rebuilt each frame; one cast for depth, one for ids, one for normals."""
+    import open3d as o3d
+
+    from worldsim.camera.projection import world_rays
+
+    meshes = clip_meshes(trajectory)
+    track = trajectory.cameras[trajectory.primary_camera]
+    start = time.perf_counter()
+    for frame in range(frames):
+        scene = o3d.t.geometry.RaycastingScene()
+        for col in range(len(trajectory.entities)):
+            entry = meshes.entries[meshes.column_entry[col]]
+            pose = trajectory.object_to_world[frame, col]
+            vertices = entry.vertices @ pose[:3, :3].T + pose[:3, 3]
+            scene.add_triangles(
+                o3d.core.Tensor(vertices.astype(np.float32)), o3d.core.Tensor(entry.faces.astype(np.uint32))
+            )
+        origins, directions = world_rays(track.intrinsics(frame), track.cam_to_world[frame])
+        rays = o3d.core.Tensor(np.concatenate([origins, directions], axis=-1).astype(np.float32))
+        for key in ("t_hit", "geometry_ids", "primitive_normals"):
+            scene.cast_rays(rays)[key].numpy()
+    return frames / (time.perf_counter() - start)
+
+
+def bench_pytorch3d(trajectory, frames: int) -> float | None:
+    try:
+        from renderers.guidance.pytorch3d_backend import PyTorch3DBackend
+    except ImportError:
+        return None
+    from worldsim.errors import MissingExtraError
+
+    try:
+        backend = PyTorch3DBackend(trajectory)
+    except MissingExtraError:
+        return None
+    track = trajectory.cameras[trajectory.primary_camera]
+    start = time.perf_counter()
+    for frame in range(frames):
+        backend.cast(frame, track.cam_to_world[frame], track.intrinsics(frame))
+    return frames / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="256² and 512², 1k and 100k only, few frames")
+    parser.add_argument(
+        "--pytorch3d-frames", type=int, default=1, help="frames for the (slow) CPU rasterizer"
+    )
+    args = parser.parse_args()
+    frames = 6 if args.quick else 20
+    sizes = ["1k", "100k"] if args.quick else list(SCENES)
+    has_open3d = importlib.util.find_spec("open3d") is not None
+    print(f"load average: {os.getloadavg()}")
+    header = ("scene", "res", "tris", "open3d fps", "naive fps", "x naive", "p3d fps", "x p3d")
+    print(" ".join(f"{name:>11}" for name in header))
+    for size in sizes:
+        for resolution in (256, 512):
+            trajectory = scene(size, resolution, frames)
+            if has_open3d:
+                fps = bench_open3d(trajectory, frames)
+                naive = bench_naive(trajectory, max(2, frames // 4))
+            else:  # e.g. under the pytorch3d venv: only the rasterizer column is measured
+                fps = naive = float("nan")
+            p3d = bench_pytorch3d(trajectory, args.pytorch3d_frames)
+            p3d_text = (
+                ("skipped: pytorch3d not installed", "")
+                if p3d is None
+                else (f"{p3d:8.3f}", f"{fps / p3d:7.1f}")
+            )
+            row = (
+                size,
+                resolution,
+                triangles(trajectory),
+                f"{fps:.1f}",
+                f"{naive:.2f}",
+                f"{fps / naive:.1f}",
+            )
+            print(" ".join(f"{value:>11}" for value in row), *p3d_text, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""``worldsim render``: scene -> clip folder (guidance maps, rgb frames, videos, contact sheet)."""
+
+from __future__ import annotations
+
+import argparse
+
+from worldsim.cli.output import echo
+
+
+def add_subparser(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register ``render``."""
+    parser = subparsers.add_parser(
+        "render",
+        parents=[common],
+        help="render a scene into a clip folder",
+        description="Render a scene: guidance maps, appearance frames (rgb/), video.mp4, "
+        "guidance.mp4 and contact_sheet.png. Re-running the same command resumes: only frames "
+        "missing on disk are rendered.",
+    )
+    parser.add_argument("scene", metavar="SCENE", help="YAML scene file")
+    parser.add_argument("--out", required=True, metavar="DIR", help="clip folder")
+    parser.add_argument(
+        "--renderer", default="default", help="appearance renderer (default: the scene's, else 'reference')"
+    )
+    parser.add_argument("--guidance-only", action="store_true", help="write only the guidance maps")
+    parser.add_argument("--camera", metavar="NAME", help="camera to render (default: the first)")
+    parser.add_argument("--frames", metavar="A:B", help="frames A to B-1 (default: all)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace a clip folder made with other settings"
+    )
+    parser.add_argument("--spp", type=int, metavar="N", help="samples per pixel of the renderer")
+    parser.set_defaults(func=run_render)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    """Render and print where the clip went."""
+    from worldsim.cli.main import UsageError
+    from worldsim.cli.scene_cmds import require_file
+    from worldsim.render import render
+
+    if args.spp is not None and args.spp < 1:
+        raise UsageError(f"--spp must be at least 1, got {args.spp}")
+    options = {"samples_per_pixel": args.spp} if args.spp is not None else None
+    clip = render(
+        require_file(args.scene),
+        renderer=args.renderer,
+        out=args.out,
+        guidance_only=args.guidance_only,
+        camera=args.camera,
+        frames=args.frames,
+        progress=not args.quiet,
+        overwrite=args.overwrite,
+        options=options,
+    )
+    if not args.quiet:
+        echo(f"wrote {clip.path} ({clip.num_frames} frames)")
+    return 0

@@ -1,0 +1,58 @@
+"""Defaults of the render entry point: ``configs/render.yaml`` merged over a structured dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from worldsim.errors import WorldsimError
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "configs" / "render.yaml"
+
+
+@dataclass
+class RenderConfig:
+    """Render defaults; a scene's ``render`` section and explicit arguments override them."""
+
+    renderer: str = "default"
+    """Appearance renderer when neither the call nor the scene names one."""
+    guidance_backend: str = "open3d"
+    """Guidance backend when the scene does not set ``render.guidance_backend``."""
+    guidance_batch_size: int = 8
+    """Frames per guidance backend call."""
+    guidance_supersample: int = 1
+    """Supersampling factor for depth and normals (ids are never anti-aliased)."""
+    videos: bool = True
+    """Write ``video.mp4`` and ``guidance.mp4``."""
+    contact_sheet_frames: int = 12
+    """Evenly spaced frames on ``contact_sheet.png``."""
+    contact_sheet_columns: int | None = None
+    """Grid columns; ``None`` = ceil(sqrt(frames))."""
+
+
+def load_render_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> RenderConfig:
+    """``RenderConfig`` <- ``path`` (default ``configs/render.yaml`` if present) <- ``overrides``.
+
+    Raises WorldsimError naming the file and key for unknown keys or wrong types.
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    config = OmegaConf.structured(RenderConfig)
+    source = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    try:
+        if path is not None or source.is_file():
+            config = OmegaConf.merge(config, OmegaConf.load(source))
+        if overrides:
+            source = Path("<overrides>")
+            config = OmegaConf.merge(config, OmegaConf.create(overrides))
+    except FileNotFoundError:
+        raise WorldsimError(f"{source}: render config not found") from None
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", "") or ""
+        reason = str(error).splitlines()[0]
+        raise WorldsimError(f"{source}: {key}: {reason}" if key else f"{source}: {reason}") from None
+    return OmegaConf.to_object(config)

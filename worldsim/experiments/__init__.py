@@ -1,0 +1,1 @@
+"""Experiment sweeps: scenes x renderers x seeds x clip lengths, scored by ``worldsim.metrics``."""

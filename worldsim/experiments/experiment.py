@@ -1,0 +1,54 @@
+"""``run_and_report``: the whole experiment — sweep, CSVs, plots and report — in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from worldsim.experiments.config import load_experiment_config
+from worldsim.experiments.plots import plot_drift_over_time, plot_entity_heatmaps, plot_metric_vs_length
+from worldsim.experiments.report import write_report
+from worldsim.experiments.runner import collect_rows, plan_runs, run_experiment, write_csv
+
+
+@dataclass
+class ExperimentOutputs:
+    """Paths of what an experiment wrote (all under ``out``)."""
+
+    metrics_csv: Path
+    frames_csv: Path
+    entities_csv: Path
+    plots: list[Path]
+    report: Path
+
+
+def run_and_report(
+    config_path: str | Path, out: str | Path | None = None, *, quick: bool = False, progress: bool = False
+) -> ExperimentOutputs:
+    """Run the sweep of ``config_path`` into ``out`` (default ``out/experiments/<name>``), resuming."""
+    config, base_dir = load_experiment_config(config_path, quick=quick)
+    out = (
+        Path(out)
+        if out is not None
+        else Path("out/experiments") / (config.name + ("_quick" if quick else ""))
+    )
+    runs = plan_runs(config, base_dir)
+    results = run_experiment(config, base_dir, out)
+    if progress:
+        from tqdm import tqdm
+
+        results = tqdm(results, total=len(runs), desc=config.name, unit="run")
+    clip_rows = [summary for _, summary in results]
+    frame_rows = collect_rows(out, runs, "frames")
+    entity_rows = collect_rows(out, runs, "entities")
+    metrics_csv, frames_csv, entities_csv = out / "metrics.csv", out / "frames.csv", out / "entities.csv"
+    write_csv(metrics_csv, clip_rows)
+    write_csv(frames_csv, frame_rows)
+    write_csv(entities_csv, entity_rows)
+    plots = [
+        plot_drift_over_time(frame_rows, out / "drift_over_time.png"),
+        plot_metric_vs_length(clip_rows, out / "metric_vs_length.png"),
+        plot_entity_heatmaps(entity_rows, out / "entity_heatmaps.png"),
+    ]
+    report = write_report(out / "report.md", config, clip_rows, plots, quick=quick)
+    return ExperimentOutputs(metrics_csv, frames_csv, entities_csv, plots, report)

@@ -1,0 +1,140 @@
+"""Run a sweep: one clip folder and one metrics file per run; runs already scored are skipped."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+from worldsim.experiments.config import ExperimentConfig, RendererSetting
+from worldsim.metrics.clip_metrics import ClipMetrics, Row, evaluate_clip_folder
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class Run:
+    """One point of the sweep."""
+
+    scene_file: Path
+    setting: RendererSetting
+    seed: int
+    clip_length: int | None
+
+    @property
+    def label(self) -> str:
+        return self.setting.label or self.setting.renderer
+
+    @property
+    def run_id(self) -> str:
+        length = "native" if self.clip_length is None else f"{self.clip_length}f"
+        return f"{self.scene_file.stem}__{self.label}__seed{self.seed}__{length}"
+
+
+def plan_runs(config: ExperimentConfig, base_dir: Path) -> list[Run]:
+    """Every combination of scene x renderer setting x seed x clip length, in that order."""
+    lengths: list[int | None] = list(config.clip_lengths) or [None]
+    return [
+        Run((base_dir / scene).resolve(), setting, seed, length)
+        for scene, setting, seed, length in product(config.scenes, config.renderers, config.seeds, lengths)
+    ]
+
+
+def _prepare_scene(run: Run, config: ExperimentConfig) -> Any:
+    from worldsim.scene.yaml_io import load_scene
+
+    scene = load_scene(run.scene_file)
+    scene.seed = run.seed
+    if run.clip_length is not None:
+        scene.num_frames, scene.duration = run.clip_length, None
+    if config.resolution is not None:
+        scene.resolution = list(config.resolution)
+    return scene
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    temporary.replace(path)
+
+
+def tidy_rows(identity: dict[str, Any], metrics: ClipMetrics) -> tuple[Row, list[Row], list[Row]]:
+    """(clip row, frame rows, entity rows), each prefixed with the run's ``identity`` columns."""
+    return (
+        {**identity, **metrics.clip},
+        [{**identity, **row} for row in metrics.frames],
+        [{**identity, **row} for row in metrics.entities],
+    )
+
+
+def execute_run(run: Run, config: ExperimentConfig, out: Path) -> dict[str, Any]:
+    """Render and score one run into ``out/runs/<run_id>``; reuse its metrics if already there."""
+    from worldsim.render import render
+
+    run_dir = out / "runs" / run.run_id
+    done = run_dir / "metrics.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    scene = _prepare_scene(run, config)
+    render(
+        scene,
+        renderer=run.setting.renderer,
+        out=run_dir / "clip",
+        camera=config.camera,
+        progress=False,
+        options=dict(run.setting.options),
+    )
+    metrics = evaluate_clip_folder(run_dir / "clip", gap=config.gap)
+    identity = {
+        "run": run.run_id,
+        "scene": run.scene_file.stem,
+        "setting": run.label,
+        "renderer": run.setting.renderer,
+        "seed": run.seed,
+        "clip_length": metrics.clip["frames"],
+    }
+    summary, frame_rows, entity_rows = tidy_rows(identity, metrics)
+    _write_csv(run_dir / "frames.csv", frame_rows)
+    _write_csv(run_dir / "entities.csv", entity_rows)
+    temporary = done.with_suffix(".tmp")
+    temporary.write_text(json.dumps(summary, indent=1))
+    temporary.replace(done)  # written last: its presence marks the run done
+    return summary
+
+
+def run_experiment(
+    config: ExperimentConfig, base_dir: Path, out: Path
+) -> Iterator[tuple[Run, dict[str, Any]]]:
+    """Execute every run of the sweep in order, yielding (run, clip summary row)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for run in plan_runs(config, base_dir):
+        LOGGER.info("experiment %s: run %s", config.name, run.run_id)
+        yield run, execute_run(run, config, out)
+
+
+def collect_rows(out: Path, runs: list[Run], table: str) -> list[dict[str, str]]:
+    """Rows of ``frames.csv`` or ``entities.csv`` of the given runs, concatenated."""
+    rows: list[dict[str, str]] = []
+    for run in runs:
+        path = out / "runs" / run.run_id / f"{table}.csv"
+        if path.is_file():
+            with path.open(newline="") as handle:
+                rows.extend(csv.DictReader(handle))
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` (dicts, union of keys as columns) atomically to ``path``."""
+    _write_csv(path, rows)

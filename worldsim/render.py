@@ -1,0 +1,436 @@
+"""``render``: scene -> rollout -> guidance maps -> appearance frames -> clip folder on disk.
+
+The orchestration layer: the only place (with the CLI) that reaches ``renderers``, by name
+through the registry. Frames are streamed one at a time, so memory does not grow with the clip
+length; every file is written atomically and a re-run only renders the frames missing on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import types
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from worldsim.clip import encodings
+from worldsim.clip.atomic import write_json, write_npy, write_png, write_text
+from worldsim.clip.clip import Clip
+from worldsim.clip.config import RenderConfig, load_render_config
+from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
+from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
+from worldsim.clip.video import write_contact_sheet, write_mp4
+from worldsim.errors import RenderError, SceneError
+
+if TYPE_CHECKING:
+    from renderers.base import AppearanceRenderer
+    from renderers.guidance.frame import GuidanceFrame
+    from worldsim.scene.scene import Scene
+    from worldsim.state import Trajectory
+
+logger = logging.getLogger("worldsim.render")
+
+
+def load_and_validate(scene_or_path: Scene | str | Path) -> Scene:
+    """A validated ``Scene`` from a Scene object or a YAML path (raises SceneError)."""
+    from worldsim.scene.scene import Scene
+    from worldsim.scene.validation import validate_scene
+    from worldsim.scene.yaml_io import load_scene
+
+    if isinstance(scene_or_path, Scene):
+        scene = scene_or_path
+    elif isinstance(scene_or_path, str | Path):
+        scene = load_scene(scene_or_path)
+    else:
+        raise TypeError(f"expected a Scene or a path, got {type(scene_or_path).__name__}")
+    validate_scene(scene)
+    return scene
+
+
+def rollout(scene: Scene, *, progress: bool = False) -> Trajectory:
+    """``World(scene).rollout()``."""
+    from worldsim.world.world import World
+
+    return World(scene).rollout(progress=progress)
+
+
+def write_simulation(
+    scene: Scene, trajectory: Trajectory, out: str | Path, settings: dict[str, Any]
+) -> ClipLayout:
+    """Write ``scene.yaml``, ``trajectory.json`` and ``metadata.json`` into ``out``."""
+    from worldsim.scene.yaml_io import scene_to_yaml
+
+    layout = ClipLayout(Path(out))
+    layout.root.mkdir(parents=True, exist_ok=True)
+    write_text(layout.scene_yaml, scene_to_yaml(scene))
+    trajectory.save(layout.trajectory_json)
+    write_json(layout.metadata_json, build_metadata(trajectory, settings=settings))
+    return layout
+
+
+def simulate(scene_or_path: Scene | str | Path, out: str | Path, *, progress: bool = True) -> Path:
+    """Roll a scene out and write ``scene.yaml``, ``metadata.json`` and ``trajectory.json``."""
+    from worldsim.scene.yaml_io import scene_to_yaml
+
+    scene = load_and_validate(scene_or_path)
+    trajectory = rollout(scene, progress=progress)
+    settings = {
+        "scene_digest": settings_digest({"yaml": scene_to_yaml(scene)}),
+        "camera": trajectory.primary_camera,
+    }
+    return write_simulation(scene, trajectory, out, settings).root
+
+
+def parse_frames(frames: str | Sequence[int] | range | None, num_frames: int) -> list[int]:
+    """The frame list: all for None, ``"A:B"`` (B exclusive, either may be empty) or a sequence."""
+    if frames is None:
+        return list(range(num_frames))
+    if isinstance(frames, str):
+        start_text, separator, stop_text = frames.partition(":")
+        try:
+            if not separator:
+                start = int(start_text)
+                selected = [start]
+            else:
+                start = int(start_text) if start_text.strip() else 0
+                stop = int(stop_text) if stop_text.strip() else num_frames
+                selected = list(range(start, stop))
+        except ValueError:
+            raise RenderError(f"frames: {frames!r} is not A:B (integers, B exclusive)") from None
+    else:
+        selected = [int(frame) for frame in frames]
+    if not selected:
+        raise RenderError(f"frames: {frames!r} selects no frames")
+    outside = [frame for frame in selected if not 0 <= frame < num_frames]
+    if outside:
+        raise RenderError(
+            f"frames: {outside[0]} is outside the clip's {num_frames} frames (0..{num_frames - 1})"
+        )
+    return sorted(set(selected))
+
+
+def _guidance_maps(scene: Scene) -> list[str]:
+    maps = list(dict.fromkeys(scene.render.guidance))
+    for index, name in enumerate(maps):
+        if name not in GUIDANCE_MAPS:
+            raise SceneError(
+                f"unknown guidance map {name!r}; known: {', '.join(GUIDANCE_MAPS)}",
+                file=scene.source_file,
+                key_path=f"render.guidance[{index}]",
+            )
+    if "depth_exact" in maps and "depth" not in maps:
+        maps.insert(0, "depth")
+    return maps
+
+
+def _camera_name(scene: Scene, camera: str | None) -> str:
+    names = [spec.name for spec in scene.cameras]
+    if not names:
+        raise SceneError("the scene has no camera", file=scene.source_file, key_path="cameras")
+    if camera is None:
+        return names[0]
+    if camera not in names:
+        raise RenderError(f"no camera named {camera!r}; the scene has: {', '.join(names)}")
+    return camera
+
+
+def _create_renderer(name: str, options: dict[str, Any]) -> tuple[str, AppearanceRenderer]:
+    from renderers import base
+
+    resolved = base.DEFAULT_RENDERER if name == "default" else name
+    try:
+        return resolved, base.create(resolved, options)
+    except ImportError as error:
+        raise RenderError(
+            f"renderer {resolved!r} is not available ({error}); install its extra or render with "
+            "--guidance-only"
+        ) from None
+
+
+def _check_existing(layout: ClipLayout, settings: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
+    """Refuse a folder holding another clip; returns the old settings to keep, or None."""
+    if overwrite:
+        layout.clear()
+        return None
+    if layout.metadata_json.is_file():
+        old = read_metadata(layout.metadata_json).get("settings", {})
+        # A key the old run did not record (e.g. a folder written by `simulate`) does not conflict.
+        mismatched = [
+            key
+            for key in ("scene_digest", "camera", "guidance_backend")
+            if old.get(key, settings[key]) != settings[key]
+        ]
+        old_rgb, new_rgb = old.get("appearance"), settings["appearance"]
+        if old_rgb is not None and new_rgb is not None and old_rgb != new_rgb:
+            mismatched.append("appearance")
+        if mismatched:
+            raise ClipFolderError(
+                f"{layout.root}: holds a clip of a different scene or settings "
+                f"({', '.join(mismatched)} differ); choose another --out or pass --overwrite"
+            )
+        return old
+    leftovers = [name for name in (*FRAME_FOLDERS, *TOP_LEVEL_FILES) if (layout.root / name).exists()]
+    if leftovers:
+        raise ClipFolderError(
+            f"{layout.root}: has clip files ({', '.join(leftovers)}) but no metadata.json; "
+            "choose another --out or pass --overwrite"
+        )
+    return None
+
+
+def write_guidance_frame(layout: ClipLayout, guidance: GuidanceFrame, maps: Iterable[str]) -> None:
+    """Write the maps ``maps`` of one guidance frame, each file atomically."""
+    frame, shape = guidance.frame, guidance.depth.shape
+    for name in maps:
+        paths = layout.map_files(name, frame)
+        if name == "depth":
+            write_png(paths[0], encodings.encode_depth(guidance.depth))
+        elif name == "depth_exact":
+            write_npy(paths[0], np.asarray(guidance.depth, dtype=np.float32))
+        elif name in ("instance", "semantic"):
+            write_png(paths[0], encodings.encode_ids(getattr(guidance, name)))
+        elif name == "normal":
+            write_png(paths[0], encodings.encode_normal(guidance.normal))
+        elif name in ("flow", "flow_backward"):
+            field = "flow_forward" if name == "flow" else "flow_backward"
+            write_npy(paths[0], encodings.encode_flow(getattr(guidance, field), shape))
+            write_png(paths[1], encodings.encode_mask(getattr(guidance, f"{field}_valid"), shape))
+
+
+def read_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> GuidanceFrame:
+    """Rebuild a GuidanceFrame from the maps on disk (maps not written are zero / +inf)."""
+    from renderers.guidance.frame import GuidanceFrame
+
+    height, width = (int(clip.metadata["cameras"][clip.camera][key]) for key in ("height", "width"))
+    zeros3 = np.zeros((height, width, 3), dtype=np.float32)
+    zeros = np.zeros((height, width), dtype=np.float32)
+    ids = np.zeros((height, width), dtype=np.uint16)
+    depth = clip.depth(frame) if "depth" in maps else np.full((height, width), np.inf, dtype=np.float32)
+    flow, valid = clip.flow(frame) if "flow" in maps else (None, None)
+    return GuidanceFrame(
+        frame=frame,
+        camera=clip.camera,
+        depth=depth,
+        ray_distance=depth,
+        instance=clip.instance(frame) if "instance" in maps else ids,
+        semantic=clip.semantic(frame) if "semantic" in maps else ids,
+        normal=clip.normal(frame) if "normal" in maps else zeros3,
+        surface_coords=zeros3,
+        albedo=zeros3,
+        roughness=zeros,
+        metallic=zeros,
+        flow_forward=flow,
+        flow_forward_valid=valid,
+    )
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="frame",
+        file=sys.stderr,
+        delay=1.0,
+        disable=not enabled or total == 0,
+        leave=False,
+    )
+
+
+def _render_guidance(
+    trajectory: Trajectory,
+    layout: ClipLayout,
+    camera: str,
+    maps: list[str],
+    frames: list[int],
+    backend: str,
+    config: RenderConfig,
+    progress: bool,
+) -> int:
+    import renderers.guidance as guidance_module
+
+    todo = layout.incomplete_frames(maps, frames)
+    if len(todo) < len(frames):
+        logger.info("guidance: %d of %d frames already on disk", len(frames) - len(todo), len(frames))
+    if not todo:
+        return 0
+    stream = guidance_module.render_guidance(
+        trajectory,
+        camera,
+        backend=backend,
+        frames=todo,
+        batch_size=config.guidance_batch_size,
+        supersample=config.guidance_supersample,
+    )
+    with _progress(len(todo), "guidance", progress) as bar:
+        for guidance in stream:
+            write_guidance_frame(layout, guidance, maps)
+            bar.update(1)
+    return len(todo)
+
+
+def _guidance_source(trajectory: Trajectory, camera: str, backend: str) -> Callable[[int], GuidanceFrame]:
+    import renderers.guidance as guidance_module
+
+    def guidance(frame: int) -> GuidanceFrame:
+        return next(
+            iter(guidance_module.render_guidance(trajectory, camera, backend=backend, frames=[frame]))
+        )
+
+    return guidance
+
+
+def _render_appearance(
+    renderer: AppearanceRenderer,
+    trajectory: Trajectory,
+    layout: ClipLayout,
+    camera: str,
+    frames: list[int],
+    backend: str,
+    progress: bool,
+) -> int:
+    todo = layout.incomplete_frames(["rgb"], frames)
+    if len(todo) < len(frames):
+        logger.info("rgb: %d of %d frames already on disk", len(frames) - len(todo), len(frames))
+    if not todo:
+        return 0
+    guidance = _guidance_source(trajectory, camera, backend) if renderer.needs_guidance else None
+    expected = set(todo)
+    with _progress(len(todo), renderer.name, progress) as bar:
+        for frame, rgb in renderer.render_frames(trajectory, camera, todo, guidance):
+            if frame not in expected:
+                raise RenderError(
+                    f"renderer {renderer.name!r} returned frame {frame}, which was not asked for"
+                )
+            rgb = np.asarray(rgb)
+            if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+                raise RenderError(
+                    f"renderer {renderer.name!r} returned {rgb.dtype} {rgb.shape}, expected (H, W, 3) uint8"
+                )
+            write_png(layout.map_files("rgb", frame)[0], rgb)
+            bar.update(1)
+    return len(todo)
+
+
+def _write_previews(
+    clip: Clip, maps: list[str], frames: list[int], with_rgb: bool, config: RenderConfig, progress: bool
+) -> None:
+    grid = _guidance_grid_function()
+
+    def tracked(images: Iterator[np.ndarray], desc: str) -> Iterator[np.ndarray]:
+        with _progress(len(frames), desc, progress) as bar:
+            for image in images:
+                yield image
+                bar.update(1)
+
+    def guidance_image(frame: int) -> np.ndarray:
+        return grid(read_guidance_frame(clip, frame, maps))
+
+    layout = clip.layout
+    if config.videos:
+        if with_rgb:
+            rgb_images = tracked((clip.rgb(frame) for frame in frames), "video.mp4")
+            write_mp4(rgb_images, layout.video_mp4, clip.fps)
+        guidance_images = tracked((guidance_image(frame) for frame in frames), "guidance.mp4")
+        write_mp4(guidance_images, layout.guidance_mp4, clip.fps)
+    sheet_source = clip.rgb if with_rgb else guidance_image
+    write_contact_sheet(
+        sheet_source,
+        frames,
+        layout.contact_sheet_png,
+        count=config.contact_sheet_frames,
+        columns=config.contact_sheet_columns,
+    )
+
+
+def _guidance_grid_function() -> Callable[[GuidanceFrame], np.ndarray]:
+    try:
+        from renderers.guidance.colorize import guidance_grid
+    except ImportError as error:
+        raise RenderError(f"the guidance colour maps are not available ({error})") from None
+    return guidance_grid
+
+
+def render(
+    scene_or_path: Scene | str | Path,
+    renderer: str = "default",
+    out: str | Path = "out/clip",
+    guidance_only: bool = False,
+    camera: str | None = None,
+    frames: str | Sequence[int] | range | None = None,
+    progress: bool = True,
+    overwrite: bool = False,
+    options: dict[str, Any] | None = None,
+    config: RenderConfig | None = None,
+) -> Clip:
+    """Render a scene into the clip folder ``out`` and return it as a ``Clip``.
+
+    renderer: a registered appearance renderer; ``default`` = the scene's ``render.renderer``,
+      else ``configs/render.yaml``, else ``renderers.base.DEFAULT_RENDERER``.
+    guidance_only: write only the guidance maps (+ guidance.mp4, contact sheet), no rgb.
+    camera: the camera to render (default: the scene's first).
+    frames: ``"A:B"`` or a sequence of frame indices (default: all); rollout is always complete.
+    overwrite: clear ``out``'s clip files first; otherwise a folder holding a clip with other
+      settings is refused and one with the same settings is resumed (only missing frames render).
+    options: renderer options over the scene's ``render.renderer_options``.
+    """
+    from worldsim.scene.yaml_io import scene_to_yaml
+
+    config = config or load_render_config()
+    scene = load_and_validate(scene_or_path)
+    maps = _guidance_maps(scene)
+    camera_name = _camera_name(scene, camera)
+    backend = scene.render.guidance_backend or config.guidance_backend
+    selected = parse_frames(frames, scene.frame_count)
+
+    appearance = None
+    renderer_options = {
+        "samples_per_pixel": int(scene.render.samples_per_pixel),
+        **dict(scene.render.renderer_options),
+        **dict(options or {}),
+    }
+    if not guidance_only:
+        name = renderer
+        if name == "default":
+            name = scene.render.renderer if scene.render.renderer != "default" else config.renderer
+        name, appearance = _create_renderer(name, renderer_options)
+    settings = {
+        "scene_digest": settings_digest({"yaml": scene_to_yaml(scene)}),
+        "camera": camera_name,
+        "guidance_backend": backend,
+        "guidance": maps,
+        "appearance": None if appearance is None else {"renderer": name, "options": renderer_options},
+    }
+    layout = ClipLayout(Path(out))
+    old_settings = _check_existing(layout, settings, overwrite)
+    if old_settings is not None:
+        settings["guidance"] = list(dict.fromkeys([*old_settings.get("guidance", []), *maps]))
+        settings["appearance"] = settings["appearance"] or old_settings.get("appearance")
+    layout.root.mkdir(parents=True, exist_ok=True)
+    layout.remove_stale_temp_files()
+
+    trajectory = rollout(scene, progress=progress)
+    write_simulation(scene, trajectory, layout.root, settings)
+    clip = Clip(layout.root)
+
+    _render_guidance(trajectory, layout, camera_name, maps, selected, backend, config, progress)
+    if appearance is not None:
+        _render_appearance(appearance, trajectory, layout, camera_name, selected, backend, progress)
+    with_rgb = all(layout.is_complete(["rgb"], frame) for frame in selected)
+    _write_previews(clip, maps, selected, with_rgb, config, progress)
+    return clip
+
+
+class _CallableModule(types.ModuleType):
+    """``import worldsim.render`` makes the package attribute ``worldsim.render`` this module,
+    shadowing the lazily exported function of the same name; calling the module calls it."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Clip:
+        return render(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

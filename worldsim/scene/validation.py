@@ -1,0 +1,452 @@
+"""Semantic checks of a scene: every problem collected, then one SceneError listing them all."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from worldsim.camera.spec import MOVE_TYPES, CameraKeyframe, CameraSpec
+from worldsim.errors import SceneError
+from worldsim.scene.model import (
+    LIGHT_TYPES,
+    MESH_TYPES,
+    MOTION_TYPES,
+    PHYSICS_MODES,
+    PRIMITIVE_TYPES,
+    TEXTURE_TYPES,
+    EntitySpec,
+    Keyframe,
+    MaterialSpec,
+    SceneSpec,
+)
+
+LIMITS_FILE = Path(__file__).resolve().parents[2] / "configs" / "limits.yaml"
+POSITION_INTERPOLATIONS = ("linear", "cubic")
+ROTATION_INTERPOLATIONS = ("slerp", "spline")
+CAMERA_POSITION_INTERPOLATIONS = ("linear", "catmull_rom", "cubic")
+UP_AXES = ("x", "y", "z", "-x", "-y", "-z")
+COLLISION_MODES = ("auto", "primitive", "convex_hull")
+SKY_TYPES = ("uniform", "procedural")
+CAMERA_TIMINGS = ("keys", "constant_speed")
+SEGMENT_TRANSITIONS = ("cut", "blend")
+EASINGS = ("linear", "ease_in", "ease_out", "ease_in_out", "smoothstep")
+MAX_ENTITY_ID = 65535
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits a scene must stay within (``configs/limits.yaml``)."""
+
+    max_width: int = 4096
+    max_height: int = 4096
+    max_frames: int = 100000
+    max_entities: int = 65534
+
+
+@cache
+def load_limits(path: str | None = None) -> Limits:
+    """Limits from ``configs/limits.yaml`` (omegaconf); defaults where the file or a key is absent."""
+    file = Path(path) if path is not None else LIMITS_FILE
+    if not file.is_file():
+        return Limits()
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.merge(OmegaConf.structured(Limits), OmegaConf.load(file))
+    return Limits(**OmegaConf.to_container(config))  # type: ignore[arg-type]
+
+
+class _Issues:
+    """Collects ``(key_path, reason)`` pairs."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, reason: str) -> None:
+        self.items.append((path, reason))
+
+    def choice(self, path: str, value: Any, allowed: tuple[str, ...], what: str) -> None:
+        if value in allowed:
+            return
+        close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.5)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        self.add(path, f"unknown {what} '{value}'{hint}; expected one of {', '.join(allowed)}")
+
+    def positive(self, path: str, value: float | None, what: str) -> None:
+        if value is not None and not value > 0:
+            self.add(path, f"{what} must be positive, got {value}")
+
+    def unit_interval(self, path: str, value: float, what: str) -> None:
+        if not 0.0 <= value <= 1.0:
+            self.add(path, f"{what} must be in [0, 1], got {value}")
+
+    def color(self, path: str, value: list[float] | None) -> None:
+        if value is not None and any(channel < 0 for channel in value):
+            self.add(path, f"colour channels must not be negative, got {value}")
+
+    def rotation(self, path: str, euler: list[float] | None, quat: list[float] | None) -> None:
+        if euler is not None and quat is not None:
+            self.add(path, "give either euler_deg or quat_xyzw, not both")
+        if quat is not None and math.sqrt(sum(q * q for q in quat)) < 1e-12:
+            self.add(f"{path}.quat_xyzw" if path else "quat_xyzw", "quaternion must not be zero")
+
+    def entity_ref(self, path: str, name: str | None, names: set[str], what: str) -> None:
+        if name is None or name in names:
+            return
+        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        self.add(path, f"{what} refers to unknown entity '{name}'{hint}")
+
+
+def validate_scene(scene: SceneSpec, *, file: str | None = None, limits: Limits | None = None) -> None:
+    """Raise one SceneError listing every semantic problem of ``scene`` (nothing when it is valid).
+
+    ``file`` names the scene file in messages (default: ``scene.source_file`` where present).
+    """
+    issues = collect_issues(scene, limits=limits)
+    if issues:
+        source = file if file is not None else getattr(scene, "source_file", None)
+        raise SceneError(issues[0][1], issues=[(source, path, reason) for path, reason in issues])
+
+
+def collect_issues(scene: SceneSpec, *, limits: Limits | None = None) -> list[tuple[str, str]]:
+    """Every semantic problem of ``scene`` as ``(key_path, reason)``."""
+    limits = limits or load_limits()
+    issues = _Issues()
+    _check_timing(scene, issues, limits)
+    names = {entity.name for entity in scene.entities}
+    _check_entities(scene, issues, names, limits)
+    for name, material in scene.materials.items():
+        _check_material(f"materials.{name}", material, issues)
+    _check_lights(scene, issues)
+    _check_cameras(scene, issues, names)
+    seen_class_ids: dict[int, str] = {}
+    for name, class_id in scene.semantic_classes.items():
+        if class_id < 1:
+            issues.add(f"semantic_classes.{name}", f"class ids must be >= 1, got {class_id}")
+        elif class_id in seen_class_ids:
+            issues.add(
+                f"semantic_classes.{name}",
+                f"duplicate class id {class_id} (also used by '{seen_class_ids[class_id]}')",
+            )
+        seen_class_ids.setdefault(class_id, name)
+    return issues.items
+
+
+def _check_timing(scene: SceneSpec, issues: _Issues, limits: Limits) -> None:
+    issues.positive("fps", scene.fps, "fps")
+    if scene.num_frames is not None and scene.duration is not None:
+        issues.add("num_frames", "give either num_frames or duration, not both")
+    issues.positive("num_frames", scene.num_frames, "num_frames")
+    issues.positive("duration", scene.duration, "duration")
+    if scene.fps > 0:
+        frames = scene.num_frames
+        if frames is None and scene.duration is not None:
+            frames = math.floor(scene.duration * scene.fps + 0.5)
+        if frames is not None and frames > limits.max_frames:
+            key = "num_frames" if scene.num_frames is not None else "duration"
+            issues.add(
+                key,
+                f"{frames} frames is over the configured limit of {limits.max_frames} "
+                f"(max_frames in configs/limits.yaml)",
+            )
+        timestep = scene.world.physics_timestep
+        if timestep > 1.0 / scene.fps:
+            issues.add(
+                "world.physics_timestep",
+                f"physics_timestep {timestep} s is longer than one frame (1/fps = {1.0 / scene.fps:.6g} s)",
+            )
+    issues.positive("world.physics_timestep", scene.world.physics_timestep, "physics_timestep")
+    width, height = scene.resolution
+    for index, (value, limit, what) in enumerate(
+        ((width, limits.max_width, "width"), (height, limits.max_height, "height"))
+    ):
+        if value <= 0:
+            issues.add(f"resolution[{index}]", f"{what} must be positive, got {value}")
+        elif value > limit:
+            issues.add(
+                f"resolution[{index}]",
+                f"{what} {value} is over the configured limit of {limit} (max_{what} in configs/limits.yaml)",
+            )
+
+
+def _check_entities(scene: SceneSpec, issues: _Issues, names: set[str], limits: Limits) -> None:
+    if len(scene.entities) > limits.max_entities:
+        issues.add(
+            "entities",
+            f"{len(scene.entities)} entities is over the configured limit of "
+            f"{limits.max_entities} (max_entities in configs/limits.yaml)",
+        )
+    seen_names: dict[str, int] = {}
+    seen_ids: dict[int, int] = {}
+    for index, entity in enumerate(scene.entities):
+        path = f"entities[{index}]"
+        if not entity.name:
+            issues.add(f"{path}.name", "entity name must not be empty")
+        elif entity.name in seen_names:
+            issues.add(
+                f"{path}.name",
+                f"duplicate entity name '{entity.name}' (also entities[{seen_names[entity.name]}])",
+            )
+        seen_names.setdefault(entity.name, index)
+        if entity.id is not None:
+            if not 1 <= entity.id < MAX_ENTITY_ID:
+                issues.add(f"{path}.id", f"entity ids must be in [1, {MAX_ENTITY_ID - 1}], got {entity.id}")
+            elif entity.id in seen_ids:
+                issues.add(
+                    f"{path}.id", f"duplicate entity id {entity.id} (also entities[{seen_ids[entity.id]}])"
+                )
+            seen_ids.setdefault(entity.id, index)
+            if entity.id >= scene.next_entity_id:
+                issues.add(
+                    "next_entity_id",
+                    f"next_entity_id {scene.next_entity_id} must be greater "
+                    f"than every entity id (entities[{index}].id = {entity.id})",
+                )
+        _check_mesh(f"{path}.mesh", entity, issues)
+        if isinstance(entity.material, str):
+            if entity.material not in scene.materials:
+                close = difflib.get_close_matches(entity.material, list(scene.materials), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                issues.add(f"{path}.material", f"unknown material '{entity.material}'{hint}")
+        else:
+            _check_material(f"{path}.material", entity.material, issues)
+        issues.rotation(f"{path}.pose", entity.pose.euler_deg, entity.pose.quat_xyzw)
+        _check_motion(f"{path}.motion", entity, issues, names)
+        _check_physics(f"{path}.physics", entity, issues)
+        spawn, despawn = entity.spawn_time, entity.despawn_time
+        if spawn is not None and despawn is not None and spawn >= despawn:
+            issues.add(f"{path}.despawn_time", f"despawn_time {despawn} must be after spawn_time {spawn}")
+    _check_attach_cycles(scene, issues)
+
+
+def _check_mesh(path: str, entity: EntitySpec, issues: _Issues) -> None:
+    mesh = entity.mesh
+    issues.choice(f"{path}.type", mesh.type, MESH_TYPES, "mesh type")
+    issues.choice(f"{path}.up_axis", mesh.up_axis, UP_AXES, "up_axis")
+    for key in ("radius", "height", "minor_radius"):
+        issues.positive(f"{path}.{key}", getattr(mesh, key), key)
+    if mesh.subdivisions is not None and mesh.subdivisions < 0:
+        issues.add(f"{path}.subdivisions", f"subdivisions must not be negative, got {mesh.subdivisions}")
+    if mesh.size is not None:
+        if mesh.type == "box" and len(mesh.size) != 3:
+            issues.add(f"{path}.size", f"a box size is [x, y, z], got {len(mesh.size)} numbers")
+        elif mesh.type == "plane" and len(mesh.size) not in (2, 3):
+            issues.add(f"{path}.size", f"a plane size is [x, y], got {len(mesh.size)} numbers")
+        for axis, value in enumerate(mesh.size):
+            if not value > 0:
+                issues.add(f"{path}.size[{axis}]", f"size must be positive, got {value}")
+    if mesh.scale is not None:
+        for axis, value in enumerate(mesh.scale):
+            if value == 0:
+                issues.add(f"{path}.scale[{axis}]", "scale must not be zero")
+    if mesh.type == "file":
+        if not mesh.file:
+            issues.add(f"{path}.file", "a mesh of type 'file' needs a file")
+        else:
+            file = Path(mesh.file).expanduser()
+            if not file.is_file():
+                issues.add(f"{path}.file", f"mesh file not found: {file}")
+            elif not os.access(file, os.R_OK):
+                issues.add(f"{path}.file", f"mesh file is not readable: {file}")
+    elif mesh.file is not None and mesh.type in PRIMITIVE_TYPES:
+        issues.add(f"{path}.file", f"a file is only used with type 'file', not '{mesh.type}'")
+
+
+def _check_material(path: str, material: MaterialSpec, issues: _Issues) -> None:
+    issues.color(f"{path}.base_color", material.base_color)
+    issues.color(f"{path}.emission", material.emission)
+    issues.unit_interval(f"{path}.roughness", material.roughness, "roughness")
+    issues.unit_interval(f"{path}.metallic", material.metallic, "metallic")
+    if material.emission_strength < 0:
+        issues.add(
+            f"{path}.emission_strength",
+            f"emission_strength must not be negative, got {material.emission_strength}",
+        )
+    texture = material.texture
+    if texture is not None:
+        issues.choice(f"{path}.texture.type", texture.type, TEXTURE_TYPES, "texture type")
+        issues.color(f"{path}.texture.color_a", texture.color_a)
+        issues.color(f"{path}.texture.color_b", texture.color_b)
+        issues.positive(f"{path}.texture.scale", texture.scale, "texture scale")
+        if texture.octaves < 1:
+            issues.add(f"{path}.texture.octaves", f"octaves must be >= 1, got {texture.octaves}")
+
+
+def _check_keyframe_times(
+    path: str, keyframes: list[Keyframe] | list[CameraKeyframe], issues: _Issues
+) -> None:
+    for index in range(1, len(keyframes)):
+        previous, current = keyframes[index - 1].t, keyframes[index].t
+        if not current > previous:
+            issues.add(
+                f"{path}[{index}].t",
+                f"keyframe times must be strictly increasing: {current} follows {previous}",
+            )
+
+
+def _check_motion(path: str, entity: EntitySpec, issues: _Issues, names: set[str]) -> None:
+    motion = entity.motion
+    issues.choice(f"{path}.type", motion.type, MOTION_TYPES, "motion type")
+    issues.choice(
+        f"{path}.position_interpolation",
+        motion.position_interpolation,
+        POSITION_INTERPOLATIONS,
+        "interpolation",
+    )
+    issues.choice(
+        f"{path}.rotation_interpolation",
+        motion.rotation_interpolation,
+        ROTATION_INTERPOLATIONS,
+        "interpolation",
+    )
+    issues.choice(f"{path}.interpolation", motion.interpolation, POSITION_INTERPOLATIONS, "interpolation")
+    _check_keyframe_times(f"{path}.keyframes", motion.keyframes, issues)
+    for index, key in enumerate(motion.keyframes):
+        issues.rotation(f"{path}.keyframes[{index}]", key.euler_deg, key.quat_xyzw)
+    if motion.type == "keyframes" and not motion.keyframes:
+        issues.add(f"{path}.keyframes", "a keyframes motion needs at least one keyframe")
+    if motion.type == "orbit":
+        issues.positive(f"{path}.radius", motion.radius, "orbit radius")
+        issues.positive(f"{path}.period", motion.period, "orbit period")
+        if math.sqrt(sum(a * a for a in motion.axis)) < 1e-12:
+            issues.add(f"{path}.axis", "orbit axis must not be zero")
+    issues.entity_ref(f"{path}.target", motion.target, names, "orbit target")
+    if motion.target is not None and motion.target == entity.name:
+        issues.add(f"{path}.target", "an entity cannot orbit itself")
+    if motion.type == "path":
+        if len(motion.points) < 2:
+            issues.add(f"{path}.points", f"a path needs at least 2 points, got {len(motion.points)}")
+        if motion.speed is None and motion.duration is None:
+            issues.add(f"{path}.speed", "a path motion needs speed or duration")
+        elif motion.speed is not None and motion.duration is not None:
+            issues.add(f"{path}.speed", "give either speed or duration, not both")
+    issues.positive(f"{path}.speed", motion.speed, "speed")
+    issues.positive(f"{path}.duration", motion.duration, "duration")
+    if motion.type == "attach" and motion.parent is None:
+        issues.add(f"{path}.parent", "an attach motion needs a parent entity")
+    issues.entity_ref(f"{path}.parent", motion.parent, names, "attach parent")
+
+
+def _check_attach_cycles(scene: SceneSpec, issues: _Issues) -> None:
+    parents = {
+        entity.name: entity.motion.parent
+        for entity in scene.entities
+        if entity.motion.type == "attach" and entity.motion.parent is not None
+    }
+    index_of = {entity.name: index for index, entity in enumerate(scene.entities)}
+    reported: set[str] = set()
+    for start in parents:
+        chain = [start]
+        node = parents.get(start)
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = parents.get(node)
+        if node is not None and node == start and start not in reported:
+            reported.update(chain)
+            issues.add(
+                f"entities[{index_of[start]}].motion.parent", f"attach cycle: {' -> '.join([*chain, start])}"
+            )
+
+
+def _check_physics(path: str, entity: EntitySpec, issues: _Issues) -> None:
+    physics = entity.physics
+    issues.choice(f"{path}.mode", physics.mode, PHYSICS_MODES, "physics mode")
+    issues.choice(f"{path}.collision", physics.collision, COLLISION_MODES, "collision mode")
+    issues.positive(f"{path}.mass", physics.mass, "mass")
+    if physics.friction < 0:
+        issues.add(f"{path}.friction", f"friction must not be negative, got {physics.friction}")
+    issues.unit_interval(f"{path}.restitution", physics.restitution, "restitution")
+
+
+def _check_lights(scene: SceneSpec, issues: _Issues) -> None:
+    for index, light in enumerate(scene.lights):
+        path = f"lights[{index}]"
+        issues.choice(f"{path}.type", light.type, LIGHT_TYPES, "light type")
+        issues.color(f"{path}.color", light.color)
+        if light.intensity < 0:
+            issues.add(f"{path}.intensity", f"intensity must not be negative, got {light.intensity}")
+        if light.type == "environment":
+            issues.choice(f"{path}.sky", light.sky, SKY_TYPES, "sky")
+        if light.type == "area":
+            for axis, value in enumerate(light.size):
+                issues.positive(f"{path}.size[{axis}]", value, "area light size")
+        if light.type == "sun" and math.sqrt(sum(d * d for d in light.direction)) < 1e-12:
+            issues.add(f"{path}.direction", "sun direction must not be zero")
+
+
+def _check_cameras(scene: SceneSpec, issues: _Issues, names: set[str]) -> None:
+    seen: dict[str, int] = {}
+    for index, camera in enumerate(scene.cameras):
+        path = f"cameras[{index}]"
+        if camera.name in seen:
+            issues.add(
+                f"{path}.name", f"duplicate camera name '{camera.name}' (also cameras[{seen[camera.name]}])"
+            )
+        seen.setdefault(camera.name, index)
+        _check_camera(path, camera, issues, names)
+
+
+def _check_camera(path: str, camera: CameraSpec, issues: _Issues, names: set[str]) -> None:
+    if not 0 < camera.fov_deg < 180:
+        issues.add(f"{path}.fov_deg", f"fov_deg must be in (0, 180), got {camera.fov_deg}")
+    for key in ("fx", "fy", "focal_length_35mm"):
+        issues.positive(f"{path}.{key}", getattr(camera, key), key)
+    issues.choice(
+        f"{path}.position_interpolation",
+        camera.position_interpolation,
+        CAMERA_POSITION_INTERPOLATIONS,
+        "interpolation",
+    )
+    issues.choice(
+        f"{path}.rotation_interpolation",
+        camera.rotation_interpolation,
+        ROTATION_INTERPOLATIONS,
+        "interpolation",
+    )
+    issues.choice(f"{path}.timing", camera.timing, CAMERA_TIMINGS, "timing")
+    issues.choice(f"{path}.easing", camera.easing, EASINGS, "easing")
+    issues.entity_ref(f"{path}.target", camera.target, names, "camera target")
+    if math.sqrt(sum(u * u for u in camera.up)) < 1e-12:
+        issues.add(f"{path}.up", "up must not be zero")
+    _check_camera_keys(f"{path}.keyframes", camera.keyframes, issues, names)
+    _check_moves(f"{path}.moves", camera.moves, issues, names)
+    if camera.start_time is not None and camera.end_time is not None and camera.start_time >= camera.end_time:
+        issues.add(
+            f"{path}.end_time", f"end_time {camera.end_time} must be after start_time {camera.start_time}"
+        )
+    for index, segment in enumerate(camera.segments):
+        segment_path = f"{path}.segments[{index}]"
+        issues.choice(f"{segment_path}.transition", segment.transition, SEGMENT_TRANSITIONS, "transition")
+        issues.entity_ref(f"{segment_path}.target", segment.target, names, "camera target")
+        _check_camera_keys(f"{segment_path}.keyframes", segment.keyframes, issues, names)
+        _check_moves(f"{segment_path}.moves", segment.moves, issues, names)
+        if index > 0 and not segment.start_time > camera.segments[index - 1].start_time:
+            issues.add(f"{segment_path}.start_time", "segment start times must be strictly increasing")
+    if camera.shake is not None:
+        if camera.shake.amplitude_m < 0 or camera.shake.amplitude_deg < 0:
+            issues.add(f"{path}.shake", "shake amplitudes must not be negative")
+        issues.positive(f"{path}.shake.frequency_hz", camera.shake.frequency_hz, "frequency_hz")
+
+
+def _check_camera_keys(path: str, keyframes: list[CameraKeyframe], issues: _Issues, names: set[str]) -> None:
+    _check_keyframe_times(path, keyframes, issues)
+    for index, key in enumerate(keyframes):
+        issues.rotation(f"{path}[{index}]", key.euler_deg, key.quat_xyzw)
+        issues.entity_ref(f"{path}[{index}].target", key.target, names, "camera target")
+        if key.fov_deg is not None and not 0 < key.fov_deg < 180:
+            issues.add(f"{path}[{index}].fov_deg", f"fov_deg must be in (0, 180), got {key.fov_deg}")
+        if key.hold < 0:
+            issues.add(f"{path}[{index}].hold", f"hold must not be negative, got {key.hold}")
+
+
+def _check_moves(path: str, moves: list, issues: _Issues, names: set[str]) -> None:
+    for index, move in enumerate(moves):
+        issues.choice(f"{path}[{index}].type", move.type, MOVE_TYPES, "camera move")
+        issues.choice(f"{path}[{index}].easing", move.easing, EASINGS, "easing")
+        issues.entity_ref(f"{path}[{index}].target", move.target, names, "camera target")
+        issues.positive(f"{path}[{index}].duration", move.duration, "duration")

@@ -1,0 +1,295 @@
+"""YAML scene files <-> ``Scene``: parsing, includes, interpolation, ids, saving.
+
+Format: the keys of ``worldsim.scene.model.SceneSpec`` one to one, plus two load-time-only keys:
+
+- ``includes: [lib.yaml, ...]``: files (relative to the including file, nested includes allowed)
+  whose ``materials``, ``entities`` and ``vars`` are merged in before this file's own (this file's
+  materials and vars win on a name clash; included entities come first, in include order).
+- ``vars: {...}``: values used only for omegaconf interpolation (``${vars.size}``); dropped after.
+
+Interpolation (``${materials.red.base_color}``, ``${vars.x}``) is resolved by omegaconf over the
+merged document. A loaded scene is fully merged: its ``includes`` is empty and relative mesh
+``file`` paths are resolved to absolute paths, so a saved scene (``scene.yaml`` in a clip folder)
+is self-contained and re-runnable as is from any folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from worldsim.errors import SceneError
+from worldsim.scene.scene import Scene
+from worldsim.scene.schema import from_data, to_data
+
+LOAD_ONLY_KEYS = ("includes", "vars")
+INCLUDED_KEYS = ("materials", "entities", "vars")
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _SceneLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML loader that rejects duplicate mapping keys (they silently lose data otherwise)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_SceneLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, source_name: str) -> dict[str, Any]:
+    """Parse YAML text into a plain mapping; syntax errors become a SceneError with line/column."""
+    try:
+        data = yaml.load(text, Loader=_SceneLoader)  # a safe loader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = " ".join(part for part in (error.context, error.problem) if part)
+        raise SceneError(f"{where}invalid YAML: {problem}", file=source_name) from None
+    except yaml.YAMLError as error:
+        raise SceneError(f"invalid YAML: {error}", file=source_name) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SceneError(
+            f"a scene file must be a mapping at the top level, got {type(data).__name__}", file=source_name
+        )
+    return data
+
+
+def _read_file(path: Path, *, included_from: str | None = None) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if included_from is not None:
+            raise SceneError(
+                f"included file not found: {path}", file=included_from, key_path="includes"
+            ) from None
+        raise SceneError("scene file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SceneError(f"cannot read scene file: {error}", file=str(path)) from None
+
+
+class _Origin:
+    """Where each merged entity came from, so error key paths name the right file and index."""
+
+    def __init__(self) -> None:
+        self.entities: list[tuple[str, int]] = []
+
+
+def _merge_includes(
+    data: dict[str, Any], source: str, base_dir: Path | None, stack: tuple[str, ...], origin: _Origin
+) -> dict[str, Any]:
+    """``data`` with its includes' materials, entities and vars merged in (recursively)."""
+    includes = data.get("includes") or []
+    if not isinstance(includes, list) or not all(isinstance(item, str) for item in includes):
+        raise SceneError("expected a list of file names", file=source, key_path="includes")
+    materials: dict[str, Any] = {}
+    entities: list[Any] = []
+    variables: dict[str, Any] = {}
+    for index, include in enumerate(includes):
+        if base_dir is None:
+            raise SceneError(
+                "includes need a scene file on disk to resolve against",
+                file=source,
+                key_path=f"includes[{index}]",
+            )
+        path = (base_dir / include).resolve()
+        if str(path) in stack:
+            chain = " -> ".join([*stack, str(path)])
+            raise SceneError(f"include cycle: {chain}", file=source, key_path=f"includes[{index}]")
+        included = parse_yaml(_read_file(path, included_from=source), str(path))
+        unknown = sorted(set(included) - {*INCLUDED_KEYS, "includes"})
+        if unknown:
+            raise SceneError(
+                f"an included file may only hold {', '.join(INCLUDED_KEYS)} and includes; "
+                f"found {', '.join(map(str, unknown))}",
+                file=str(path),
+                key_path=str(unknown[0]),
+            )
+        merged = _merge_includes(included, str(path), path.parent, (*stack, str(path)), origin)
+        for key, target in (("materials", materials), ("vars", variables)):
+            section = merged.get(key) or {}
+            if not isinstance(section, dict):
+                raise SceneError("expected a mapping", file=str(path), key_path=key)
+            target.update(section)
+        section = merged.get("entities") or []
+        if not isinstance(section, list):
+            raise SceneError("expected a list", file=str(path), key_path="entities")
+        entities.extend(section)
+    own_entities = data.get("entities")
+    if isinstance(own_entities, list):
+        origin.entities.extend((source, index) for index in range(len(own_entities)))
+    if not includes:
+        return data
+    merged = dict(data)
+    merged.pop("includes")
+    for key, target in (("materials", materials), ("vars", variables)):
+        own = data.get(key)
+        if own is not None and not isinstance(own, dict):
+            raise SceneError("expected a mapping", file=source, key_path=key)
+        merged[key] = {**target, **(own or {})}
+    if own_entities is not None and not isinstance(own_entities, list):
+        raise SceneError("expected a list", file=source, key_path="entities")
+    merged["entities"] = entities + (own_entities or [])
+    return merged
+
+
+def _resolve_interpolation(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """Resolve ``${...}`` with omegaconf (skipped when the text has none: omegaconf is slow)."""
+    if "${" not in repr(data):
+        return data
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        config = OmegaConf.create(data)
+        resolved = OmegaConf.to_container(config, resolve=True)
+    except OmegaConfBaseException as error:
+        key = str(getattr(error, "full_key", "") or "")
+        reason = str(error).split("\n")[0]
+        raise SceneError(f"interpolation failed: {reason}", file=source, key_path=key) from None
+    assert isinstance(resolved, dict)
+    return resolved
+
+
+def _assign_ids(scene: Scene) -> None:
+    """Give entities without an id the next ids in declaration order; keep ``next_entity_id`` ahead."""
+    given = [entity.id for entity in scene.entities if isinstance(entity.id, int)]
+    next_id = max(scene.next_entity_id, max(given, default=0) + 1)
+    for entity in scene.entities:
+        if entity.id is None:
+            entity.id = next_id
+            next_id += 1
+    scene.next_entity_id = max(next_id, scene.next_entity_id)
+
+
+def _resolve_mesh_files(scene: Scene, base_dir: Path | None) -> None:
+    if base_dir is None:
+        return
+    for entity in scene.entities:
+        file = entity.mesh.file
+        if isinstance(file, str) and file and not Path(file).expanduser().is_absolute():
+            entity.mesh.file = str((base_dir / file).resolve())
+        elif isinstance(file, str) and file.startswith("~"):
+            entity.mesh.file = str(Path(file).expanduser())
+
+
+def _relocate_issue(path: str, source: str, origin: _Origin) -> tuple[str, str]:
+    """Map ``entities[i]...`` of the merged document to the file and index it came from."""
+    if path.startswith("entities[") and origin.entities:
+        index_text, _, rest = path[len("entities[") :].partition("]")
+        if index_text.isdigit() and int(index_text) < len(origin.entities):
+            file, local = origin.entities[int(index_text)]
+            return file, f"entities[{local}]{rest}"
+    return source, path
+
+
+def scene_from_data(
+    data: dict[str, Any],
+    *,
+    source_name: str = "<data>",
+    base_dir: str | Path | None = None,
+    validate: bool = True,
+) -> Scene:
+    """A ``Scene`` from a parsed YAML mapping (includes, interpolation, ids; then validation)."""
+    base = Path(base_dir).resolve() if base_dir is not None else None
+    origin = _Origin()
+    stack = (source_name,) if base is not None else ()
+    merged = _merge_includes(data, source_name, base, stack, origin)
+    resolved = _resolve_interpolation(merged, source_name)
+    for key in LOAD_ONLY_KEYS:
+        resolved.pop(key, None)
+    issues: list[tuple[str, str]] = []
+    scene = from_data(Scene, resolved, "", issues)
+    _assign_ids(scene)
+    _resolve_mesh_files(scene, base)
+    if validate or issues:
+        # Semantic checks run also after type errors (bad values kept their defaults), so one
+        # pass reports every problem of the file.
+        from worldsim.scene.validation import collect_issues
+
+        issues.extend(collect_issues(scene))
+    if issues:
+        raise SceneError(
+            issues[0][1],
+            issues=[(*_relocate_issue(path, source_name, origin), reason) for path, reason in issues],
+        )
+    return scene
+
+
+def load_scene(path: str | Path, *, validate: bool = True) -> Scene:
+    """Load and validate a YAML scene file (raises SceneError naming file, key path and reason)."""
+    resolved = Path(path).expanduser().resolve()
+    text = _read_file(resolved)
+    scene = scene_from_data(
+        parse_yaml(text, str(resolved)),
+        source_name=str(resolved),
+        base_dir=resolved.parent,
+        validate=validate,
+    )
+    scene.source_file = str(resolved)
+    return scene
+
+
+def load_scene_from_string(
+    text: str, source_name: str = "<string>", *, base_dir: str | Path | None = None, validate: bool = True
+) -> Scene:
+    """Load a scene from YAML text; ``base_dir`` resolves includes and relative mesh files."""
+    return scene_from_data(
+        parse_yaml(text, source_name), source_name=source_name, base_dir=base_dir, validate=validate
+    )
+
+
+def scene_to_data(scene: Scene) -> dict[str, Any]:
+    """The scene as plain data (what the YAML file holds); includes are already merged in.
+
+    Top-level settings are always written; nested fields equal to their defaults are left out.
+    """
+    data = to_data(scene, omit_defaults=True)
+    if not data.get("includes"):
+        data.pop("includes", None)
+    return data
+
+
+def scene_to_yaml(scene: Scene) -> str:
+    """The scene as YAML text; loading it gives an equal scene with the same entity ids."""
+    return yaml.dump(
+        scene_to_data(scene),
+        Dumper=_BaseDumper,
+        sort_keys=False,
+        default_flow_style=None,
+        allow_unicode=True,
+        width=100,
+    )
+
+
+def save_scene(scene: Scene, path: str | Path) -> Path:
+    """Write ``scene_to_yaml(scene)`` to ``path`` atomically (temp file + rename); returns the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = scene_to_yaml(scene)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return target
