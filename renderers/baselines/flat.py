@@ -10,6 +10,7 @@ import numpy as np
 
 from renderers.base import GuidanceSource
 from renderers.guidance.frame import GuidanceFrame
+from renderers.tonemap import linear_to_srgb_uint8
 from worldsim.errors import RenderError
 from worldsim.state import Trajectory
 
@@ -21,13 +22,6 @@ BACKGROUND_LINEAR = np.array([0.05, 0.05, 0.06])
 
 AlbedoTransform = Callable[[int, GuidanceFrame, np.ndarray], np.ndarray]
 """``(frame, guidance, albedo (H, W, 3) linear) -> albedo``: how a baseline perturbs appearance."""
-
-
-def linear_to_srgb_uint8(linear: np.ndarray) -> np.ndarray:
-    """(H, W, 3) linear RGB -> uint8 sRGB (IEC 61966-2-1 transfer curve)."""
-    linear = np.clip(linear, 0.0, 1.0)
-    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
-    return np.round(srgb * 255.0).astype(np.uint8)
 
 
 def shade(guidance: GuidanceFrame, albedo: np.ndarray | None = None) -> np.ndarray:

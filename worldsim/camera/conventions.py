@@ -27,6 +27,9 @@ OPENCV_TO_OPENGL_AXES = np.diag([1.0, -1.0, -1.0, 1.0])
 OPENCV_TO_PYTORCH3D_AXES = np.diag([-1.0, -1.0, 1.0])
 """Camera-frame change from OpenCV (x right, y down) to pytorch3d (x left, y up); its own inverse."""
 
+OPENCV_TO_MITSUBA_AXES = np.diag([-1.0, -1.0, 1.0, 1.0])
+"""Camera-frame change from OpenCV to Mitsuba's sensor frame (x left, y up, z forward)."""
+
 DEGENERATE_TOLERANCE = 1e-9
 """Squared length under which a look-at direction or right vector counts as zero."""
 
@@ -67,6 +70,22 @@ def to_open3d_extrinsic(cam_to_world: np.ndarray) -> np.ndarray:
 def from_open3d_extrinsic(extrinsic: np.ndarray) -> np.ndarray:
     """open3d ``extrinsic`` (``world_to_cam``) -> our ``cam_to_world``."""
     return invert_pose(extrinsic)
+
+
+def to_mitsuba(cam_to_world: np.ndarray) -> np.ndarray:
+    """Our ``cam_to_world`` -> Mitsuba's sensor ``to_world`` (camera x left, y up, z forward)."""
+    return _as_poses(cam_to_world) @ OPENCV_TO_MITSUBA_AXES
+
+
+def from_mitsuba(to_world: np.ndarray) -> np.ndarray:
+    """Mitsuba's sensor ``to_world`` -> our ``cam_to_world``."""
+    return _as_poses(to_world) @ OPENCV_TO_MITSUBA_AXES
+
+
+def mitsuba_principal_point_offset(cx: float, cy: float, width: int, height: int) -> tuple[float, float]:
+    """Mitsuba's ``principal_point_offset_x/y`` (fractions of the film, positive moves the image
+    content left/up) for our principal point ``(cx, cy)`` in pixels."""
+    return (width / 2.0 - cx) / width, (height / 2.0 - cy) / height
 
 
 def to_pytorch3d(cam_to_world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

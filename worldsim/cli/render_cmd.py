@@ -29,7 +29,35 @@ def add_subparser(subparsers: argparse._SubParsersAction, common: argparse.Argum
         "--overwrite", action="store_true", help="replace a clip folder made with other settings"
     )
     parser.add_argument("--spp", type=int, metavar="N", help="samples per pixel of the renderer")
+    parser.add_argument(
+        "--preview", action="store_true", help="fast preview: few samples and a denoiser (reference renderer)"
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="renderer option (VALUE parsed as YAML), e.g. --option max_depth=3; repeatable",
+    )
     parser.set_defaults(func=run_render)
+
+
+def parse_options(pairs: list[str]) -> dict[str, object]:
+    """``["key=value", ...]`` -> options, each value parsed as a YAML scalar or list."""
+    import yaml
+
+    from worldsim.cli.main import UsageError
+
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        if not separator or not key.strip():
+            raise UsageError(f"--option expects KEY=VALUE, got {pair!r}")
+        try:
+            options[key.strip()] = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise UsageError(f"--option {key.strip()}: cannot parse {text!r}: {error}") from None
+    return options
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -40,7 +68,11 @@ def run_render(args: argparse.Namespace) -> int:
 
     if args.spp is not None and args.spp < 1:
         raise UsageError(f"--spp must be at least 1, got {args.spp}")
-    options = {"samples_per_pixel": args.spp} if args.spp is not None else None
+    options = parse_options(args.option)
+    if args.spp is not None:
+        options["samples_per_pixel"] = args.spp
+    if args.preview:
+        options["preview"] = True
     clip = render(
         require_file(args.scene),
         renderer=args.renderer,
@@ -50,7 +82,7 @@ def run_render(args: argparse.Namespace) -> int:
         frames=args.frames,
         progress=not args.quiet,
         overwrite=args.overwrite,
-        options=options,
+        options=options or None,
     )
     if not args.quiet:
         echo(f"wrote {clip.path} ({clip.num_frames} frames)")

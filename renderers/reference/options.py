@@ -1,0 +1,106 @@
+"""The reference renderer's options: ``configs/reference.yaml`` merged over a structured dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from worldsim.errors import RenderError
+
+DEFAULT_OPTIONS_PATH = Path(__file__).resolve().parents[2] / "configs" / "reference.yaml"
+FILTERS = ("gaussian", "box", "tent")
+
+
+@dataclass
+class ReferenceOptions:
+    """How the reference renderer path-traces a clip."""
+
+    samples_per_pixel: int = 16
+    """Paths per pixel in final mode."""
+    max_depth: int = 6
+    """Longest path (Mitsuba's ``max_depth``: 2 = direct light only); -1 = unbounded."""
+    preview: bool = False
+    """Fast iteration: ``preview_samples_per_pixel`` and the guided denoiser."""
+    preview_samples_per_pixel: int = 4
+    denoise: bool | None = None
+    """Guided denoiser (uses the guidance albedo, normals, depth and ids); None = on in preview."""
+    variant: str = "auto"
+    """``auto`` (LLVM when available), ``llvm_ad_rgb`` or ``scalar_rgb``."""
+    exposure: float = 0.0
+    """Stops applied before the sRGB transfer curve."""
+    reconstruction_filter: str = "gaussian"
+    near_clip: float = 1e-3
+    max_triangles_per_entity: int = 250_000
+    """Texture-refinement budget per entity (final mode)."""
+    preview_max_triangles_per_entity: int = 20_000
+    """The same in preview mode: softer textures, a much faster per-frame accelerator rebuild."""
+
+    @property
+    def triangle_budget(self) -> int:
+        """Texture-refinement budget per entity actually used."""
+        return self.preview_max_triangles_per_entity if self.preview else self.max_triangles_per_entity
+
+    @property
+    def spp(self) -> int:
+        """Samples per pixel actually used."""
+        return self.preview_samples_per_pixel if self.preview else self.samples_per_pixel
+
+    @property
+    def use_denoiser(self) -> bool:
+        """Whether frames go through the guided denoiser."""
+        return self.preview if self.denoise is None else self.denoise
+
+
+def load_reference_options(
+    options: dict[str, Any] | None = None, path: str | Path | None = None
+) -> ReferenceOptions:
+    """``ReferenceOptions`` <- ``path`` (default ``configs/reference.yaml``) <- ``options``.
+
+    Raises RenderError naming the key for unknown keys, wrong types and out-of-range values.
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    config = OmegaConf.structured(ReferenceOptions)
+    source = Path(path) if path is not None else DEFAULT_OPTIONS_PATH
+    try:
+        if path is not None or source.is_file():
+            config = OmegaConf.merge(config, OmegaConf.load(source))
+        if options:
+            source = Path("renderer options")
+            config = OmegaConf.merge(config, OmegaConf.create(dict(options)))
+    except FileNotFoundError:
+        raise RenderError(f"{source}: reference renderer options not found") from None
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", "") or ""
+        reason = str(error).splitlines()[0]
+        raise RenderError(f"renderer 'reference': {source}: {key}: {reason}") from None
+    result: ReferenceOptions = OmegaConf.to_object(config)
+    _check(result)
+    return result
+
+
+def _check(options: ReferenceOptions) -> None:
+    def fail(key: str, reason: str) -> None:
+        raise RenderError(f"renderer 'reference': option {key!r} {reason}")
+
+    for key in (
+        "samples_per_pixel",
+        "preview_samples_per_pixel",
+        "max_triangles_per_entity",
+        "preview_max_triangles_per_entity",
+    ):
+        if getattr(options, key) < 1:
+            fail(key, f"must be at least 1, got {getattr(options, key)}")
+    if options.max_depth == 0 or options.max_depth < -1:
+        fail("max_depth", f"must be -1 or at least 1, got {options.max_depth}")
+    if options.reconstruction_filter not in FILTERS:
+        fail(
+            "reconstruction_filter",
+            f"must be one of {', '.join(FILTERS)}, got {options.reconstruction_filter!r}",
+        )
+    if not options.near_clip > 0:
+        fail("near_clip", f"must be positive, got {options.near_clip}")
+    if not -20.0 <= options.exposure <= 20.0:
+        fail("exposure", f"must be within [-20, 20] stops, got {options.exposure}")

@@ -1,0 +1,217 @@
+"""One Mitsuba scene per clip and camera, updated in place frame by frame.
+
+Geometry, vertex colours, materials and lights are built once. Per frame only what changed is
+written through ``mi.traverse`` parameters: the world-space vertex positions of entities whose
+pose or presence changed since the last frame (an absent entity collapses to a point, which no
+ray hits), and the sensor's pose, field of view and principal point.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from renderers.reference.lights import light_dicts
+from renderers.reference.surfaces import Surface, entity_surface
+from worldsim.camera.conventions import mitsuba_principal_point_offset, to_mitsuba
+from worldsim.errors import RenderError
+from worldsim.scene.model import LightSpec, MaterialSpec
+from worldsim.state import Trajectory
+
+LOGGER = logging.getLogger(__name__)
+DEFAULT_LIGHTS = [
+    LightSpec(type="sun", name="default_sun", direction=[-0.4, -0.3, -1.0], intensity=3.0, angle_deg=2.0),
+    LightSpec(type="environment", name="default_sky", sky="uniform", color=[0.8, 0.85, 1.0], intensity=0.4),
+]
+"""Lighting of a scene that has no lights and no emissive entity (with a warning)."""
+SQUARE_PIXEL_TOLERANCE = 1e-6
+"""Mitsuba's perspective sensor has square pixels: |fx - fy| / fx above this is refused."""
+
+
+@dataclass
+class ShapeSlot:
+    """One entity's Mitsuba mesh: its parameter key and object-frame vertices."""
+
+    entity_id: int
+    column: int
+    key: str
+    vertices: np.ndarray
+    """(V, 3) float64 object frame."""
+    last_pose: np.ndarray | None = None
+    last_present: bool | None = None
+    updates: int = 0
+    """How many times the vertex buffer was rewritten (once for a static entity)."""
+
+
+@dataclass
+class MitsubaClip:
+    """A loaded Mitsuba scene for one camera of a trajectory; ``set_frame`` moves it in time."""
+
+    mi: ModuleType
+    trajectory: Trajectory
+    camera: str
+    scene: Any
+    params: Any
+    slots: list[ShapeSlot]
+    shape_entity_ids: np.ndarray
+    """Entity id of each of ``scene.shapes()`` (0 for light shapes); indexes shape_index AOVs."""
+    triangles: int
+    current_frame: int | None = field(default=None)
+
+    def set_frame(self, frame: int) -> None:
+        """Pose entities and the sensor as at ``frame``; one accelerator rebuild if anything moved."""
+        if frame == self.current_frame:
+            return
+        trajectory = self.trajectory
+        for slot in self.slots:
+            pose = trajectory.object_to_world[frame, slot.column]
+            present = bool(trajectory.present[frame, slot.column])
+            if slot.last_present == present and (not present or np.array_equal(slot.last_pose, pose)):
+                continue
+            if present:
+                world = slot.vertices @ pose[:3, :3].T + pose[:3, 3]
+            else:
+                world = np.zeros_like(slot.vertices)
+            self.params[f"{slot.key}.vertex_positions"] = _buffer(
+                self.params, f"{slot.key}.vertex_positions", world
+            )
+            slot.last_pose, slot.last_present = pose.copy(), present
+            slot.updates += 1
+        sensor = sensor_parameters(self.trajectory, self.camera, frame)
+        self.params["sensor.to_world"] = self.mi.ScalarTransform4f(sensor["to_world"].tolist())
+        self.params["sensor.x_fov"] = sensor["x_fov"]
+        self.params["sensor.principal_point_offset_x"] = sensor["principal_point_offset_x"]
+        self.params["sensor.principal_point_offset_y"] = sensor["principal_point_offset_y"]
+        self.params.update()
+        self.current_frame = frame
+
+
+def build_clip_scene(
+    mi: ModuleType,
+    trajectory: Trajectory,
+    camera: str,
+    integrator: dict[str, Any],
+    *,
+    reconstruction_filter: str = "gaussian",
+    near_clip: float = 1e-3,
+    max_triangles_per_entity: int | None = None,
+    sampler: dict[str, Any] | None = None,
+    warn_soft_textures: bool = True,
+) -> MitsubaClip:
+    """Build the Mitsuba scene of ``trajectory`` seen by ``camera`` (posed at frame 0)."""
+    if camera not in trajectory.cameras:
+        raise RenderError(f"no camera named {camera!r} in the trajectory ({', '.join(trajectory.cameras)})")
+    track = trajectory.cameras[camera]
+    sensor = sensor_parameters(trajectory, camera, 0)
+    scene_dict: dict[str, Any] = {
+        "type": "scene",
+        "integrator": integrator,
+        "sensor": {
+            "type": "perspective",
+            "fov_axis": "x",
+            "fov": sensor["x_fov"],
+            "principal_point_offset_x": sensor["principal_point_offset_x"],
+            "principal_point_offset_y": sensor["principal_point_offset_y"],
+            "near_clip": near_clip,
+            "to_world": mi.ScalarTransform4f(sensor["to_world"].tolist()),
+            "film": {
+                "type": "hdrfilm",
+                "width": int(track.width),
+                "height": int(track.height),
+                "pixel_format": "rgb",
+                "rfilter": {"type": reconstruction_filter},
+            },
+            "sampler": sampler or {"type": "independent", "sample_count": 1},
+        },
+    }
+    lights = trajectory.lights
+    if not lights and not any(info.material.emission_strength > 0 for info in trajectory.entities):
+        LOGGER.warning(
+            "scene %r has no lights: the reference renderer uses a default sun and sky (add 'lights')",
+            trajectory.scene_name,
+        )
+        lights = DEFAULT_LIGHTS
+    scene_dict.update(light_dicts(lights))
+    slots: list[ShapeSlot] = []
+    triangles = 0
+    surface_options: dict[str, Any] = {"warn": warn_soft_textures}
+    if max_triangles_per_entity is not None:
+        surface_options["max_triangles"] = max_triangles_per_entity
+    for column, info in enumerate(trajectory.entities):
+        surface = entity_surface(info, trajectory.seed, **surface_options)
+        key = f"entity_{info.id}"
+        scene_dict[key] = _mesh(mi, key, surface, info.material)
+        slots.append(ShapeSlot(entity_id=info.id, column=column, key=key, vertices=surface.vertices))
+        triangles += len(surface.faces)
+    scene = mi.load_dict(scene_dict)
+    ids_by_key = {slot.key: slot.entity_id for slot in slots}
+    shape_entity_ids = np.array([ids_by_key.get(shape.id(), 0) for shape in scene.shapes()], dtype=np.int64)
+    clip = MitsubaClip(
+        mi=mi,
+        trajectory=trajectory,
+        camera=camera,
+        scene=scene,
+        params=mi.traverse(scene),
+        slots=slots,
+        shape_entity_ids=shape_entity_ids,
+        triangles=triangles,
+    )
+    clip.set_frame(0)
+    return clip
+
+
+def sensor_parameters(trajectory: Trajectory, camera: str, frame: int) -> dict[str, Any]:
+    """Mitsuba perspective-sensor values of ``camera`` at ``frame``."""
+    track = trajectory.cameras[camera]
+    fx, fy = float(track.fx[frame]), float(track.fy[frame])
+    if abs(fx - fy) > SQUARE_PIXEL_TOLERANCE * fx:
+        raise RenderError(
+            f"camera {camera!r} frame {frame}: fx={fx:g} differs from fy={fy:g}; the reference renderer "
+            "supports square pixels only"
+        )
+    offset_x, offset_y = mitsuba_principal_point_offset(
+        float(track.cx[frame]), float(track.cy[frame]), track.width, track.height
+    )
+    return {
+        "to_world": to_mitsuba(track.cam_to_world[frame]),
+        "x_fov": float(np.degrees(2.0 * np.arctan(track.width / (2.0 * fx)))),
+        "principal_point_offset_x": offset_x,
+        "principal_point_offset_y": offset_y,
+    }
+
+
+def _mesh(mi: ModuleType, key: str, surface: Surface, material: MaterialSpec) -> Any:
+    properties = mi.Properties()
+    properties["bsdf"] = mi.load_dict(
+        {
+            "type": "principled",
+            "base_color": {"type": "mesh_attribute", "name": "vertex_color"},
+            "roughness": float(np.clip(material.roughness, 0.0, 1.0)),
+            "metallic": float(np.clip(material.metallic, 0.0, 1.0)),
+        }
+    )
+    if material.emission_strength > 0:
+        radiance = np.asarray(material.emission, dtype=np.float64) * float(material.emission_strength)
+        properties["emitter"] = mi.load_dict(
+            {"type": "area", "radiance": {"type": "rgb", "value": radiance.tolist()}}
+        )
+    mesh = mi.Mesh(key, len(surface.vertices), len(surface.faces), props=properties, has_vertex_normals=True)
+    params = mi.traverse(mesh)
+    params["vertex_positions"] = _buffer(params, "vertex_positions", surface.vertices)
+    params["faces"] = _buffer(params, "faces", surface.faces)
+    params["vertex_normals"] = _buffer(params, "vertex_normals", surface.normals)
+    params.update()
+    mesh.add_attribute("vertex_color", 3, _buffer(params, "vertex_normals", surface.albedo))
+    return mesh
+
+
+def _buffer(params: Any, key: str, values: np.ndarray) -> Any:
+    """``values`` flattened into the array type Mitsuba uses for ``params[key]`` (any variant)."""
+    kind = type(params[key])
+    flat = np.ascontiguousarray(values).ravel()
+    dtype = np.uint32 if "UInt" in kind.__name__ else np.float32
+    return kind(flat.astype(dtype))

@@ -1,0 +1,112 @@
+"""Benchmark the reference (Mitsuba 3) renderer on the demo scene.
+
+Prints seconds per frame at 128² and 256² for 16 and 64 samples per pixel; the ratio against a
+naive use that rebuilds the Mitsuba scene every frame (measured in the same run); and resident
+memory over clip length (the scene is built once, so memory must stay flat as frames accumulate).
+
+    .venv/bin/python tools/bench/bench_reference.py [--scene scenes/demo.yaml] [--frames 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from renderers.reference.options import load_reference_options
+from renderers.reference.renderer import ReferenceRenderer, frame_seed, integrator
+from renderers.reference.scene_builder import build_clip_scene
+from worldsim.render import load_and_validate, rollout
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def resident_mib() -> float:
+    """Current resident set size of this process in MiB (Linux /proc)."""
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def with_resolution(trajectory, size: int):
+    """The trajectory seen by its primary camera at ``size``² (intrinsics scaled, square pixels)."""
+    import copy
+
+    scaled = copy.copy(trajectory)
+    scaled.cameras = {}
+    for name, track in trajectory.cameras.items():
+        track = copy.copy(track)
+        factor = size / track.width
+        track.fx, track.fy = track.fx * factor, track.fy * factor * track.width / track.height
+        track.cx, track.cy = track.cx * factor, track.cy * factor * track.width / track.height
+        track.width = track.height = size
+        scaled.cameras[name] = track
+    return scaled
+
+
+def seconds_per_frame(
+    renderer: ReferenceRenderer, trajectory, camera: str, frames: list[int], spp: int
+) -> float:
+    renderer.render_linear(trajectory, camera, frames[0], spp=spp)  # build + kernel compile
+    start = time.perf_counter()
+    for frame in frames[1:]:
+        renderer.render_linear(trajectory, camera, frame, spp=spp)
+    return (time.perf_counter() - start) / (len(frames) - 1)
+
+
+def naive_seconds_per_frame(
+    renderer: ReferenceRenderer, trajectory, camera: str, frames: list[int], spp: int
+) -> float:
+    """Rebuild the whole Mitsuba scene (meshes, textures, lights) for every frame."""
+    mi = renderer.mi
+    start = time.perf_counter()
+    for frame in frames:
+        clip = build_clip_scene(mi, trajectory, camera, integrator(renderer.options.max_depth))
+        clip.set_frame(frame)
+        np.asarray(mi.render(clip.scene, spp=spp, seed=frame_seed(trajectory.seed, frame)))
+    return (time.perf_counter() - start) / len(frames)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scene", default=str(REPO / "scenes" / "demo.yaml"))
+    parser.add_argument("--frames", type=int, default=12, help="frames timed per configuration")
+    parser.add_argument("--memory-frames", type=int, default=120, help="clip length of the memory run")
+    args = parser.parse_args()
+
+    scene = load_and_validate(args.scene)
+    scene.num_frames, scene.duration = max(args.frames + 1, args.memory_frames), None
+    trajectory = rollout(scene)
+    camera = trajectory.primary_camera() if callable(trajectory.primary_camera) else trajectory.primary_camera
+    renderer = ReferenceRenderer(load_reference_options({}))
+    frames = list(range(args.frames + 1))
+    print(f"scene {Path(args.scene).name}: {len(trajectory.entities)} entities, variant {renderer.variant}")
+    print(f"{'size':>6} {'spp':>4} {'s/frame':>9} {'naive s/frame':>14} {'ratio':>6}")
+    for size in (128, 256):
+        scaled = with_resolution(trajectory, size)
+        for spp in (16, 64):
+            ours = seconds_per_frame(renderer, scaled, camera, frames, spp)
+            naive_frames = frames[: max(2, len(frames) // 4)]
+            naive = naive_seconds_per_frame(renderer, scaled, camera, naive_frames, spp)
+            print(f"{size:>5}² {spp:>4} {ours:>9.3f} {naive:>14.3f} {naive / ours:>5.1f}x")
+    triangles = renderer.clip(scaled, camera).triangles
+    print(f"scene triangles after texture refinement: {triangles:,}")
+
+    scaled = with_resolution(trajectory, 128)
+    renderer = ReferenceRenderer(load_reference_options({}))
+    marks = {}
+    for frame in range(args.memory_frames):
+        renderer.render_linear(scaled, camera, frame, spp=4)
+        if frame + 1 in (10, args.memory_frames // 2, args.memory_frames):
+            marks[frame + 1] = resident_mib()
+    first = marks[10]
+    print("resident memory over clip length (128², 4 spp):")
+    for count, mib in marks.items():
+        print(f"  after {count:>4} frames: {mib:8.1f} MiB ({mib / first:.3f}x of 10 frames)")
+
+
+if __name__ == "__main__":
+    main()
