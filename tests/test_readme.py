@@ -56,3 +56,22 @@ def test_yaml_example_validates_and_rolls_out(tmp_path: Path) -> None:
     crate = trajectory.entity_column(scene.entity("crate").id)
     assert trajectory.object_to_world[-1, crate, 2, 3] < 1.5  # it fell
     assert np.isfinite(trajectory.object_to_world).all()
+
+
+def test_demo_command_renders_path_traced_frames(tmp_path: Path) -> None:
+    """The README's first command (after bootstrap): the demo scene, end to end, default renderer."""
+    pytest.importorskip("mitsuba")
+    from worldsim.cli.main import main
+    from worldsim.clip import Clip
+
+    args = RENDER_COMMAND.split("&& ")[1].split()[1:]  # render scenes/demo.yaml --out out/demo
+    args[args.index("--out") + 1] = str(tmp_path / "demo")
+    args[args.index("scenes/demo.yaml")] = str(README.parent / "scenes" / "demo.yaml")
+    assert main([*args, "--quiet"]) == 0
+    clip = Clip(tmp_path / "demo")
+    assert clip.metadata["settings"]["appearance"]["renderer"] == "reference"
+    assert clip.num_frames == 48
+    for name in ("video.mp4", "guidance.mp4", "contact_sheet.png", "rgb/00047.png"):
+        assert (tmp_path / "demo" / name).stat().st_size > 1000, name
+    frame = clip.rgb(24)
+    assert frame.shape == (256, 256, 3) and 40 < frame.mean() < 220 and frame.std() > 20

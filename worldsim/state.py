@@ -6,7 +6,7 @@ entities x 1,000 frames stay cheap; indexing it gives one frame's ``WorldState``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +131,15 @@ class Trajectory:
         from worldsim.state_io import load_trajectory
 
         return load_trajectory(path)
+
+    def with_resolution(self, width: int, height: int) -> Trajectory:
+        """The same rollout seen at ``width x height`` (every camera's intrinsics scaled); the
+        arrays are shared, not copied."""
+        return replace(
+            self,
+            resolution=(int(width), int(height)),
+            cameras={name: track.resized(width, height) for name, track in self.cameras.items()},
+        )
 
     def entity_column(self, entity_id: int) -> int:
         """The column of ``entity_id`` in the per-entity arrays."""

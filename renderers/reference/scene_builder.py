@@ -28,6 +28,9 @@ DEFAULT_LIGHTS = [
     LightSpec(type="environment", name="default_sky", sky="uniform", color=[0.8, 0.85, 1.0], intensity=0.4),
 ]
 """Lighting of a scene that has no lights and no emissive entity (with a warning)."""
+DEFAULT_SAMPLER = {"type": "multijitter", "sample_count": 1}
+"""Correlated multi-jittered samples: about half the squared error of independent samples at 16 spp
+(turntable scene, against 1024 spp); ``mi.render(spp=...)`` sets the count."""
 SQUARE_PIXEL_TOLERANCE = 1e-6
 """Mitsuba's perspective sensor has square pixels: |fx - fy| / fx above this is refused."""
 
@@ -125,7 +128,7 @@ def build_clip_scene(
                 "pixel_format": "rgb",
                 "rfilter": {"type": reconstruction_filter},
             },
-            "sampler": sampler or {"type": "independent", "sample_count": 1},
+            "sampler": sampler or dict(DEFAULT_SAMPLER),
         },
     }
     lights = trajectory.lights
@@ -137,6 +140,7 @@ def build_clip_scene(
         lights = DEFAULT_LIGHTS
     scene_dict.update(light_dicts(lights))
     slots: list[ShapeSlot] = []
+    bsdfs: dict[tuple[float, float], Any] = {}
     triangles = 0
     surface_options: dict[str, Any] = {"warn": warn_soft_textures}
     if max_triangles_per_entity is not None:
@@ -144,7 +148,7 @@ def build_clip_scene(
     for column, info in enumerate(trajectory.entities):
         surface = entity_surface(info, trajectory.seed, **surface_options)
         key = f"entity_{info.id}"
-        scene_dict[key] = _mesh(mi, key, surface, info.material)
+        scene_dict[key] = _mesh(mi, key, surface, info.material, _bsdf(mi, info.material, bsdfs))
         slots.append(ShapeSlot(entity_id=info.id, column=column, key=key, vertices=surface.vertices))
         triangles += len(surface.faces)
     scene = mi.load_dict(scene_dict)
@@ -184,16 +188,28 @@ def sensor_parameters(trajectory: Trajectory, camera: str, frame: int) -> dict[s
     }
 
 
-def _mesh(mi: ModuleType, key: str, surface: Surface, material: MaterialSpec) -> Any:
+def _bsdf(mi: ModuleType, material: MaterialSpec, shared: dict[tuple[float, float], Any]) -> Any:
+    """One principled BSDF per (roughness, metallic), shared by every mesh with those values.
+
+    The base colour is each mesh's own ``vertex_color`` attribute, so sharing is exact; it keeps
+    the traced kernel small (a crowd of 200 entities otherwise compiles 200 BSDF variants).
+    """
+    key = (float(np.clip(material.roughness, 0.0, 1.0)), float(np.clip(material.metallic, 0.0, 1.0)))
+    if key not in shared:
+        shared[key] = mi.load_dict(
+            {
+                "type": "principled",
+                "base_color": {"type": "mesh_attribute", "name": "vertex_color"},
+                "roughness": key[0],
+                "metallic": key[1],
+            }
+        )
+    return shared[key]
+
+
+def _mesh(mi: ModuleType, key: str, surface: Surface, material: MaterialSpec, bsdf: Any) -> Any:
     properties = mi.Properties()
-    properties["bsdf"] = mi.load_dict(
-        {
-            "type": "principled",
-            "base_color": {"type": "mesh_attribute", "name": "vertex_color"},
-            "roughness": float(np.clip(material.roughness, 0.0, 1.0)),
-            "metallic": float(np.clip(material.metallic, 0.0, 1.0)),
-        }
-    )
+    properties["bsdf"] = bsdf
     if material.emission_strength > 0:
         radiance = np.asarray(material.emission, dtype=np.float64) * float(material.emission_strength)
         properties["emitter"] = mi.load_dict(

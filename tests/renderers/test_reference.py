@@ -3,6 +3,8 @@ deterministic, updated in place, with clear option errors."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -124,16 +126,53 @@ def test_frames_are_uint8_deterministic_and_resume_identically(trajectory):
         np.testing.assert_array_equal(first[frame], again[frame])
     np.testing.assert_array_equal(alone[2], first[2])
     # a static entity's vertices are written once; the moving box's every frame
-    slots = {slot.entity_id: slot for slot in renderer.clip(trajectory, "main").slots}
+    clip = renderer.clip(trajectory, "main")
+    slots = {slot.entity_id: slot for slot in clip.slots}
     assert slots[1].updates == 1 and slots[3].updates == 1 and slots[2].updates == FRAMES
     assert 10 < first[0].mean() < 245
 
 
-def test_brighter_sun_gives_proportionally_brighter_pixels():
-    dim = linear(scene_trajectory(sun_intensity=2.0), spp=16)
-    bright = linear(scene_trajectory(sun_intensity=4.0), spp=16)
-    ratio = bright.mean() / dim.mean()
-    assert 1.9 < ratio < 2.1, ratio
+def test_entities_with_equal_roughness_and_metallic_share_one_bsdf():
+    """Colours live in per-mesh vertex attributes, so BSDFs are shared (a small traced kernel)."""
+    trajectory = scene_trajectory(sphere=MaterialSpec(base_color=[0.1, 0.9, 0.2], roughness=0.6))
+    clip = create("reference", {}).clip(trajectory, "main")
+    bsdfs = {id(shape.bsdf()) for shape in clip.scene.shapes()}
+    assert len(bsdfs) == 2  # ground (0.8, 0) and box + sphere (0.6, 0)
+
+
+LIGHTS = {
+    "sun": LightSpec(type="sun", direction=[-0.3, 0.5, -1.0], angle_deg=3.0),
+    "point": LightSpec(type="point", position=[-1.5, -1.0, 2.5], intensity=10.0),
+    "area": LightSpec(
+        type="area", position=[-1.0, -1.0, 3.0], look_at=[0.0, 0.0, 0.0], size=[1.0, 0.5], intensity=10.0
+    ),
+    "uniform_sky": LightSpec(type="environment", sky="uniform", color=[0.6, 0.7, 1.0], intensity=1.0),
+    "procedural_sky": LightSpec(type="environment", sky="procedural", direction=[-0.3, 0.5, -1.0]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LIGHTS))
+def test_every_light_type_lights_the_scene_in_proportion_to_its_intensity(kind):
+    def mean_radiance(scale: float) -> float:
+        trajectory = scene_trajectory()
+        light = LIGHTS[kind]
+        trajectory.lights = [dataclasses.replace(light, intensity=light.intensity * scale)]
+        return float(linear(trajectory, spp=32).mean())
+
+    dim, bright = mean_radiance(1.0), mean_radiance(2.0)
+    assert dim > 0.02, dim
+    assert 1.9 < bright / dim < 2.1, (dim, bright)
+
+
+def test_emissive_material_lights_an_otherwise_dark_scene():
+    glowing = MaterialSpec(base_color=[0.1, 0.1, 0.1], emission=[1.0, 0.5, 0.2], emission_strength=5.0)
+    trajectory = scene_trajectory(sphere=glowing)
+    trajectory.lights = []
+    image = linear(trajectory, spp=16)
+    guidance = next(iter(render_guidance(trajectory, frames=[0])))
+    sphere = image[guidance.instance == 3].mean(axis=0)
+    np.testing.assert_allclose(sphere / sphere[0], [1.0, 0.5, 0.2], atol=0.05)
+    assert sphere[0] > 3.0
 
 
 def test_red_albedo_gives_red_pixels_on_that_entity(trajectory):

@@ -43,3 +43,16 @@ def test_self_orbit_and_missing_parent() -> None:
     reasons = dict((path, reason) for _, path, reason in caught.value.issues)
     assert "itself" in reasons["entities[0].motion.target"]
     assert "needs a parent" in reasons["entities[1].motion.parent"]
+
+
+def test_validation_choices_match_what_the_implementations_accept():
+    """The validator's enumerations and the code that interprets them cannot drift apart."""
+    from worldsim.camera import easing, paths, presets
+    from worldsim.scene import meshes, validation
+    from worldsim.scene.model import TEXTURE_TYPES
+
+    assert set(validation.EASINGS) == set(easing.EASINGS)
+    assert set(validation.UP_AXES) == set(meshes.UP_AXES)
+    assert set(validation.CAMERA_POSITION_INTERPOLATIONS) == set(paths.POSITION_INTERPOLATIONS)
+    assert set(validation.MOVE_TYPES) == set(presets.MOVES)
+    assert set(validation.TEXTURE_TYPES) == set(TEXTURE_TYPES)

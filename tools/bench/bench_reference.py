@@ -31,22 +31,6 @@ def resident_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def with_resolution(trajectory, size: int):
-    """The trajectory seen by its primary camera at ``size``² (intrinsics scaled, square pixels)."""
-    import copy
-
-    scaled = copy.copy(trajectory)
-    scaled.cameras = {}
-    for name, track in trajectory.cameras.items():
-        track = copy.copy(track)
-        factor = size / track.width
-        track.fx, track.fy = track.fx * factor, track.fy * factor * track.width / track.height
-        track.cx, track.cy = track.cx * factor, track.cy * factor * track.width / track.height
-        track.width = track.height = size
-        scaled.cameras[name] = track
-    return scaled
-
-
 def seconds_per_frame(
     renderer: ReferenceRenderer, trajectory, camera: str, frames: list[int], spp: int
 ) -> float:
@@ -86,7 +70,7 @@ def main() -> None:
     print(f"scene {Path(args.scene).name}: {len(trajectory.entities)} entities, variant {renderer.variant}")
     print(f"{'size':>6} {'spp':>4} {'s/frame':>9} {'naive s/frame':>14} {'ratio':>6}")
     for size in (128, 256):
-        scaled = with_resolution(trajectory, size)
+        scaled = trajectory.with_resolution(size, size)
         for spp in (16, 64):
             ours = seconds_per_frame(renderer, scaled, camera, frames, spp)
             naive_frames = frames[: max(2, len(frames) // 4)]
@@ -95,7 +79,7 @@ def main() -> None:
     triangles = renderer.clip(scaled, camera).triangles
     print(f"scene triangles after texture refinement: {triangles:,}")
 
-    scaled = with_resolution(trajectory, 128)
+    scaled = trajectory.with_resolution(128, 128)
     renderer = ReferenceRenderer(load_reference_options({}))
     marks = {}
     for frame in range(args.memory_frames):

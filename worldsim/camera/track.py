@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,6 +40,21 @@ class CameraTrack:
             float(self.cy[frame]),
             self.width,
             self.height,
+        )
+
+    def resized(self, width: int, height: int) -> CameraTrack:
+        """The same camera rendering ``width x height`` pixels (every frame's intrinsics scaled)."""
+        if width < 1 or height < 1:
+            raise ValueError(f"image size must be positive, got {width}x{height}")
+        scale_x, scale_y = width / self.width, height / self.height
+        return replace(
+            self,
+            fx=self.fx * scale_x,
+            fy=self.fy * scale_y,
+            cx=self.cx * scale_x,
+            cy=self.cy * scale_y,
+            width=int(width),
+            height=int(height),
         )
 
     def world_to_cam(self, frame: int) -> np.ndarray:
