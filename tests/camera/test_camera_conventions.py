@@ -105,22 +105,27 @@ def test_pixel_rays_match_open3d_create_rays_pinhole() -> None:
 
 
 def test_pytorch3d_agrees() -> None:
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("pytorch3d", reason="pytorch3d is installed only in the GPU/CI venv")
-    from pytorch3d.utils import cameras_from_opencv_projection
+    """In this venv if pytorch3d imports, else in the pytorch3d venv named by WORLDSIM_P3D_PYTHON
+    (a CI run without it fails rather than skips)."""
+    import importlib.util
+    import os
+    import subprocess
+    from pathlib import Path
 
-    intrinsics = Intrinsics(fx=100.0, fy=110.0, cx=30.0, cy=34.0, width=64, height=72)
-    pose = look_at(np.array([2.0, -3.0, 1.5]), np.zeros(3))
-    world_to_cam = to_open3d_extrinsic(pose)
-    cameras = cameras_from_opencv_projection(
-        torch.tensor(world_to_cam[None, :3, :3]),
-        torch.tensor(world_to_cam[None, :3, 3]),
-        torch.tensor(intrinsics.matrix[None]),
-        torch.tensor([[intrinsics.height, intrinsics.width]]),
-    )
-    R, T = to_pytorch3d(pose)
-    assert np.allclose(cameras.R.numpy()[0], R, atol=1e-6)
-    assert np.allclose(cameras.T.numpy()[0], T, atol=1e-6)
-    points = np.random.default_rng(0).uniform(-0.5, 0.5, size=(50, 3))
-    view = cameras.get_world_to_view_transform().transform_points(torch.tensor(points[None])).numpy()[0]
-    assert np.allclose(view, points @ R + T, atol=1e-6)
+    script = Path(__file__).with_name("pytorch3d_camera_check.py")
+    if importlib.util.find_spec("pytorch3d") is not None:
+        import runpy
+
+        runpy.run_path(str(script))["check_pytorch3d_cameras"]()
+        return
+    python = os.environ.get("WORLDSIM_P3D_PYTHON")
+    if not python:
+        message = (
+            "pytorch3d is not installed and WORLDSIM_P3D_PYTHON is not set (tools/ci/setup_pytorch3d_venv.sh)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    result = subprocess.run([python, str(script)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "pytorch3d cameras agree" in result.stdout
