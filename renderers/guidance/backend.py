@@ -40,12 +40,16 @@ class RayHits:
     ray_distance: (H, W) float32 metres along the unit world ray, +inf on background.
     rays_camera: (H, W, 3) float64 unit ray directions in the camera frame (OpenCV axes).
     column: (H, W) int32 entity column in the trajectory's tables, -1 on background.
-    primitive: (H, W) int64 triangle index in the entity's mesh, -1 on background.
-    barycentric: (H, W, 2) float32 (u, v): hit = (1-u-v) v0 + u v1 + v v2 of the triangle.
-    hit_pixels: (N,) int64 flat indices (row * W + col) of the pixels that hit, ascending.
+    hit_pixels: (N,) int64 flat indices (row * W + col) of the pixels that hit, grouped by entity
+      (see ``hit_segments``) and ascending within each group.
+    hit_segments: (column, start, stop) per entity hit: ``hit_*[start:stop]`` are that entity's
+      hits, so per-entity transforms are dense slices (``geometry.per_segment_matmul``).
     hit_column: (N,) int32 entity column of each hit.
+    hit_primitive: (N,) int64 triangle index of each hit in the entity's mesh.
+    hit_face: (N,) int64 triangle index in the clip's stacked tables (``ClipMeshes``).
+    hit_barycentric: (N, 2) float32 (u, v): hit = (1-u-v) v0 + u v1 + v v2 of the triangle.
     hit_object_point: (N, 3) float32 hit point in the entity's object frame.
-    hit_normal_world: (N, 3) float32 unit geometric normal (as wound) in the world frame.
+    hit_normal_camera: (N, 3) float32 unit geometric normal (as wound) in the camera frame.
     silhouettes: each cast entity alone (for visibility), if the backend produced them.
     """
 
@@ -55,12 +59,14 @@ class RayHits:
     ray_distance: np.ndarray
     rays_camera: np.ndarray
     column: np.ndarray
-    primitive: np.ndarray
-    barycentric: np.ndarray
     hit_pixels: np.ndarray
+    hit_segments: list[tuple[int, int, int]]
     hit_column: np.ndarray
+    hit_primitive: np.ndarray
+    hit_face: np.ndarray
+    hit_barycentric: np.ndarray
     hit_object_point: np.ndarray
-    hit_normal_world: np.ndarray
+    hit_normal_camera: np.ndarray
     silhouettes: list[EntitySilhouette] = field(default_factory=list)
 
     @property
@@ -72,17 +78,56 @@ class RayHits:
     def shape(self) -> tuple[int, int]:
         return self.column.shape
 
+    @cached_property
+    def pixel_hit(self) -> np.ndarray:
+        """(H * W,) intp index of each pixel's hit in the per-hit arrays, N on background."""
+        count = len(self.hit_pixels)
+        index = np.full(self.column.size, count, dtype=np.intp)
+        index[self.hit_pixels] = np.arange(count, dtype=np.intp)
+        return index
+
     def scatter(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """Per-hit ``values`` (N, ...) as an image (H, W, ...) with ``fill`` on background."""
-        height, width = self.column.shape
-        image = np.full((height * width, *values.shape[1:]), fill, dtype=values.dtype)
-        image[self.hit_pixels] = values
-        return image.reshape(height, width, *values.shape[1:])
+        # A gather through ``pixel_hit`` (np.take) is several times faster than a fancy scatter.
+        padded = np.empty((len(values) + 1, *values.shape[1:]), dtype=values.dtype)
+        padded[:-1] = values
+        padded[-1] = fill
+        return np.take(padded, self.pixel_hit, axis=0).reshape(*self.column.shape, *values.shape[1:])
 
     @cached_property
     def hit_index(self) -> np.ndarray:
-        """(H, W) int64 index of each pixel's hit in the per-hit arrays, -1 on background."""
-        return self.scatter(np.arange(len(self.hit_pixels), dtype=np.int64), fill=-1)
+        """(H, W) intp index of each pixel's hit in the per-hit arrays, -1 on background."""
+        index = self.pixel_hit.copy()
+        index[index == len(self.hit_pixels)] = -1
+        return index.reshape(self.column.shape)
+
+    @cached_property
+    def hit_rays(self) -> np.ndarray:
+        """(N, 3) float32 unit camera-frame ray of each hit."""
+        return np.take(self.rays_camera.reshape(-1, 3), self.hit_pixels, axis=0).astype(np.float32)
+
+    @cached_property
+    def hit_object_axes(self) -> np.ndarray:
+        """(3, N) float64 object-frame hit points, one contiguous row per axis."""
+        return self.hit_object_point.T.astype(np.float64)
+
+    @cached_property
+    def hit_pixel_centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column and row pixel-centre coordinates ``(x + 0.5, y + 0.5)`` of each hit, float64."""
+        width = self.column.shape[1]
+        rows = self.hit_pixels // width
+        cols = self.hit_pixels - rows * width
+        return cols + 0.5, rows + 0.5
+
+    @property
+    def primitive(self) -> np.ndarray:
+        """(H, W) int64 triangle index in the entity's mesh, -1 on background."""
+        return self.scatter(self.hit_primitive, fill=-1)
+
+    @property
+    def barycentric(self) -> np.ndarray:
+        """(H, W, 2) float32 barycentrics, 0 on background."""
+        return self.scatter(self.hit_barycentric)
 
     @property
     def object_point(self) -> np.ndarray:
@@ -90,9 +135,9 @@ class RayHits:
         return self.scatter(self.hit_object_point)
 
     @property
-    def normal_world(self) -> np.ndarray:
-        """(H, W, 3) float32 world geometric normals, 0 on background."""
-        return self.scatter(self.hit_normal_world)
+    def normal_camera(self) -> np.ndarray:
+        """(H, W, 3) float32 camera-frame geometric normals (as wound), 0 on background."""
+        return self.scatter(self.hit_normal_camera)
 
 
 class GuidanceBackend(Protocol):

@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from renderers.guidance.backend import RayHits
-from renderers.guidance.geometry import ClipMeshes, per_column_matmul
-from worldsim.scene.materials import evaluate_material, material_seed
-from worldsim.state import Trajectory
+from renderers.guidance.geometry import (
+    SEGMENT_LOOP_LIMIT,
+    ClipMeshes,
+    barycentric_interpolate,
+    normalized,
+    per_segment_matmul,
+    transformed_normals,
+)
+from worldsim.scene.materials import MaterialSample, evaluate_material, is_uniform, material_seed
+from worldsim.state import EntityInfo, Trajectory
 
 
 def depth_map(hits: RayHits) -> np.ndarray:
@@ -42,8 +49,7 @@ def camera_normal_map(hits: RayHits) -> np.ndarray:
     Normals face the camera: one pointing away from the viewer (``dot(n, ray) > 0``, a back face
     or an inward-wound triangle) is flipped, so every visible normal has ``dot(n, ray) <= 0``.
     """
-    # Row vectors: n_camera = n_world @ cam_to_world[:3, :3] (= world_to_cam rotation applied).
-    normal = hits.hit_normal_world @ hits.cam_to_world[:3, :3].astype(np.float32)
+    normal = hits.hit_normal_camera.copy()
     return hits.scatter(_face_camera(normal, hits))
 
 
@@ -53,23 +59,38 @@ def shading_normal_map(hits: RayHits, meshes: ClipMeshes, trajectory: Trajectory
     Uses the mesh's vertex normals (trimesh's area-weighted average where the file has none);
     flipped to face the camera like ``camera_normal_map``; 0 on background.
     """
-    face = meshes.column_face_offset[hits.hit_column] + hits.primitive.ravel()[hits.hit_pixels]
-    uv = hits.barycentric.reshape(-1, 2)[hits.hit_pixels]
-    corners = meshes.corner_normals[face]
-    u, v = uv[:, 0:1], uv[:, 1:2]
-    local = corners[:, 0] + u * (corners[:, 1] - corners[:, 0]) + v * (corners[:, 2] - corners[:, 0])
     to_camera = np.linalg.inv(trajectory.object_to_world[hits.frame, :, :3, :3]) @ hits.cam_to_world[:3, :3]
-    normal = per_column_matmul(local, to_camera.astype(np.float32), hits.hit_column)
-    length = np.linalg.norm(normal, axis=-1, keepdims=True)
-    normal = np.divide(normal, length, out=np.zeros_like(normal), where=length > 0)
+    to_camera = to_camera.astype(np.float32)
+    if len(hits.hit_segments) > SEGMENT_LOOP_LIMIT:
+        local = barycentric_interpolate(
+            np.take(meshes.corner_normal_edges, hits.hit_face, axis=0), hits.hit_barycentric
+        )
+        normal = normalized(per_segment_matmul(local, to_camera, hits.hit_segments, hits.hit_column))
+    else:
+
+        def triangle_rows(col: int) -> np.ndarray | None:
+            # Flat-shaded meshes: the interpolation gives corner 0's normal exactly (zero edges).
+            if not meshes.column_flat_shading[col]:
+                return None
+            first = meshes.column_face_offset[col]
+            return meshes.corner_normal_edges[first : first + meshes.column_face_count[col], 0]
+
+        def hit_rows(col: int, start: int, stop: int) -> np.ndarray:
+            edges = np.take(meshes.corner_normal_edges, hits.hit_face[start:stop], axis=0)
+            return barycentric_interpolate(edges, hits.hit_barycentric[start:stop])
+
+        normal = transformed_normals(
+            to_camera, hits.hit_segments, hits.hit_primitive, triangle_rows, hit_rows
+        )
     return hits.scatter(_face_camera(normal, hits))
 
 
 def _face_camera(normal: np.ndarray, hits: RayHits) -> np.ndarray:
-    """Per-hit normals (N, 3) flipped where they point away from the viewing ray."""
-    rays = hits.rays_camera.reshape(-1, 3)[hits.hit_pixels]
-    away = np.einsum("ni,ni->n", normal, rays.astype(np.float32)) > 0
-    normal[away] *= -1.0
+    """Per-hit normals (N, 3) flipped in place where they point away from the viewing ray."""
+    rays = hits.hit_rays
+    away = normal[:, 0] * rays[:, 0] + normal[:, 1] * rays[:, 1] + normal[:, 2] * rays[:, 2] > 0
+    for k in range(3):
+        np.negative(normal[:, k], out=normal[:, k], where=away)
     return normal.astype(np.float32, copy=False)
 
 
@@ -82,24 +103,46 @@ def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np
     """Albedo (H, W, 3), roughness (H, W), metallic (H, W) float32 from each entity's material.
 
     Evaluated at the object-frame hit points with the entity's material seed, exactly as every
-    other consumer of ``evaluate_material`` does; 0 on background.
+    other consumer of ``evaluate_material`` does; 0 on background. Uniform materials (the same
+    value at every point) are evaluated once per entity and spread by a table look-up; textured
+    ones on that entity's hits only.
     """
-    count = len(hits.hit_pixels)
-    albedo = np.zeros((count, 3), dtype=np.float32)
-    roughness = np.zeros(count, dtype=np.float32)
-    metallic = np.zeros(count, dtype=np.float32)
-    order = np.argsort(hits.hit_column, kind="stable")
-    columns, starts = np.unique(hits.hit_column[order], return_index=True)
-    for col, start, stop in zip(columns, starts, [*starts[1:], count], strict=True):
-        index = order[start:stop]
+    count = len(trajectory.entities)
+    albedo = np.zeros((count + 1, 3), dtype=np.float32)
+    roughness = np.zeros(count + 1, dtype=np.float32)
+    metallic = np.zeros(count + 1, dtype=np.float32)
+    textured = []
+    for col, start, stop in hits.hit_segments:
         info = trajectory.entities[col]
-        sample = evaluate_material(
-            info.material,
-            hits.hit_object_point[index].astype(np.float64),
-            seed=material_seed(trajectory.seed, info.id, info.material),
-            key_path=f"entities[{info.name}].material",
+        if not is_uniform(info.material):
+            textured.append((col, start, stop))
+            continue
+        sample = _evaluate(info, trajectory.seed, np.zeros((1, 3)))
+        albedo[col + 1], roughness[col + 1], metallic[col + 1] = (
+            sample.albedo[0],
+            sample.roughness[0],
+            sample.metallic[0],
         )
-        albedo[index] = sample.albedo
-        roughness[index] = sample.roughness
-        metallic[index] = sample.metallic
-    return hits.scatter(albedo), hits.scatter(roughness), hits.scatter(metallic)
+    # Table look-ups per pixel (column + 1: background is row 0), then textured entities' hits.
+    lookup = hits.column.ravel() + 1
+    albedo_image = np.take(albedo, lookup, axis=0)
+    roughness_image = np.take(roughness, lookup)
+    metallic_image = np.take(metallic, lookup)
+    for col, start, stop in textured:
+        sample = _evaluate(trajectory.entities[col], trajectory.seed, hits.hit_object_point[start:stop])
+        pixels = hits.hit_pixels[start:stop]
+        albedo_image[pixels] = sample.albedo
+        roughness_image[pixels] = sample.roughness
+        metallic_image[pixels] = sample.metallic
+    shape = hits.column.shape
+    return albedo_image.reshape(*shape, 3), roughness_image.reshape(shape), metallic_image.reshape(shape)
+
+
+def _evaluate(info: EntityInfo, scene_seed: int, points: np.ndarray) -> MaterialSample:
+    """``evaluate_material`` of an entity's material at object-frame ``points`` (N, 3)."""
+    return evaluate_material(
+        info.material,
+        points.astype(np.float64),
+        seed=material_seed(scene_seed, info.id, info.material),
+        key_path=f"entities[{info.name}].material",
+    )

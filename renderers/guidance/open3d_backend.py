@@ -6,6 +6,10 @@ every frame's rays are moved into each entity's object frame instead (cost grows
 each entity covers). Rays are pruned to the pixel window of the entity's projected bounding
 sphere, and all entities sharing a mesh are cast in one call. Rays keep the world ray parameter
 in the object frame (directions are not renormalised), so ``t`` is comparable across entities.
+
+Per-pixel work is written for numpy's fast paths: whole-array passes axis by axis, ``np.take``
+gathers, hits grouped by entity so per-entity transforms are dense slices, and no ``@`` on
+(N, 3) arrays (numpy hands it to a multi-threaded BLAS that costs more than it saves here).
 """
 
 from __future__ import annotations
@@ -13,7 +17,18 @@ from __future__ import annotations
 import numpy as np
 
 from renderers.guidance.backend import EntitySilhouette, RayHits
-from renderers.guidance.geometry import ClipMeshes, clip_meshes, linear_scale, per_column_matmul, screen_rect
+from renderers.guidance.geometry import (
+    SEGMENT_LOOP_LIMIT,
+    ClipMeshes,
+    barycentric_interpolate,
+    clip_meshes,
+    column_segments,
+    linear_scale,
+    normalized,
+    per_segment_matmul,
+    screen_rect,
+    transformed_normals,
+)
 from worldsim.camera.conventions import invert_pose
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.camera.projection import pixel_rays
@@ -37,12 +52,13 @@ class Open3DBackend:
                 o3d.core.Tensor(entry.faces.astype(np.uint32)),
             )
             self._scenes.append(scene)
-        self._ray_cache: dict[Intrinsics, np.ndarray] = {}
+        self._ray_cache: dict[Intrinsics, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _rays(self, intrinsics: Intrinsics) -> np.ndarray:
+    def _rays(self, intrinsics: Intrinsics) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel-centre rays: (H, W, 3) float64, and the same as (3, H, W) per axis."""
         rays = self._ray_cache.get(intrinsics)
         if rays is None:
-            rays = pixel_rays(intrinsics)
+            rays = _with_axes(pixel_rays(intrinsics))
             self._ray_cache = {intrinsics: rays}
         return rays
 
@@ -59,20 +75,69 @@ class Open3DBackend:
         (e.g. to sample at sub-pixel positions); then no screen-space pruning is done.
         """
         custom = rays_camera is not None
-        rays_camera = self._rays(intrinsics) if rays_camera is None else np.asarray(rays_camera, np.float64)
+        if custom:
+            rays_camera, ray_axes = _with_axes(np.asarray(rays_camera, np.float64))
+        else:
+            rays_camera, ray_axes = self._rays(intrinsics)
         height, width = rays_camera.shape[:2]
         cam_to_world = np.asarray(cam_to_world, dtype=np.float64)
         world_to_cam = invert_pose(cam_to_world)
-        origin = cam_to_world[:3, 3]
-        # open3d casts float32 rays, so the per-entity transforms run in float32 too.
-        rays_world = (rays_camera @ cam_to_world[:3, :3].T).astype(np.float32)
+        world_axes = _world_axes(ray_axes, cam_to_world)
 
         best_t = np.full((height, width), np.inf, dtype=np.float32)
         column = np.full((height, width), -1, dtype=np.int32)
-        primitive = np.full((height, width), -1, dtype=np.int64)
-        barycentric = np.zeros((height, width, 2), dtype=np.float32)
         silhouettes: list[EntitySilhouette] = []
+        primitives, barycentrics = [], []
+        cast_jobs = []  # (column, rect, index of its first ray among all rays cast this frame)
+        cast_count = 0
+        for entry_index, entity_jobs in self._jobs(frame, world_to_cam, intrinsics, custom, height, width):
+            rays = _object_rays(entity_jobs, world_axes, cam_to_world[:3, 3])
+            # from_numpy shares the buffer (Tensor(...) would copy every ray once more).
+            result = self._scenes[entry_index].cast_rays(self._o3d.core.Tensor.from_numpy(rays))
+            t_all = result["t_hit"].numpy()
+            primitives.append(result["primitive_ids"].numpy())
+            barycentrics.append(result["primitive_uvs"].numpy())
+            for col, rect, _ in entity_jobs:
+                y0, y1, x0, x1 = rect
+                t = t_all[: (y1 - y0) * (x1 - x0)].reshape(y1 - y0, x1 - x0)
+                t_all = t_all[t.size :]
+                silhouettes.append(EntitySilhouette(col, rect, np.isfinite(t)))
+                window = best_t[y0:y1, x0:x1]
+                nearer = t < window  # misses are +inf, never nearer
+                np.copyto(window, t, where=nearer)
+                np.copyto(column[y0:y1, x0:x1], col, where=nearer)
+                cast_jobs.append((col, rect, cast_count))
+                cast_count += t.size
 
+        hit_pixels, hit_ray, segments = _grouped_hits(cast_jobs, column)
+        primitive = np.concatenate([np.zeros(0, np.uint32), *primitives])
+        barycentric = np.concatenate([np.zeros((0, 2), np.float32), *barycentrics])
+        return hits_from_pixels(
+            self.trajectory,
+            self.meshes,
+            frame,
+            intrinsics,
+            cam_to_world,
+            best_t,
+            rays_camera,
+            column,
+            hit_pixels,
+            segments,
+            np.take(primitive, hit_ray).astype(np.int64),
+            np.take(barycentric, hit_ray, axis=0),
+            silhouettes,
+        )
+
+    def _jobs(
+        self,
+        frame: int,
+        world_to_cam: np.ndarray,
+        intrinsics: Intrinsics,
+        custom: bool,
+        height: int,
+        width: int,
+    ) -> list[tuple[int, list[tuple[int, tuple[int, int, int, int], np.ndarray]]]]:
+        """Per unique mesh, its present entities: (column, pixel window, world_to_object)."""
         poses = self.trajectory.object_to_world[frame]
         present = self.trajectory.present[frame]
         jobs: dict[int, list[tuple[int, tuple[int, int, int, int], np.ndarray]]] = {}
@@ -89,52 +154,74 @@ class Open3DBackend:
             if rect is None:
                 continue
             jobs.setdefault(entry_index, []).append((int(col), rect, np.linalg.inv(pose)))
+        return list(jobs.items())
 
-        for entry_index, entity_jobs in jobs.items():
-            blocks = []
-            for _, (y0, y1, x0, x1), world_to_object in entity_jobs:
-                directions = rays_world[y0:y1, x0:x1].reshape(-1, 3) @ world_to_object[:3, :3].T.astype(
-                    np.float32
-                )
-                start = world_to_object[:3, :3] @ origin + world_to_object[:3, 3]
-                block = np.empty((len(directions), 6), dtype=np.float32)
-                block[:, :3] = start
-                block[:, 3:] = directions
-                blocks.append(block)
-            result = self._scenes[entry_index].cast_rays(self._o3d.core.Tensor(np.concatenate(blocks)))
-            t_all = result["t_hit"].numpy()
-            prim_all = result["primitive_ids"].numpy()
-            uv_all = result["primitive_uvs"].numpy()
-            offset = 0
-            for col, (y0, y1, x0, x1), _ in entity_jobs:
-                count = (y1 - y0) * (x1 - x0)
-                shape = (y1 - y0, x1 - x0)
-                t = t_all[offset : offset + count].reshape(shape)
-                own = np.isfinite(t)
-                silhouettes.append(EntitySilhouette(col, (y0, y1, x0, x1), own))
-                window = best_t[y0:y1, x0:x1]
-                nearer = own & (t < window)
-                if nearer.any():
-                    window[nearer] = t[nearer]
-                    column[y0:y1, x0:x1][nearer] = col
-                    primitive[y0:y1, x0:x1][nearer] = prim_all[offset : offset + count].reshape(shape)[nearer]
-                    uv = uv_all[offset : offset + count].reshape((*shape, 2))
-                    barycentric[y0:y1, x0:x1][nearer] = uv[nearer]
-                offset += count
 
-        return hits_from_nearest(
-            self.trajectory,
-            self.meshes,
-            frame,
-            intrinsics,
-            cam_to_world,
-            best_t,
-            rays_camera,
-            column,
-            primitive,
-            barycentric,
-            silhouettes,
+def _world_axes(ray_axes: np.ndarray, cam_to_world: np.ndarray) -> np.ndarray:
+    """(3, H, W) float32 world directions of camera rays ``ray_axes`` (3, H, W) float64.
+
+    Rounded to float32 once, as open3d casts them; the per-entity transforms run in float32 too.
+    """
+    rotation = cam_to_world[:3, :3]
+    world_axes = np.empty(ray_axes.shape, dtype=np.float32)
+    for k in range(3):
+        world_axes[k] = (
+            ray_axes[0] * rotation[k, 0] + ray_axes[1] * rotation[k, 1] + ray_axes[2] * rotation[k, 2]
         )
+    return world_axes
+
+
+def _object_rays(
+    entity_jobs: list[tuple[int, tuple[int, int, int, int], np.ndarray]],
+    world_axes: np.ndarray,
+    origin: np.ndarray,
+) -> np.ndarray:
+    """(R, 6) float32 open3d rays (origin, direction) of each job's pixel window, in its object frame.
+
+    Written axis by axis into one buffer: no (R, 3) temporaries and no concatenation.
+    """
+    areas = [(y1 - y0) * (x1 - x0) for _, (y0, y1, x0, x1), _ in entity_jobs]
+    rays = np.empty((sum(areas), 6), dtype=np.float32)
+    offset = 0
+    for (_, (y0, y1, x0, x1), world_to_object), area in zip(entity_jobs, areas, strict=True):
+        block = rays[offset : offset + area].reshape(y1 - y0, x1 - x0, 6)
+        offset += area
+        to_object = world_to_object[:3, :3].astype(np.float32)
+        start = world_to_object[:3, :3] @ origin + world_to_object[:3, 3]
+        x, y, z = (axis[y0:y1, x0:x1] for axis in world_axes)
+        for k in range(3):
+            block[..., k] = start[k]
+            direction = block[..., 3 + k]
+            np.multiply(x, to_object[k, 0], out=direction)
+            direction += y * to_object[k, 1]
+            direction += z * to_object[k, 2]
+    return rays
+
+
+def _grouped_hits(
+    cast_jobs: list[tuple[int, tuple[int, int, int, int], int]], column: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
+    """Each entity's final pixels, read from its own window: (hit pixels, index of each hit's ray
+    among the rays cast, (column, start, stop) segments), grouped by entity in column order."""
+    width = column.shape[1]
+    pixels, ray_index, segments = [], [], []
+    hit_count = 0
+    for col, (y0, y1, x0, x1), first_ray in sorted(cast_jobs):
+        local = np.flatnonzero(column[y0:y1, x0:x1] == col)
+        if len(local) == 0:
+            continue
+        rows, cols = np.divmod(local, x1 - x0)
+        pixels.append((rows + y0) * width + (cols + x0))
+        ray_index.append(local + first_ray)
+        segments.append((col, hit_count, hit_count + len(local)))
+        hit_count += len(local)
+    hit_pixels = np.concatenate([np.zeros(0, np.int64), *pixels])
+    return hit_pixels, np.concatenate([np.zeros(0, np.intp), *ray_index]), segments
+
+
+def _with_axes(rays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``rays`` (H, W, 3) float64 and its components as contiguous (3, H, W)."""
+    return rays, np.ascontiguousarray(np.moveaxis(rays, -1, 0))
 
 
 def hits_from_nearest(
@@ -150,22 +237,60 @@ def hits_from_nearest(
     barycentric: np.ndarray,
     silhouettes: list[EntitySilhouette],
 ) -> RayHits:
-    """Complete ``RayHits`` from the nearest (column, triangle, barycentrics) of every pixel.
+    """Complete ``RayHits`` from per-pixel images of the nearest (column, triangle, barycentrics).
 
-    Object-frame points come from the barycentrics on the mesh's own vertices (exactly on the
-    surface); world normals from the face normals by the inverse transpose of each pose.
+    ``primitive`` (H, W) and ``barycentric`` (H, W, 2) are read where ``column`` >= 0.
     """
     hit_pixels = np.flatnonzero(column.ravel() >= 0)
-    hit_column = column.ravel()[hit_pixels]
-    face = meshes.column_face_offset[hit_column] + primitive.ravel()[hit_pixels]
-    uv = barycentric.reshape(-1, 2)[hit_pixels]
-    corners = meshes.triangle_vertices[face]
-    u, v = uv[:, 0:1], uv[:, 1:2]
-    object_point = corners[:, 0] + u * (corners[:, 1] - corners[:, 0]) + v * (corners[:, 2] - corners[:, 0])
-    # Normals transform with the inverse transpose: n_world (row) = n_object @ inv(R).
-    normal_matrices = np.linalg.inv(trajectory.object_to_world[frame, :, :3, :3]).astype(np.float32)
-    normal = per_column_matmul(meshes.face_normals[face], normal_matrices, hit_column)
-    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    order, segments = column_segments(np.take(column.ravel(), hit_pixels))
+    hit_pixels = hit_pixels[order]
+    return hits_from_pixels(
+        trajectory,
+        meshes,
+        frame,
+        intrinsics,
+        cam_to_world,
+        ray_distance,
+        rays_camera,
+        column,
+        hit_pixels,
+        segments,
+        np.take(primitive.ravel(), hit_pixels).astype(np.int64),
+        np.take(barycentric.reshape(-1, 2), hit_pixels, axis=0).astype(np.float32),
+        silhouettes,
+    )
+
+
+def hits_from_pixels(
+    trajectory: Trajectory,
+    meshes: ClipMeshes,
+    frame: int,
+    intrinsics: Intrinsics,
+    cam_to_world: np.ndarray,
+    ray_distance: np.ndarray,
+    rays_camera: np.ndarray,
+    column: np.ndarray,
+    hit_pixels: np.ndarray,
+    segments: list[tuple[int, int, int]],
+    hit_primitive: np.ndarray,
+    hit_barycentric: np.ndarray,
+    silhouettes: list[EntitySilhouette],
+) -> RayHits:
+    """Complete ``RayHits`` from the hit pixels (grouped by entity into ``segments``) and their
+    triangles and barycentrics.
+
+    Object-frame points come from the barycentrics on the mesh's own vertices (exactly on the
+    surface); camera-frame normals from the face normals by the inverse transpose of each pose.
+    """
+    hit_column = np.empty(len(hit_pixels), dtype=np.int32)
+    for col, start, stop in segments:
+        hit_column[start:stop] = col
+    face = np.take(meshes.column_face_offset, hit_column) + hit_primitive
+    object_point = barycentric_interpolate(np.take(meshes.triangle_edges, face, axis=0), hit_barycentric)
+    # Normals transform with the inverse transpose: n_world (row) = n_object @ inv(R), and
+    # n_camera = n_world @ cam_to_world[:3, :3].
+    to_world = np.linalg.inv(trajectory.object_to_world[frame, :, :3, :3])
+    normal_matrices = (to_world @ cam_to_world[:3, :3]).astype(np.float32)
     return RayHits(
         frame=frame,
         intrinsics=intrinsics,
@@ -173,11 +298,36 @@ def hits_from_nearest(
         ray_distance=ray_distance,
         rays_camera=rays_camera,
         column=column,
-        primitive=primitive,
-        barycentric=barycentric,
         hit_pixels=hit_pixels,
+        hit_segments=segments,
         hit_column=hit_column,
+        hit_primitive=hit_primitive,
+        hit_face=face,
+        hit_barycentric=hit_barycentric,
         hit_object_point=object_point.astype(np.float32, copy=False),
-        hit_normal_world=normal.astype(np.float32, copy=False),
+        hit_normal_camera=_camera_normals(meshes, normal_matrices, segments, hit_column, face, hit_primitive),
         silhouettes=silhouettes,
     )
+
+
+def _camera_normals(
+    meshes: ClipMeshes,
+    matrices: np.ndarray,
+    segments: list[tuple[int, int, int]],
+    hit_column: np.ndarray,
+    face: np.ndarray,
+    primitive: np.ndarray,
+) -> np.ndarray:
+    """(N, 3) float32 unit face normals times each entity's ``matrices`` (E, 3, 3)."""
+    if len(segments) > SEGMENT_LOOP_LIMIT:
+        normal = np.take(meshes.face_normals, face, axis=0)
+        return normalized(per_segment_matmul(normal, matrices, segments, hit_column))
+
+    def triangle_rows(col: int) -> np.ndarray:
+        first = meshes.column_face_offset[col]
+        return meshes.face_normals[first : first + meshes.column_face_count[col]]
+
+    def hit_rows(col: int, start: int, stop: int) -> np.ndarray:
+        return np.take(meshes.face_normals, face[start:stop], axis=0)
+
+    return transformed_normals(matrices, segments, primitive, triangle_rows, hit_rows)

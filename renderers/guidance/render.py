@@ -1,12 +1,16 @@
 """``render_guidance``: stream every guidance map of a trajectory, frame by frame.
 
 Frames are cast in order with a window of three frames (t-1, t, t+1), so each frame is cast once
-when rendering a contiguous range and memory stays flat however long the clip is.
+when rendering a contiguous range and memory stays flat however long the clip is. Rendering in
+order, frame t+2 is cast on a worker thread while frame t's maps are computed, and the flows run
+beside the other maps (numpy and Embree release the GIL); results do not depend on the threads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 
 import numpy as np
 
@@ -33,6 +37,7 @@ class GuidanceRenderer:
 
     ``supersample`` > 1 averages depth and normals over ``supersample``² sub-pixel rays (ids,
     surface coordinates, materials and flow always come from the single pixel-centre ray).
+    ``threads``: overlap the next frames' ray casting and the flow with the other maps.
     """
 
     def __init__(
@@ -43,6 +48,7 @@ class GuidanceRenderer:
         backend: str = "open3d",
         supersample: int = 1,
         visibility: bool = True,
+        threads: bool = True,
     ) -> None:
         camera = trajectory.primary_camera if camera is None else camera
         if camera not in trajectory.cameras:
@@ -55,27 +61,54 @@ class GuidanceRenderer:
         self.track = trajectory.cameras[camera]
         self.supersample = supersample
         self.visibility = visibility
+        self.threads = threads
         self.backend = create_backend(backend, trajectory)
         self._window: dict[int, tuple[RayHits, np.ndarray]] = {}
+        self._pending: tuple[int, Future] | None = None
+        self._last_frame: int | None = None
+
+    def _cast(self, frame: int) -> tuple[RayHits, np.ndarray]:
+        hits = self.backend.cast(frame, self.track.cam_to_world[frame], self.track.intrinsics(frame))
+        return hits, depth_map(hits)
+
+    def _settle(self) -> None:
+        """Wait for the cast in flight (if any) and keep it; never two casts at once."""
+        if self._pending is not None:
+            frame, future = self._pending
+            self._pending = None
+            self._window[frame] = future.result()
 
     def _hits(self, frame: int) -> tuple[RayHits, np.ndarray]:
         """The hits and depth of ``frame``, from the window or freshly cast."""
+        self._settle()
         cached = self._window.get(frame)
         if cached is None:
-            hits = self.backend.cast(frame, self.track.cam_to_world[frame], self.track.intrinsics(frame))
-            cached = (hits, depth_map(hits))
-            self._window[frame] = cached
+            cached = self._window[frame] = self._cast(frame)
         return cached
+
+    def _prefetch(self, frame: int) -> None:
+        """Start casting ``frame`` on a worker thread (when in range and not held yet)."""
+        if self.threads and frame < len(self.trajectory) and frame not in self._window:
+            self._pending = (frame, _worker_pool().submit(self._cast, frame))
 
     def render(self, frame: int) -> GuidanceFrame:
         """Every map of ``frame`` (flow to the neighbouring frames of the clip)."""
         count = len(self.trajectory)
         if not 0 <= frame < count:
             raise RenderError(f"guidance: frame {frame} out of range for a clip of {count} frames")
+        self._settle()
         for old in [f for f in self._window if abs(f - frame) > 1]:
             del self._window[old]
-        hits, depth = self._hits(frame)
         trajectory = self.trajectory
+        hits, depth = self._hits(frame)
+        previous = self._hits(frame - 1) if frame > 0 else None
+        following = self._hits(frame + 1) if frame + 1 < count else None
+        if self._last_frame == frame - 1:
+            self._prefetch(frame + 2)
+        self._last_frame = frame
+        # Both flows go to a worker (the other one is casting ahead) while this thread does the rest.
+        forward = self._run(correspondence_flow, hits, *following, trajectory) if following else None
+        backward = self._run(correspondence_flow, hits, *previous, trajectory) if previous else None
         albedo, roughness, metallic = material_maps(hits, trajectory)
         normal = camera_normal_map(hits)
         ray_distance = ray_distance_map(hits)
@@ -96,17 +129,19 @@ class GuidanceRenderer:
             shading_normal=shading_normal_map(hits, self.backend.meshes, trajectory),
             visibility=entity_visibility(hits, trajectory) if self.visibility else None,
         )
-        if frame + 1 < count:
-            target, target_depth = self._hits(frame + 1)
-            result.flow_forward, result.flow_forward_valid = correspondence_flow(
-                hits, target, target_depth, trajectory
-            )
-        if frame > 0:
-            target, target_depth = self._hits(frame - 1)
-            result.flow_backward, result.flow_backward_valid = correspondence_flow(
-                hits, target, target_depth, trajectory
-            )
+        if forward is not None:
+            result.flow_forward, result.flow_forward_valid = forward.result()
+        if backward is not None:
+            result.flow_backward, result.flow_backward_valid = backward.result()
         return result
+
+    def _run(self, function, *args) -> Future:
+        """``function(*args)`` on a worker thread, or here (as a done future) without threads."""
+        if self.threads:
+            return _worker_pool().submit(function, *args)
+        future: Future = Future()
+        future.set_result(function(*args))
+        return future
 
     def _supersampled(
         self, hits: RayHits, depth: np.ndarray, normal: np.ndarray, ray_distance: np.ndarray
@@ -116,6 +151,7 @@ class GuidanceRenderer:
         Background (+inf) where the pixel-centre ray misses, so the maps agree with the ids.
         """
         factor = self.supersample
+        self._settle()  # one cast at a time
         base = hits.intrinsics
         fine_intrinsics = base.resize(base.width * factor, base.height * factor)
         fine = self.backend.cast(hits.frame, hits.cam_to_world, fine_intrinsics)
@@ -140,6 +176,12 @@ class GuidanceRenderer:
         depth_out = np.where(hits.hit & ~keep, depth, depth_out)
         ray_out = np.where(hits.hit & ~keep, ray_distance, ray_out)
         return depth_out, normal_out, ray_out
+
+
+@cache
+def _worker_pool() -> ThreadPoolExecutor:
+    """Two workers shared by all renderers: one casts ahead, one computes a flow."""
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="guidance")
 
 
 def render_guidance(

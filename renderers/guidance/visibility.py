@@ -37,25 +37,22 @@ def entity_visibility(hits: RayHits, trajectory: Trajectory) -> list[EntityVisib
     ids = [info.id for info in trajectory.entities]
     result = []
     for silhouette in sorted(hits.silhouettes, key=lambda s: s.column):
-        total = int(silhouette.hit.sum())
+        total = int(np.count_nonzero(silhouette.hit))
         if total == 0:
             continue
         y0, y1, x0, x1 = silhouette.rect
         window = hits.column[y0:y1, x0:x1]
         own = window == silhouette.column
-        visible = int(own.sum())
+        visible = int(np.count_nonzero(own))
         bbox = None
         if visible:
-            rows, cols = np.nonzero(own)
-            bbox = (
-                int(x0 + cols.min()),
-                int(y0 + rows.min()),
-                int(x0 + cols.max() + 1),
-                int(y0 + rows.max() + 1),
-            )
+            rows = np.flatnonzero(own.any(axis=1))
+            cols = np.flatnonzero(own.any(axis=0))
+            bbox = (int(x0 + cols[0]), int(y0 + rows[0]), int(x0 + cols[-1] + 1), int(y0 + rows[-1] + 1))
         # Where the entity's silhouette shows another entity, that entity is nearer (min over t).
-        others = np.unique(window[silhouette.hit & ~own])
-        occluders = sorted(ids[c] for c in others if c >= 0)
+        shown = window[silhouette.hit & ~own]
+        others = np.flatnonzero(np.bincount(shown + 1, minlength=1)[1:]) if len(shown) else []
+        occluders = sorted(ids[c] for c in others)
         result.append(
             EntityVisibility(
                 entity_id=ids[silhouette.column],

@@ -66,3 +66,18 @@ def test_colour_helpers_shapes_and_background():
     assert (ids[0, 0] == 0).all() and not np.array_equal(ids[0, 1], ids[0, 2])
     flow = colorize_flow(np.array([[[1.0, 0.0], [-1.0, 0.0]]]), np.array([[True, False]]))
     assert flow[0, 0].max() == 255 and (flow[0, 1] == 0).all()
+
+
+def test_worker_threads_do_not_change_results():
+    from renderers.guidance import GuidanceRenderer
+
+    trajectory = orbiting(6)
+    threaded = GuidanceRenderer(trajectory, threads=True)
+    plain = GuidanceRenderer(trajectory, threads=False)
+    # In order (casting ahead on a worker), then out of order (no casting ahead).
+    for frame in [0, 1, 2, 3, 4, 5, 2, 0, 5]:
+        a, b = threaded.render(frame), plain.render(frame)
+        for name in ("depth", "instance", "normal", "shading_normal", "albedo", "surface_coords"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+        for name in ("flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)

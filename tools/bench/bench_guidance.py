@@ -2,7 +2,10 @@
 
 Compares the open3d backend against (a) pytorch3d's CPU rasterizer on the same scene (when
 pytorch3d imports, e.g. under the second venv's python) and (b) a naive open3d use: a world-space
-scene rebuilt every frame and one cast per map.
+scene rebuilt every frame and one cast per map. A second table splits one frame's work into
+stages, run one after the other on one thread (the renderer overlaps them on worker threads):
+Embree ray casting, the rest of the cast (ray set-up, nearest-hit merge, hit geometry), the
+per-pixel maps, the material buffers and the two flows.
 
     .venv/bin/python tools/bench/bench_guidance.py [--quick]
 """
@@ -17,8 +20,20 @@ import time
 import numpy as np
 
 from renderers.guidance import GuidanceRenderer
+from renderers.guidance.flow import correspondence_flow
 from renderers.guidance.geometry import clip_meshes
+from renderers.guidance.maps import (
+    camera_normal_map,
+    depth_map,
+    instance_map,
+    material_maps,
+    ray_distance_map,
+    semantic_map,
+    shading_normal_map,
+    surface_coords_map,
+)
 from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
+from renderers.guidance.visibility import entity_visibility
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.scene.meshes import load_mesh
 from worldsim.scene.model import MeshSpec
@@ -57,6 +72,58 @@ def bench_open3d(trajectory, frames: int) -> float:
     for frame in range(1, frames):
         renderer.render(frame)
     return (frames - 1) / (time.perf_counter() - start)
+
+
+class _TimedScene:
+    """An open3d scene whose ``cast_rays`` time adds up in ``seconds``."""
+
+    def __init__(self, scene, seconds: list[float]) -> None:
+        self.scene, self.seconds = scene, seconds
+
+    def cast_rays(self, rays):
+        start = time.perf_counter()
+        result = self.scene.cast_rays(rays)
+        self.seconds[0] += time.perf_counter() - start
+        return result
+
+
+STAGES = ("embree", "cast rest", "maps", "materials", "flow x2")
+
+
+def stage_breakdown(trajectory, frames: int) -> dict[str, float]:
+    """Milliseconds per frame of each of ``STAGES``, sequential, one new frame cast per frame."""
+    renderer = GuidanceRenderer(trajectory, threads=False)
+    embree = [0.0]
+    renderer.backend._scenes = [_TimedScene(scene, embree) for scene in renderer.backend._scenes]
+    track = trajectory.cameras[trajectory.primary_camera]
+    totals = dict.fromkeys(STAGES, 0.0)
+
+    def cast(frame: int):
+        hits = renderer.backend.cast(frame, track.cam_to_world[frame], track.intrinsics(frame))
+        return hits, depth_map(hits)
+
+    previous, current = cast(0), cast(1)
+    for frame in range(1, frames - 1):
+        embree[0] = 0.0
+        start = time.perf_counter()
+        following = cast(frame + 1)
+        totals["cast rest"] += time.perf_counter() - start - embree[0]
+        totals["embree"] += embree[0]
+        hits = current[0]
+        start = time.perf_counter()
+        camera_normal_map(hits), ray_distance_map(hits), surface_coords_map(hits)
+        instance_map(hits, trajectory), semantic_map(hits, trajectory)
+        shading_normal_map(hits, renderer.backend.meshes, trajectory), entity_visibility(hits, trajectory)
+        totals["maps"] += time.perf_counter() - start
+        start = time.perf_counter()
+        material_maps(hits, trajectory)
+        totals["materials"] += time.perf_counter() - start
+        start = time.perf_counter()
+        correspondence_flow(hits, *following, trajectory)
+        correspondence_flow(hits, *previous, trajectory)
+        totals["flow x2"] += time.perf_counter() - start
+        previous, current = current, following
+    return {stage: 1000.0 * seconds / (frames - 2) for stage, seconds in totals.items()}
 
 
 def bench_naive(trajectory, frames: int) -> float:
@@ -113,6 +180,7 @@ def main() -> None:
     sizes = ["1k", "100k"] if args.quick else list(SCENES)
     has_open3d = importlib.util.find_spec("open3d") is not None
     print(f"load average: {os.getloadavg()}")
+    breakdowns = {}
     header = ("scene", "res", "tris", "open3d fps", "naive fps", "x naive", "p3d fps", "x p3d")
     print(" ".join(f"{name:>11}" for name in header))
     for size in sizes:
@@ -138,6 +206,14 @@ def main() -> None:
                 f"{fps / naive:.1f}",
             )
             print(" ".join(f"{value:>11}" for value in row), *p3d_text, flush=True)
+            if has_open3d:
+                breakdowns[(size, resolution)] = stage_breakdown(trajectory, frames)
+    if breakdowns:
+        print("\nper-stage ms per frame (sequential, one thread; the renderer overlaps them):")
+        print(" ".join(f"{name:>11}" for name in ("scene", "res", *STAGES, "sum")))
+        for (size, resolution), stages in breakdowns.items():
+            values = [f"{stages[stage]:.1f}" for stage in STAGES] + [f"{sum(stages.values()):.1f}"]
+            print(" ".join(f"{value:>11}" for value in (size, resolution, *values)), flush=True)
 
 
 if __name__ == "__main__":

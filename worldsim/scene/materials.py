@@ -49,6 +49,12 @@ def material_seed(scene_seed: int, entity_id: int, material: MaterialSpec) -> in
     return derive_seed(scene_seed, MATERIAL_SEED_PURPOSE, entity_id)
 
 
+def is_uniform(material: MaterialSpec) -> bool:
+    """True when ``evaluate_material`` gives the same values at every point (no varying texture),
+    so a consumer may evaluate it once per entity instead of once per point."""
+    return material.texture is None or material.texture.type == "solid"
+
+
 def evaluate_material(
     material: MaterialSpec, points: np.ndarray, *, seed: int, key_path: str = "material"
 ) -> MaterialSample:
