@@ -152,3 +152,26 @@ def test_import_worldsim_is_light() -> None:
     code = f"import sys, worldsim, worldsim.cli.main; print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_every_subcommand_takes_quiet_after_its_name(tmp_path, capsys) -> None:
+    """README: every command takes --quiet; the camera and experiment subcommands too."""
+    assert main(["camera", "preview", str(DEMO), "--out", str(tmp_path / "p.png"), "--quiet"]) == EXIT_OK
+    assert (
+        main(
+            [
+                "camera",
+                "export",
+                str(DEMO),
+                "--format",
+                "keyframes",
+                "--out",
+                str(tmp_path / "k.json"),
+                "--quiet",
+            ]
+        )
+        == EXIT_OK
+    )
+    assert main(["validate", str(DEMO), "--quiet"]) == EXIT_OK
+    assert capsys.readouterr().out == ""
+    assert (tmp_path / "p.png").stat().st_size > 1000 and (tmp_path / "k.json").is_file()

@@ -12,27 +12,29 @@ import numpy as np
 from worldsim.cli.output import echo, warn
 
 
-def add_camera_subparser(subparsers: argparse._SubParsersAction) -> None:
+def add_camera_subparser(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Register ``worldsim camera ...``."""
-    camera = subparsers.add_parser("camera", help="preview, export and import camera paths")
+    camera = subparsers.add_parser("camera", parents=[common], help="preview, export and import camera paths")
     actions = camera.add_subparsers(dest="camera_command", metavar="ACTION")
     actions.required = True
 
-    preview = actions.add_parser("preview", help="top and side views of the camera path as a PNG")
+    preview = actions.add_parser(
+        "preview", parents=[common], help="top and side views of the camera path as a PNG"
+    )
     preview.add_argument("scene", metavar="SCENE")
     preview.add_argument("--out", required=True, metavar="PNG")
     preview.add_argument("--every", type=int, default=8, metavar="N", help="a frustum every N frames")
     preview.add_argument("--camera", default=None, metavar="NAME", help="only this camera (default: all)")
     preview.set_defaults(func=run_preview)
 
-    export = actions.add_parser("export", help="write the camera path of a scene")
+    export = actions.add_parser("export", parents=[common], help="write the camera path of a scene")
     export.add_argument("scene", metavar="SCENE")
     export.add_argument("--format", required=True, choices=["nerfstudio", "keyframes", "cameras"])
     export.add_argument("--out", required=True, metavar="FILE")
     export.add_argument("--camera", default=None, metavar="NAME", help="camera (default: the first)")
     export.set_defaults(func=run_export)
 
-    importer = actions.add_parser("import", help="put a camera path file into a scene")
+    importer = actions.add_parser("import", parents=[common], help="put a camera path file into a scene")
     importer.add_argument("file", metavar="FILE", help="camera_path.json, cameras.json or a keyframe list")
     importer.add_argument("--scene", required=True, metavar="SCENE")
     importer.add_argument("--out", required=True, metavar="NEW_SCENE.yaml")

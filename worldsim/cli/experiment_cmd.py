@@ -6,10 +6,13 @@ import argparse
 import sys
 
 
-def add_experiment_subparser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_experiment_subparser(
+    subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
     """Register the ``experiment`` subcommand."""
     parser = subparsers.add_parser(
         "experiment",
+        parents=[common],
         help="run a metrics sweep (scenes x renderers x seeds x clip lengths)",
         description="Run an experiment config (configs/experiments/*.yaml); finished runs are skipped.",
     )
@@ -25,6 +28,10 @@ def run_experiment_command(args: argparse.Namespace) -> int:
     """Handler: run the experiment; print where the report is; 0 on success."""
     from worldsim.experiments.experiment import run_and_report
 
-    outputs = run_and_report(args.config, args.out, quick=args.quick, progress=not args.no_progress)
-    sys.stdout.write(f"metrics: {outputs.metrics_csv}\nreport: {outputs.report}\n")
+    quiet = bool(getattr(args, "quiet", False))
+    outputs = run_and_report(
+        args.config, args.out, quick=args.quick, progress=not (args.no_progress or quiet)
+    )
+    if not quiet:
+        sys.stdout.write(f"metrics: {outputs.metrics_csv}\nreport: {outputs.report}\n")
     return 0

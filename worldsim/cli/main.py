@@ -27,7 +27,8 @@ OPTIONAL_SUBCOMMANDS = (
     ("worldsim.cli.camera_cmd", "add_camera_subparser"),
     ("worldsim.cli.experiment_cmd", "add_experiment_subparser"),
 )
-"""Subcommands contributed by other modules: ``module:function(subparsers)``."""
+"""Subcommands contributed by other modules: ``module:function(subparsers, common)``; ``common``
+is the parent parser carrying ``--quiet`` and ``--debug``."""
 
 
 class UsageError(Exception):
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
             if error.name != module_name:
                 raise
             continue
-        getattr(module, function_name)(subparsers)
+        getattr(module, function_name)(subparsers, common)
     return parser
 
 
