@@ -29,6 +29,10 @@ def test_quick_long_clip_drift_end_to_end_and_resume(tmp_path):
         for key in ("drift_delta_e", "warping_error", "flicker"):
             assert float(by["flat"][key]) < float(by["jitter"][key]), key
             assert float(by["reference"][key]) < float(by["jitter"][key]), key
+        # fidelity columns: every run is scored against the reference run of its scene and length
+        assert by["reference"]["psnr"] == "nan"
+        for setting in ("flat", "jitter"):
+            assert 5.0 < float(by[setting]["psnr"]) < 60.0 and 0.0 < float(by[setting]["ssim"]) <= 1.0
     assert all(plot.is_file() and plot.stat().st_size > 5000 for plot in outputs.plots)
     assert "| flat |" in outputs.report.read_text()
     done = sorted(out.glob("runs/*/metrics.json"))

@@ -19,6 +19,8 @@ SUMMARY_METRICS = (
     "flicker",
     "boundary_f",
     "homogeneity",
+    "psnr",
+    "ssim",
 )
 EXPLANATIONS = {
     "warping_error": "mean |frame t - warp(frame t+1)| with ground-truth flow, colour in [0, 1]",
@@ -30,6 +32,8 @@ EXPLANATIONS = {
     "flicker": "mean squared temporal second difference on static surfaces",
     "boundary_f": "F-score of image edges vs instance/depth discontinuities (higher is better)",
     "homogeneity": "RMS Lab spread inside each entity region",
+    "psnr": "fidelity to the reference renderer's frames of the same run (dB, higher is better)",
+    "ssim": "the same, structural similarity (higher is better)",
 }
 
 
@@ -72,7 +76,7 @@ def write_report(
         f"- seeds: {list(config.seeds)}; clip lengths: {list(config.clip_lengths) or 'scene default'}; "
         f"gap k = {config.gap}; runs: {len(clip_rows)}",
         "",
-        "## Summary (lower is more consistent, except boundary_f)",
+        "## Summary (lower is more consistent, except boundary_f, psnr and ssim)",
         "",
         summary_table(clip_rows),
         "",

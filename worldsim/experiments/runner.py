@@ -17,6 +17,10 @@ from worldsim.metrics.clip_metrics import ClipMetrics, Row, evaluate_clip_folder
 LOGGER = logging.getLogger(__name__)
 
 
+REFERENCE = "reference"
+"""The renderer whose runs are the fidelity ground truth of the others."""
+
+
 @dataclass
 class Run:
     """One point of the sweep."""
@@ -78,8 +82,14 @@ def tidy_rows(identity: dict[str, Any], metrics: ClipMetrics) -> tuple[Row, list
     )
 
 
-def execute_run(run: Run, config: ExperimentConfig, out: Path) -> dict[str, Any]:
-    """Render and score one run into ``out/runs/<run_id>``; reuse its metrics if already there."""
+def execute_run(
+    run: Run, config: ExperimentConfig, out: Path, reference: Run | None = None
+) -> dict[str, Any]:
+    """Render and score one run into ``out/runs/<run_id>``; reuse its metrics if already there.
+
+    ``reference``: the path-traced run of the same scene, seed and length, whose frames give
+    the PSNR / SSIM columns (fidelity to the reference renderer).
+    """
     from worldsim.render import render
 
     run_dir = out / "runs" / run.run_id
@@ -96,7 +106,11 @@ def execute_run(run: Run, config: ExperimentConfig, out: Path) -> dict[str, Any]
         progress=False,
         options=dict(run.setting.options),
     )
-    metrics = evaluate_clip_folder(run_dir / "clip", gap=config.gap)
+    reference_dir = None
+    if reference is not None and reference is not run:
+        candidate = out / "runs" / reference.run_id / "clip"
+        reference_dir = candidate if (candidate / "rgb").is_dir() else None
+    metrics = evaluate_clip_folder(run_dir / "clip", gap=config.gap, reference_dir=reference_dir)
     identity = {
         "run": run.run_id,
         "scene": run.scene_file.stem,
@@ -117,11 +131,23 @@ def execute_run(run: Run, config: ExperimentConfig, out: Path) -> dict[str, Any]
 def run_experiment(
     config: ExperimentConfig, base_dir: Path, out: Path
 ) -> Iterator[tuple[Run, dict[str, Any]]]:
-    """Execute every run of the sweep in order, yielding (run, clip summary row)."""
+    """Execute every run of the sweep, yielding (run, clip summary row).
+
+    Within each scene the reference renderer's runs go first, so the other runs of the same
+    scene, seed and length are scored against them (PSNR / SSIM).
+    """
     out.mkdir(parents=True, exist_ok=True)
-    for run in plan_runs(config, base_dir):
+    runs = plan_runs(config, base_dir)
+    scene_order = {run.scene_file: index for index, run in reversed(list(enumerate(runs)))}
+    runs.sort(key=lambda run: (scene_order[run.scene_file], run.setting.renderer != REFERENCE))
+    references = {
+        (run.scene_file, run.seed, run.clip_length): run
+        for run in reversed(runs)
+        if run.setting.renderer == REFERENCE
+    }
+    for run in runs:
         LOGGER.info("experiment %s: run %s", config.name, run.run_id)
-        yield run, execute_run(run, config, out)
+        yield run, execute_run(run, config, out, references.get((run.scene_file, run.seed, run.clip_length)))
 
 
 def collect_rows(out: Path, runs: list[Run], table: str) -> list[dict[str, str]]:
