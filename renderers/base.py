@@ -38,6 +38,7 @@ _REGISTRY: dict[str, str] = {
     "jitter": "renderers.baselines.jitter:create_jitter_renderer",
     "reseed": "renderers.baselines.reseed:create_reseed_renderer",
     "flat": "renderers.baselines.flat:create_flat_renderer",
+    "diffusion": "renderers.diffusion.renderer:create_diffusion_renderer",
 }
 DEFAULT_RENDERER = "reference"
 

@@ -1,0 +1,181 @@
+"""The diffusion renderer's condition tensor: guidance maps packed into 27 channels per pixel.
+
+Layout of ``cond`` (27, T, H, W) float32, channel slices in this order:
+
+- ``0`` INV_DEPTH: 1/depth divided by its maximum over the window's foreground, 0 on background.
+- ``1:4`` NORMAL: camera-frame unit normals (OpenCV axes), 0 on background.
+- ``4:7`` ALBEDO: linear albedo in [0, 1]; ``7`` ROUGHNESS; ``8`` METALLIC.
+- ``9`` GBUFFER_MASK: 1 where albedo/roughness/metallic are given; else channels 4:10 are all 0.
+- ``10:14`` IDENTITY: 4 values in [-1, 1] hashed from the instance id (``id_features``), 0 on bg.
+- ``14:18`` SEMANTIC: 4 values hashed the same way from the semantic class id.
+- ``18`` FOREGROUND: 1 on pixels covered by an entity.
+- ``19:22`` CONTEXT_RGB: colours of frames given from a previous window, model space [-1, 1].
+- ``22`` CONTEXT_MASK: 1 on frames that carry context.
+- ``23:26`` MEMORY_RGB: an entity's stored colour painted on its pixels, model space [-1, 1].
+- ``26`` MEMORY_MASK: 1 on pixels painted from memory.
+
+Colour space: the model works in sRGB-encoded values mapped to [-1, 1], ``x = 2 * srgb - 1``
+with the IEC 61966-2-1 curve on linear RGB clipped to [0, 1] (``to_model_space``,
+``from_model_space``). Context and memory colours are given to ``with_context`` and
+``with_memory`` as sRGB-encoded values in [0, 1] (what ``(x + 1) / 2`` of a model output or
+``uint8 / 255`` of a written frame is); pass ``linear=True`` to give linear RGB instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from renderers.guidance.frame import GuidanceFrame
+
+CONDITION_CHANNELS = 27
+INV_DEPTH = slice(0, 1)
+NORMAL = slice(1, 4)
+ALBEDO = slice(4, 7)
+ROUGHNESS = slice(7, 8)
+METALLIC = slice(8, 9)
+GBUFFER_MASK = slice(9, 10)
+GBUFFER = slice(4, 10)
+"""Albedo, roughness, metallic and their mask: what structure-only mode leaves out."""
+IDENTITY = slice(10, 14)
+SEMANTIC = slice(14, 18)
+FOREGROUND = slice(18, 19)
+CONTEXT_RGB = slice(19, 22)
+CONTEXT_MASK = slice(22, 23)
+CONTEXT = slice(19, 23)
+MEMORY_RGB = slice(23, 26)
+MEMORY_MASK = slice(26, 27)
+MEMORY = slice(23, 27)
+ID_FEATURES = 4
+
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def srgb_encode(linear: np.ndarray) -> np.ndarray:
+    """Linear RGB (clipped to [0, 1], NaN -> 0) -> sRGB-encoded values in [0, 1]."""
+    linear = np.clip(np.nan_to_num(np.asarray(linear, dtype=np.float32), nan=0.0, posinf=1.0), 0.0, 1.0)
+    curve = 1.055 * np.power(np.maximum(linear, 0.0031308), 1 / 2.4) - 0.055
+    return np.where(linear <= 0.0031308, 12.92 * linear, curve).astype(np.float32)
+
+
+def srgb_decode(srgb: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values (clipped to [0, 1]) -> linear RGB in [0, 1]."""
+    srgb = np.clip(np.asarray(srgb, dtype=np.float32), 0.0, 1.0)
+    curve = np.power((np.maximum(srgb, 0.04045) + 0.055) / 1.055, 2.4)
+    return np.where(srgb <= 0.04045, srgb / 12.92, curve).astype(np.float32)
+
+
+def to_model_space(linear_rgb: np.ndarray) -> np.ndarray:
+    """Linear RGB (any shape, last axis or not) -> model space ``2 * srgb - 1`` in [-1, 1]."""
+    return 2.0 * srgb_encode(linear_rgb) - 1.0
+
+
+def from_model_space(x: np.ndarray) -> np.ndarray:
+    """Model-space values in [-1, 1] (clipped) -> linear RGB in [0, 1]."""
+    return srgb_decode((np.asarray(x, dtype=np.float32) + 1.0) / 2.0)
+
+
+def id_features(ids: np.ndarray) -> np.ndarray:
+    """(...,) integer ids -> (..., 4) float32 in [-1, 1]: a fixed splitmix64 hash; id 0 -> 0."""
+    ids = np.asarray(ids)
+    unique, inverse = np.unique(ids, return_inverse=True)
+    lanes = np.arange(1, ID_FEATURES + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = unique.astype(np.uint64)[:, None] * np.uint64(ID_FEATURES + 1) + lanes[None, :]
+        z = z * _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+        z = z ^ (z >> np.uint64(31))
+    table = ((z >> np.uint64(11)).astype(np.float64) / float(2**53) * 2.0 - 1.0).astype(np.float32)
+    table[unique == 0] = 0.0
+    return table[inverse.reshape(ids.shape)]
+
+
+def condition_from_maps(
+    depth: np.ndarray,
+    normal: np.ndarray,
+    instance: np.ndarray,
+    semantic: np.ndarray,
+    albedo: np.ndarray | None = None,
+    roughness: np.ndarray | None = None,
+    metallic: np.ndarray | None = None,
+) -> np.ndarray:
+    """(27, T, H, W) float32 from stacked maps: depth (T, H, W) metres (+inf bg), normal
+    (T, H, W, 3), instance / semantic (T, H, W) ids; G-buffer maps (albedo (T, H, W, 3) linear,
+    roughness / metallic (T, H, W)) all given or all None. Context and memory channels are 0."""
+    depth = np.asarray(depth, dtype=np.float32)
+    frames, height, width = depth.shape
+    instance = np.asarray(instance)
+    foreground = np.isfinite(depth) & (depth > 0) & (instance > 0)
+    cond = np.zeros((CONDITION_CHANNELS, frames, height, width), dtype=np.float32)
+    inverse_depth = np.where(foreground, 1.0 / np.where(foreground, depth, 1.0), 0.0)
+    peak = float(inverse_depth.max()) if foreground.any() else 0.0
+    if peak > 0:
+        cond[INV_DEPTH][0] = inverse_depth / peak
+    fg = foreground[..., None]
+    cond[NORMAL] = np.moveaxis(np.where(fg, np.nan_to_num(normal), 0.0), -1, 0)
+    if albedo is not None:
+        if roughness is None or metallic is None:
+            raise ValueError("condition_from_maps: give albedo, roughness and metallic together")
+        cond[ALBEDO] = np.moveaxis(np.where(fg, np.clip(albedo, 0.0, 1.0), 0.0), -1, 0)
+        cond[ROUGHNESS][0] = np.where(foreground, np.clip(roughness, 0.0, 1.0), 0.0)
+        cond[METALLIC][0] = np.where(foreground, np.clip(metallic, 0.0, 1.0), 0.0)
+        cond[GBUFFER_MASK] = 1.0
+    cond[IDENTITY] = np.moveaxis(id_features(np.where(foreground, instance, 0)), -1, 0)
+    cond[SEMANTIC] = np.moveaxis(id_features(np.where(foreground, semantic, 0)), -1, 0)
+    cond[FOREGROUND][0] = foreground
+    return cond
+
+
+def guidance_condition(frames: list[GuidanceFrame], *, gbuffer: bool) -> np.ndarray:
+    """(27, T, H, W) float32 condition of a window of guidance frames (context, memory = 0).
+
+    ``gbuffer=False`` leaves albedo, roughness, metallic and their mask at 0 (structure only).
+    """
+    if not frames:
+        raise ValueError("guidance_condition: no frames")
+    stack = {
+        name: np.stack([getattr(frame, name) for frame in frames])
+        for name in ("depth", "normal", "instance", "semantic")
+    }
+    if gbuffer:
+        for name in ("albedo", "roughness", "metallic"):
+            stack[name] = np.stack([getattr(frame, name) for frame in frames])
+    return condition_from_maps(**stack)
+
+
+def with_context(
+    cond: np.ndarray, context_rgb: np.ndarray, context_mask: np.ndarray, *, linear: bool = False
+) -> np.ndarray:
+    """A copy of ``cond`` whose frames where ``context_mask`` (T,) bool is set carry
+    ``context_rgb`` (T, H, W, 3): sRGB-encoded in [0, 1] (or linear RGB with ``linear=True``)."""
+    cond = np.array(cond, dtype=np.float32, copy=True)
+    mask = np.asarray(context_mask, dtype=bool)
+    srgb = srgb_encode(context_rgb) if linear else np.clip(np.asarray(context_rgb, dtype=np.float32), 0, 1)
+    rgb = np.moveaxis(2.0 * srgb - 1.0, -1, 0)
+    cond[CONTEXT_RGB] = np.where(mask[None, :, None, None], rgb, 0.0)
+    cond[CONTEXT_MASK] = mask[None, :, None, None].astype(np.float32) * np.ones_like(cond[CONTEXT_MASK])
+    return cond
+
+
+def with_memory(
+    cond: np.ndarray, instance: np.ndarray, colours: dict[int, np.ndarray], *, linear: bool = False
+) -> np.ndarray:
+    """A copy of ``cond`` with each entity's stored colour (3,) painted on its pixels of
+    ``instance`` (T, H, W); colours sRGB-encoded in [0, 1] (or linear with ``linear=True``)."""
+    cond = np.array(cond, dtype=np.float32, copy=True)
+    instance = np.asarray(instance)
+    rgb = np.zeros((*instance.shape, 3), dtype=np.float32)
+    painted = np.zeros(instance.shape, dtype=bool)
+    for entity, colour in colours.items():
+        if int(entity) == 0:
+            continue
+        colour = np.asarray(colour, dtype=np.float32).reshape(3)
+        colour = srgb_encode(colour) if linear else np.clip(colour, 0.0, 1.0)
+        pixels = instance == int(entity)
+        rgb[pixels] = 2.0 * colour - 1.0
+        painted |= pixels
+    cond[MEMORY_RGB] = np.moveaxis(rgb, -1, 0)
+    cond[MEMORY_MASK][0] = painted
+    return cond

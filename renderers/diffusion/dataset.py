@@ -1,0 +1,237 @@
+"""Training data for the diffusion renderer: clips the simulator makes, and windows drawn from them.
+
+``build_dataset`` writes ``clip_00000.npz`` ... (one compressed file per clip, written atomically,
+skipped when present so an interrupted build resumes) and ``index.json``. Arrays per clip of T
+frames at H x W: ``rgb`` (T, H, W, 3) float16 linear reference render, ``depth`` (T, H, W)
+float16 metres (+inf bg), ``normal`` (T, H, W, 3) float16, ``albedo`` (T, H, W, 3) float16
+linear, ``roughness`` / ``metallic`` (T, H, W) uint8 (value * 255), ``instance`` / ``semantic``
+(T, H, W) uint16.
+
+``ClipDataset`` yields ``(x0 (3, T, H, W), cond (27, T, H, W))`` float32 windows with the
+training-time condition dropout and a horizontal flip.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from renderers.diffusion.conditioning import (
+    NORMAL,
+    condition_from_maps,
+    srgb_encode,
+    to_model_space,
+    with_context,
+    with_memory,
+)
+
+LOGGER = logging.getLogger("renderers.diffusion.dataset")
+REFERENCE_OPTIONS = {"max_triangles_per_entity": 30_000}
+"""Reference-render settings for training targets (a smaller texture-refinement budget: 64 px)."""
+
+
+def clip_path(out_dir: Path, index: int) -> Path:
+    """Where clip ``index`` is stored."""
+    return Path(out_dir) / f"clip_{index:05d}.npz"
+
+
+def render_clip(seed: int, *, size: int, frames_per_clip: int, spp: int) -> dict[str, np.ndarray]:
+    """The arrays of one clip: random scene ``seed`` -> rollout -> guidance + reference render."""
+    from renderers.base import create
+    from renderers.diffusion.scene_generator import random_scene
+    from renderers.guidance import render_guidance
+    from worldsim.render import load_and_validate, rollout
+
+    scene = load_and_validate(random_scene(seed, size=(size, size), num_frames=frames_per_clip))
+    trajectory = rollout(scene)
+    camera = scene.cameras[0].name
+    guidance = list(render_guidance(trajectory, camera))
+    reference = create("reference", {"samples_per_pixel": spp, **REFERENCE_OPTIONS})
+    rgb = np.stack([reference.render_linear(trajectory, camera, frame) for frame in range(len(trajectory))])
+    stack = {name: np.stack([getattr(g, name) for g in guidance]) for name in ("depth", "normal", "albedo")}
+    return {
+        "rgb": np.nan_to_num(rgb, nan=0.0, posinf=65000.0).astype(np.float16),
+        "depth": stack["depth"].astype(np.float16),
+        "normal": stack["normal"].astype(np.float16),
+        "albedo": stack["albedo"].astype(np.float16),
+        "roughness": _unit_to_uint8(np.stack([g.roughness for g in guidance])),
+        "metallic": _unit_to_uint8(np.stack([g.metallic for g in guidance])),
+        "instance": np.stack([g.instance for g in guidance]).astype(np.uint16),
+        "semantic": np.stack([g.semantic for g in guidance]).astype(np.uint16),
+    }
+
+
+def write_clip(path: Path, seed: int, size: int, frames_per_clip: int, spp: int) -> Path:
+    """Render clip ``seed`` and write it to ``path`` atomically (temp file, then rename)."""
+    arrays = render_clip(seed, size=size, frames_per_clip=frames_per_clip, spp=spp)
+    temporary = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(temporary, **arrays)
+    os.replace(temporary, path)
+    return path
+
+
+def build_dataset(
+    out_dir: str | Path,
+    num_clips: int,
+    *,
+    size: int = 64,
+    frames_per_clip: int = 16,
+    spp: int = 16,
+    seed: int = 0,
+    progress: bool = True,
+    workers: int = 1,
+) -> Path:
+    """Render ``num_clips`` random clips (scene seeds ``seed + i``) into ``out_dir``; resumable.
+
+    ``workers`` > 1 renders clips in that many processes. Returns the path of ``index.json``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    todo = [index for index in range(num_clips) if not clip_path(out_dir, index).exists()]
+    jobs = [(clip_path(out_dir, index), seed + index, size, frames_per_clip, spp) for index in todo]
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            done = pool.map(write_clip, *zip(*jobs, strict=True))
+            for count, _ in enumerate(done, 1):
+                _report(progress, count, len(jobs), start)
+    else:
+        for count, job in enumerate(jobs, 1):
+            write_clip(*job)
+            _report(progress, count, len(jobs), start)
+    if progress and jobs:
+        sys.stderr.write("\n")
+    index_path = out_dir / "index.json"
+    index = {
+        "num_clips": num_clips,
+        "size": size,
+        "frames_per_clip": frames_per_clip,
+        "spp": spp,
+        "seed": seed,
+        "clips": [clip_path(out_dir, i).name for i in range(num_clips)],
+    }
+    temporary = index_path.with_name("index.json.tmp")
+    temporary.write_text(json.dumps(index, indent=2))
+    os.replace(temporary, index_path)
+    return index_path
+
+
+def _report(enabled: bool, count: int, total: int, start: float) -> None:
+    if enabled:
+        sys.stderr.write(f"\rdataset: clip {count}/{total} ({time.perf_counter() - start:.0f} s)")
+        sys.stderr.flush()
+
+
+class ClipDataset(Dataset):
+    """Random windows of ``window`` frames from the clips of a ``build_dataset`` folder.
+
+    Item ``i`` reads clip ``i % num_clips`` at a random start; ``names`` picks clip files (default:
+    all of ``index.json``). ``augment`` turns on the training
+    dropout: G-buffer dropped with ``p_structure_only``, everything with ``p_drop_all`` (for
+    classifier-free guidance), the first 1-3 frames given as context with ``p_context``, entity
+    colours from another frame painted as memory with ``p_memory``, a horizontal flip with 0.5.
+    Clips are held in memory (about 1 MB each at 64 px, 16 frames).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        window: int = 8,
+        augment: bool = True,
+        p_structure_only: float = 0.5,
+        p_drop_all: float = 0.1,
+        p_context: float = 0.5,
+        p_memory: float = 0.5,
+        repeats: int = 1,
+        seed: int = 0,
+        names: list[str] | None = None,
+    ) -> None:
+        names = json.loads((Path(root) / "index.json").read_text())["clips"] if names is None else names
+        self.clips = []
+        for name in names:
+            with np.load(Path(root) / name) as data:
+                self.clips.append({key: data[key] for key in data.files})
+        self.window = window
+        self.augment = augment
+        self.p_structure_only, self.p_drop_all = p_structure_only, p_drop_all
+        self.p_context, self.p_memory = p_context, p_memory
+        self.repeats = repeats
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.clips) * self.repeats
+
+    def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor]:
+        clip = self.clips[item % len(self.clips)]
+        rng = self.rng
+        frames = clip["rgb"].shape[0]
+        start = int(rng.integers(0, frames - self.window + 1)) if frames > self.window else 0
+        window = slice(start, start + self.window)
+        linear = clip["rgb"][window].astype(np.float32)
+        gbuffer = not (self.augment and rng.random() < self.p_structure_only)
+        cond = condition_from_maps(
+            depth=clip["depth"][window].astype(np.float32),
+            normal=clip["normal"][window].astype(np.float32),
+            instance=clip["instance"][window],
+            semantic=clip["semantic"][window],
+            albedo=clip["albedo"][window].astype(np.float32) if gbuffer else None,
+            roughness=clip["roughness"][window] / np.float32(255) if gbuffer else None,
+            metallic=clip["metallic"][window] / np.float32(255) if gbuffer else None,
+        )
+        if self.augment:
+            cond = self._augment_condition(cond, clip, linear, window, rng)
+        x0 = np.moveaxis(to_model_space(linear), -1, 0)
+        if self.augment and rng.random() < 0.5:
+            x0, cond = x0[..., ::-1], cond[..., ::-1].copy()
+            cond[NORMAL.start] *= -1.0
+        return torch.from_numpy(np.ascontiguousarray(x0)), torch.from_numpy(np.ascontiguousarray(cond))
+
+    def _augment_condition(
+        self,
+        cond: np.ndarray,
+        clip: dict[str, np.ndarray],
+        linear: np.ndarray,
+        window: slice,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Context frames, memory colours and full dropout, drawn independently."""
+        count = linear.shape[0]
+        if rng.random() < self.p_context:
+            mask = np.zeros(count, dtype=bool)
+            mask[: int(rng.integers(1, min(3, count) + 1))] = True
+            cond = with_context(cond, srgb_encode(linear), mask)
+        if rng.random() < self.p_memory:
+            other = int(rng.integers(0, clip["rgb"].shape[0]))
+            cond = with_memory(cond, clip["instance"][window], entity_colours(clip, other))
+        if rng.random() < self.p_drop_all:
+            cond = np.zeros_like(cond)
+        return cond
+
+
+def entity_colours(clip: dict[str, np.ndarray], frame: int) -> dict[int, np.ndarray]:
+    """Each entity's mean colour in ``frame`` (linear mean, sRGB-encoded (3,) in [0, 1])."""
+    instance = clip["instance"][frame]
+    rgb = clip["rgb"][frame].astype(np.float32)
+    colours = {}
+    for entity in np.unique(instance):
+        if entity == 0:
+            continue
+        colours[int(entity)] = srgb_encode(rgb[instance == entity].mean(axis=0))
+    return colours
+
+
+def _unit_to_uint8(values: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)

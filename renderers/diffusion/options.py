@@ -1,0 +1,90 @@
+"""The diffusion renderer's options: ``configs/diffusion/render.yaml`` merged over a dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from worldsim.errors import RenderError
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_OPTIONS_PATH = REPO / "configs" / "diffusion" / "render.yaml"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "guided_video_unet.safetensors"
+MODES = ("structure", "gbuffer")
+SAMPLERS = ("euler", "heun")
+
+
+@dataclass
+class DiffusionOptions:
+    """How the guided video diffusion renderer makes a clip (each mechanism switchable)."""
+
+    weights: str | None = None
+    """A safetensors file; None = the shipped ``renderers/diffusion/weights`` model."""
+    mode: str = "structure"
+    steps: int = 12
+    sampler: str = "euler"
+    guidance_scale: float = 1.0
+    native_size: int = 64
+    window: int = 8
+    overlap: int = 2
+    anchored_noise: bool = True
+    noise_factor: int = 4
+    context: bool = True
+    memory: bool = True
+    upsample: bool = True
+    seed: int | None = None
+    samples_per_pixel: int | None = None
+    """Accepted and ignored (scenes set it for the reference renderer)."""
+
+    @property
+    def weights_path(self) -> Path:
+        return Path(self.weights) if self.weights else DEFAULT_WEIGHTS
+
+
+def load_diffusion_options(
+    options: dict[str, Any] | None = None, path: str | Path | None = None
+) -> DiffusionOptions:
+    """``DiffusionOptions`` <- ``path`` (default the shipped config) <- ``options``; RenderError
+    naming the key for unknown keys, wrong types and out-of-range values."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    config = OmegaConf.structured(DiffusionOptions)
+    source = Path(path) if path is not None else DEFAULT_OPTIONS_PATH
+    try:
+        if path is not None or source.is_file():
+            config = OmegaConf.merge(config, OmegaConf.load(source))
+        if options:
+            source = Path("renderer options")
+            config = OmegaConf.merge(config, OmegaConf.create(dict(options)))
+    except FileNotFoundError:
+        raise RenderError(f"{source}: diffusion renderer options not found") from None
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", "") or ""
+        raise RenderError(f"renderer 'diffusion': {source}: {key}: {str(error).splitlines()[0]}") from None
+    result: DiffusionOptions = OmegaConf.to_object(config)
+    _check(result)
+    return result
+
+
+def _check(options: DiffusionOptions) -> None:
+    def fail(key: str, reason: str) -> None:
+        raise RenderError(f"renderer 'diffusion': option {key!r} {reason}")
+
+    if options.mode not in MODES:
+        fail("mode", f"must be one of {', '.join(MODES)}, got {options.mode!r}")
+    if options.sampler not in SAMPLERS:
+        fail("sampler", f"must be one of {', '.join(SAMPLERS)}, got {options.sampler!r}")
+    if not 1 <= options.steps <= 1000:
+        fail("steps", f"must be in [1, 1000], got {options.steps}")
+    if options.guidance_scale < 0:
+        fail("guidance_scale", f"must not be negative, got {options.guidance_scale}")
+    if not 16 <= options.native_size <= 512:
+        fail("native_size", f"must be in [16, 512], got {options.native_size}")
+    if options.window < 1:
+        fail("window", f"must be at least 1, got {options.window}")
+    if not 0 <= options.overlap < options.window:
+        fail("overlap", f"must be in [0, window), got {options.overlap}")
+    if not 1 <= options.noise_factor <= 8:
+        fail("noise_factor", f"must be in [1, 8], got {options.noise_factor}")

@@ -1,0 +1,185 @@
+"""``diffusion``: the guided video diffusion renderer (trained here, weights shipped).
+
+Frames are made at a small native resolution, window by window (``windows``), each window
+conditioned on the guidance stack (``conditioning``), the previous window's last frames
+(context) and each entity's remembered look (``memory``); the initial noise is anchored to the
+surfaces (``noise``). Native frames are then upsampled to the output resolution with the
+full-resolution guidance (``upsample``). Every mechanism is an option, so its effect can be
+measured with ``worldsim experiment``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from renderers.base import GuidanceSource
+from renderers.diffusion.conditioning import guidance_condition, srgb_decode, with_context, with_memory
+from renderers.diffusion.memory import AppearanceMemory
+from renderers.diffusion.noise import anchored_noise, frame_noise_inputs, white_noise
+from renderers.diffusion.options import DiffusionOptions, load_diffusion_options
+from renderers.diffusion.upsample import UpsampleGuide, guided_upsample
+from renderers.diffusion.windows import Window, blend_weights, final_frames, plan_windows
+from renderers.guidance.frame import GuidanceFrame
+from renderers.guidance.render import GuidanceRenderer
+from renderers.tonemap import linear_to_srgb_uint8
+from worldsim.errors import RenderError
+from worldsim.randomness import derive_seed
+from worldsim.state import Trajectory
+
+LOGGER = logging.getLogger(__name__)
+NOISE_PURPOSE = "diffusion_noise"
+
+
+class DiffusionRenderer:
+    """Guidance -> frames with a small video diffusion model; deterministic for a seed."""
+
+    name = "diffusion"
+    needs_guidance = True
+
+    def __init__(self, options: DiffusionOptions) -> None:
+        from renderers.diffusion.weights import load_weights
+
+        self.options = options
+        self.model, self.config, self.metadata = load_weights(options.weights_path)
+        self.stride = 2**self.config.levels
+
+    def native_size(self, width: int, height: int) -> tuple[int, int]:
+        """The model's (width, height) for an output of ``width x height``: longer side
+        ``native_size``, both multiples of the model's stride."""
+        scale = self.options.native_size / max(width, height)
+        return (
+            max(self.stride, round(width * scale / self.stride) * self.stride),
+            max(self.stride, round(height * scale / self.stride) * self.stride),
+        )
+
+    def render_frames(
+        self, trajectory: Trajectory, camera: str, frames: Sequence[int], guidance: GuidanceSource | None
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield (frame, (H, W, 3) uint8 sRGB) for each requested frame, in order.
+
+        Windows chain from frame 0, so a resumed render regenerates the chain up to the last
+        missing frame (deterministically: the frames it yields match the first run's); windows
+        after it are not computed.
+        """
+        wanted = sorted({int(frame) for frame in frames})
+        if not wanted:
+            return
+        track = trajectory.cameras[camera]
+        full_size = (track.width, track.height)
+        for frame, srgb, native in self.generate_native(trajectory, camera):
+            if frame in wanted:
+                full = guidance(frame) if guidance is not None else None
+                yield frame, linear_to_srgb_uint8(self.upsample(srgb_decode(srgb), native, full, full_size))
+            if frame >= wanted[-1]:
+                return
+
+    def generate_native(
+        self, trajectory: Trajectory, camera: str
+    ) -> Iterator[tuple[int, np.ndarray, GuidanceFrame]]:
+        """Yield (frame, native (h, w, 3) sRGB-encoded in [0, 1], native guidance) for every frame
+        of the clip in order, window by window (stop iterating to skip the remaining windows)."""
+        import torch
+
+        from renderers.diffusion.flow_matching import drop_condition, sample
+
+        options = self.options
+        if camera not in trajectory.cameras:
+            raise RenderError(f"no camera named {camera!r} in the trajectory")
+        track = trajectory.cameras[camera]
+        width, height = self.native_size(track.width, track.height)
+        native = GuidanceRenderer(trajectory.with_resolution(width, height), camera)
+        fine = None
+        if options.anchored_noise:
+            factor = options.noise_factor
+            fine = GuidanceRenderer(trajectory.with_resolution(width * factor, height * factor), camera)
+        seed = trajectory.seed if options.seed is None else options.seed
+        windows = plan_windows(trajectory.num_frames, options.window, options.overlap)
+        memory = AppearanceMemory()
+        previous: dict[int, np.ndarray] = {}
+        for position, window in enumerate(windows):
+            maps = [native.render(frame) for frame in window.frames]
+            instance = np.stack([frame.instance for frame in maps])
+            cond = guidance_condition(maps, gbuffer=options.mode == "gbuffer")
+            if options.context and window.context:
+                cond = self._with_context(cond, window, previous, (height, width))
+            if options.memory and len(memory):
+                cond = with_memory(cond, instance, memory.colours)
+            noise = np.stack([self._noise(fine, frame, seed, (height, width)) for frame in window.frames], 1)
+            cond_tensor = torch.from_numpy(cond)[None]
+            with torch.no_grad():
+                x0 = sample(
+                    self.model,
+                    cond_tensor,
+                    torch.from_numpy(noise)[None],
+                    steps=options.steps,
+                    method=options.sampler,
+                    guidance_scale=options.guidance_scale,
+                    uncond=drop_condition(cond_tensor, "all") if options.guidance_scale != 1.0 else None,
+                )
+            srgb = np.clip((x0[0].permute(1, 2, 3, 0).numpy() + 1.0) / 2.0, 0.0, 1.0)  # (T, h, w, 3)
+            for index, weight in enumerate(blend_weights(window.context)):
+                frame = window.start + index
+                if frame in previous:
+                    srgb[index] = (1.0 - weight) * previous[frame] + weight * srgb[index]
+            if options.memory:
+                memory.remember(list(window.frames), srgb, instance)
+            following = windows[position + 1] if position + 1 < len(windows) else None
+            for frame in final_frames(window, following):
+                yield frame, srgb[frame - window.start], maps[frame - window.start]
+            previous = (
+                {}
+                if following is None
+                else {
+                    frame: srgb[frame - window.start] for frame in window.frames if frame >= following.start
+                }
+            )
+
+    def upsample(
+        self, linear: np.ndarray, native: GuidanceFrame, full: GuidanceFrame | None, size: tuple[int, int]
+    ) -> np.ndarray:
+        """Native linear RGB -> (H, W, 3) at the output ``size`` (width, height)."""
+        width, height = size
+        if linear.shape[:2] == (height, width):
+            return linear
+        if self.options.upsample and full is not None:
+            guide = UpsampleGuide(instance=native.instance, normal=native.normal, depth=native.depth)
+            target = UpsampleGuide(instance=full.instance, normal=full.normal, depth=full.depth)
+            return guided_upsample(linear, guide, target)
+        import torch
+
+        tensor = torch.from_numpy(np.ascontiguousarray(linear)).permute(2, 0, 1)[None]
+        resized = torch.nn.functional.interpolate(
+            tensor, size=(height, width), mode="bilinear", align_corners=False
+        )
+        return resized[0].permute(1, 2, 0).numpy()
+
+    def _noise(
+        self, fine: GuidanceRenderer | None, frame: int, seed: int, size: tuple[int, int]
+    ) -> np.ndarray:
+        """(3, h, w) initial noise of ``frame``: surface-anchored (``fine`` guidance given), or
+        white per frame."""
+        if fine is None:
+            return white_noise((3, *size), derive_seed(seed, NOISE_PURPOSE, frame))
+        inputs = frame_noise_inputs(fine.render(frame), fine.track)
+        return anchored_noise(inputs, self.options.noise_factor, derive_seed(seed, NOISE_PURPOSE) % 2**63)
+
+    @staticmethod
+    def _with_context(
+        cond: np.ndarray, window: Window, previous: dict[int, np.ndarray], size: tuple[int, int]
+    ) -> np.ndarray:
+        frames = list(window.frames)
+        rgb = np.zeros((len(frames), *size, 3), dtype=np.float32)
+        mask = np.zeros(len(frames), dtype=bool)
+        for index, frame in enumerate(frames[: window.context]):
+            if frame in previous:
+                rgb[index], mask[index] = previous[frame], True
+        return with_context(cond, rgb, mask)
+
+
+def create_diffusion_renderer(options: dict[str, Any]) -> DiffusionRenderer:
+    """Factory registered as ``diffusion``; options in ``renderers/diffusion/options.py``."""
+    return DiffusionRenderer(load_diffusion_options(options))

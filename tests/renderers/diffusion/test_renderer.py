@@ -1,0 +1,158 @@
+"""The diffusion renderer's inference machinery with a tiny randomly initialised model: windows,
+context, memory, anchored noise, upsampling, determinism, resume, bounded memory, option errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from renderers.base import create
+from renderers.diffusion.model import ModelConfig, VideoUNet
+from renderers.diffusion.weights import save_weights
+from renderers.diffusion.windows import blend_weights, final_frames, plan_windows
+from renderers.guidance import render_guidance
+from renderers.guidance.synthetic import looking_at, make_trajectory, translation
+from worldsim.camera.intrinsics import Intrinsics
+from worldsim.errors import RenderError
+from worldsim.scene.model import MeshSpec
+
+FRAMES = 11
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    torch.manual_seed(0)
+    config = ModelConfig(
+        channels=[8, 16], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4
+    )
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    model = VideoUNet(config)
+    with torch.no_grad():  # the output layer starts at zero; make every input matter
+        for parameter in model.parameters():
+            if not parameter.any():
+                parameter.normal_(0.0, 0.05)
+    save_weights(model, config, path, {"purpose": "test"})
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def trajectory():
+    poses = np.stack(
+        [np.stack([translation(0, 0, 0), translation(-1.0 + 0.2 * t, 0.0, 0.3)]) for t in range(FRAMES)]
+    )
+    cameras = np.stack([looking_at(np.array([-3.0, -1.0, 1.5]), np.array([0.0, 0.0, 0.3]))] * FRAMES)
+    return make_trajectory(
+        [MeshSpec(type="plane", size=[8.0, 8.0]), MeshSpec(type="box", size=[0.6, 0.6, 0.6])],
+        poses,
+        cameras,
+        Intrinsics.from_fov(50.0, 48, 32),
+    )
+
+
+def render(trajectory, weights, frames=range(FRAMES), **options):
+    renderer = create(
+        "diffusion", {"weights": weights, "native_size": 32, "steps": 2, "window": 4, **options}
+    )
+    full = {g.frame: g for g in render_guidance(trajectory)}
+    return dict(renderer.render_frames(trajectory, "main", list(frames), lambda frame: full[frame])), renderer
+
+
+def test_window_plan_covers_every_frame_once_as_final():
+    windows = plan_windows(11, 4, 1)
+    assert [(w.start, w.stop, w.context) for w in windows] == [(0, 4, 0), (3, 7, 1), (6, 10, 1), (9, 11, 1)]
+    finals = [
+        f
+        for i, w in enumerate(windows)
+        for f in final_frames(w, windows[i + 1] if i + 1 < len(windows) else None)
+    ]
+    assert finals == list(range(11))
+    np.testing.assert_allclose(blend_weights(2), [1 / 3, 2 / 3])
+    with pytest.raises(ValueError, match="overlap"):
+        plan_windows(10, 4, 4)
+
+
+def test_frames_are_deterministic_and_a_resume_matches(trajectory, weights):
+    first, renderer = render(trajectory, weights)
+    again, _ = render(trajectory, weights)
+    alone, _ = render(trajectory, weights, frames=[9])
+    assert renderer.native_size(48, 32) == (32, 20)  # multiples of the stride (4)
+    assert sorted(first) == list(range(FRAMES))
+    for frame, image in first.items():
+        assert image.shape == (32, 48, 3) and image.dtype == np.uint8
+        np.testing.assert_array_equal(image, again[frame])
+    np.testing.assert_array_equal(alone[9], first[9])
+
+
+def test_each_mechanism_changes_the_output(trajectory, weights):
+    base, _ = render(trajectory, weights, overlap=1)
+    for option in ("anchored_noise", "context", "memory", "upsample"):
+        other, _ = render(trajectory, weights, overlap=1, **{option: False})
+        changed = [frame for frame in range(FRAMES) if not np.array_equal(base[frame], other[frame])]
+        assert changed, option
+        if option in ("context", "memory"):
+            assert min(changed) >= 3, (option, changed)  # the first window has no context or memory
+
+
+def test_context_and_memory_reach_the_model(trajectory, weights, monkeypatch):
+    import renderers.diffusion.flow_matching as flow_matching
+
+    seen = []
+    original = flow_matching.sample
+
+    def spy(model, cond, noise, **kwargs):
+        seen.append(cond.clone())
+        return original(model, cond, noise, **kwargs)
+
+    monkeypatch.setattr(flow_matching, "sample", spy)
+    render(trajectory, weights, overlap=1)
+    assert len(seen) == len(plan_windows(FRAMES, 4, 1))
+    first, second = seen[0][0], seen[1][0]
+    assert first[22].abs().sum() == 0 and first[26].abs().sum() == 0  # no context, no memory yet
+    assert torch.all(second[22, 0] == 1) and torch.all(second[22, 1:] == 0)  # frame 3 is context
+    assert second[26].sum() > 0  # remembered entities painted
+
+
+def test_memory_stays_flat_as_the_clip_grows(weights):
+    import tracemalloc
+
+    def peak(frames: int) -> int:
+        poses = np.stack([np.stack([translation(0, 0, 0), translation(0.0, 0.0, 0.3)])] * frames)
+        cameras = np.stack([looking_at(np.array([-3.0, -1.0, 1.5]), np.zeros(3))] * frames)
+        trajectory = make_trajectory(
+            [MeshSpec(type="plane"), MeshSpec(type="box")], poses, cameras, Intrinsics.from_fov(50.0, 32, 32)
+        )
+        renderer = create(
+            "diffusion",
+            {"weights": weights, "native_size": 32, "steps": 1, "window": 4, "anchored_noise": False},
+        )
+        tracemalloc.start()
+        for _ in renderer.render_frames(trajectory, "main", range(frames), None):
+            pass
+        result = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return result
+
+    short, long = peak(8), peak(32)
+    assert long < 1.25 * short, (short, long)
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"mode": "paint"}, "'mode'"),
+        ({"overlap": 8}, "'overlap'"),
+        ({"steps": 0}, "'steps'"),
+        ({"sampler": "ddim"}, "'sampler'"),
+        ({"window_size": 3}, "window_size"),
+    ],
+)
+def test_bad_options_name_the_key(weights, options, fragment):
+    with pytest.raises(RenderError, match="diffusion") as error:
+        create("diffusion", {"weights": weights, **options})
+    assert fragment in str(error.value)
+
+
+def test_missing_weights_name_the_file(tmp_path):
+    with pytest.raises(RenderError, match=r"nowhere\.safetensors"):
+        create("diffusion", {"weights": str(tmp_path / "nowhere.safetensors")})

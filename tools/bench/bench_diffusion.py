@@ -1,0 +1,91 @@
+"""Benchmark the guided video diffusion renderer on the CPU.
+
+Prints frames per second at the native resolution for 8 and 20 sampler steps (model only and
+end to end with guidance and anchored noise), with a fresh-white-noise baseline measured in the
+same run, and the peak resident memory for 60 versus 600 frames (window by window generation
+must not grow with clip length).
+
+    .venv/bin/python tools/bench/bench_diffusion.py [--scene scenes/demo.yaml] [--weights FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def frames_per_second(scene_path: str, weights: str | None, frames: int, **options: object) -> float:
+    from renderers.base import create
+    from worldsim.render import load_and_validate, rollout
+
+    scene = load_and_validate(scene_path)
+    scene.num_frames, scene.duration = frames, None
+    trajectory = rollout(scene)
+    renderer = create("diffusion", {"weights": weights, **options})
+    camera = trajectory.primary_camera
+    start = time.perf_counter()
+    count = sum(1 for _ in renderer.generate_native(trajectory, camera))
+    return count / (time.perf_counter() - start)
+
+
+def model_frames_per_second(weights: str | None, steps: int, window: int = 8) -> float:
+    """The sampler alone on one window at 64 x 64 (no guidance, no noise construction)."""
+    import torch
+
+    from renderers.diffusion.flow_matching import sample
+    from renderers.diffusion.options import load_diffusion_options
+    from renderers.diffusion.weights import load_weights
+
+    model, config, _ = load_weights(load_diffusion_options({"weights": weights}).weights_path)
+    cond = torch.zeros(1, config.condition_channels, window, 64, 64)
+    noise = torch.randn(1, 3, window, 64, 64)
+    with torch.no_grad():
+        sample(model, cond, noise, steps=1)
+        start = time.perf_counter()
+        repeats = 3
+        for _ in range(repeats):
+            sample(model, cond, noise, steps=steps)
+    return repeats * window / (time.perf_counter() - start)
+
+
+def peak_memory_mib(scene: str, weights: str | None, frames: int) -> float:
+    """Peak resident memory of a fresh process generating ``frames`` native frames."""
+    command = [sys.executable, __file__, "--scene", scene, "--child-frames", str(frames)]
+    if weights:
+        command += ["--weights", weights]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scene", default=str(REPO / "scenes" / "demo.yaml"))
+    parser.add_argument("--weights", default=None, help="safetensors file (default: the shipped model)")
+    parser.add_argument("--frames", type=int, default=32, help="frames per timing run")
+    parser.add_argument("--child-frames", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_frames is not None:
+        frames_per_second(args.scene, args.weights, args.child_frames, steps=4)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return
+    print(f"scene {Path(args.scene).name}, native 64 px, window 8, overlap 2")
+    print(f"{'steps':>5} {'model fps':>10} {'end-to-end fps':>15} {'white-noise fps':>16} {'ratio':>6}")
+    for steps in (8, 20):
+        model = model_frames_per_second(args.weights, steps)
+        anchored = frames_per_second(args.scene, args.weights, args.frames, steps=steps)
+        white = frames_per_second(args.scene, args.weights, args.frames, steps=steps, anchored_noise=False)
+        print(f"{steps:>5} {model:>10.1f} {anchored:>15.2f} {white:>16.2f} {anchored / white:>5.2f}x")
+    short = peak_memory_mib(args.scene, args.weights, 60)
+    long = peak_memory_mib(args.scene, args.weights, 600)
+    print(f"peak resident memory: 60 frames {short:.0f} MiB, 600 frames {long:.0f} MiB ({long / short:.3f}x)")
+    print(f"(this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
