@@ -20,7 +20,7 @@ from renderers.base import GuidanceSource
 from renderers.diffusion.conditioning import guidance_condition, srgb_decode, with_context, with_memory
 from renderers.diffusion.memory import AppearanceMemory
 from renderers.diffusion.noise import anchored_noise, frame_noise_inputs, white_noise
-from renderers.diffusion.options import DiffusionOptions, load_diffusion_options
+from renderers.diffusion.options import DEFAULT_WEIGHTS, DiffusionOptions, load_diffusion_options
 from renderers.diffusion.upsample import UpsampleGuide, guided_upsample
 from renderers.diffusion.windows import Window, blend_weights, final_frames, plan_windows
 from renderers.guidance.frame import GuidanceFrame
@@ -44,6 +44,12 @@ class DiffusionRenderer:
         from renderers.diffusion.weights import load_weights
 
         self.options = options
+        if options.weights is None and not DEFAULT_WEIGHTS.is_file():
+            raise RenderError(
+                f"no trained diffusion weights at {DEFAULT_WEIGHTS}: train them with "
+                "`python tools/train_renderer.py --config configs/diffusion/train.yaml` (about an hour on "
+                "2 CPU cores) or pass --option weights=PATH"
+            )
         self.model, self.config, self.metadata = load_weights(options.weights_path)
         self.stride = 2**self.config.levels
 

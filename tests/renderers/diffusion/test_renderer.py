@@ -156,3 +156,11 @@ def test_bad_options_name_the_key(weights, options, fragment):
 def test_missing_weights_name_the_file(tmp_path):
     with pytest.raises(RenderError, match=r"nowhere\.safetensors"):
         create("diffusion", {"weights": str(tmp_path / "nowhere.safetensors")})
+
+
+def test_missing_default_weights_say_how_to_train(tmp_path, monkeypatch):
+    import renderers.diffusion.renderer as module
+
+    monkeypatch.setattr(module, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
+    with pytest.raises(RenderError, match=r"train_renderer\.py"):
+        create("diffusion", {})
