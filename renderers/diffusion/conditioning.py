@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from renderers.guidance.frame import GuidanceFrame
+from renderers.tonemap import srgb_decode, srgb_encode
 
 CONDITION_CHANNELS = 27
 INV_DEPTH = slice(0, 1)
@@ -50,20 +51,6 @@ ID_FEATURES = 4
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def srgb_encode(linear: np.ndarray) -> np.ndarray:
-    """Linear RGB (clipped to [0, 1], NaN -> 0) -> sRGB-encoded values in [0, 1]."""
-    linear = np.clip(np.nan_to_num(np.asarray(linear, dtype=np.float32), nan=0.0, posinf=1.0), 0.0, 1.0)
-    curve = 1.055 * np.power(np.maximum(linear, 0.0031308), 1 / 2.4) - 0.055
-    return np.where(linear <= 0.0031308, 12.92 * linear, curve).astype(np.float32)
-
-
-def srgb_decode(srgb: np.ndarray) -> np.ndarray:
-    """sRGB-encoded values (clipped to [0, 1]) -> linear RGB in [0, 1]."""
-    srgb = np.clip(np.asarray(srgb, dtype=np.float32), 0.0, 1.0)
-    curve = np.power((np.maximum(srgb, 0.04045) + 0.055) / 1.055, 2.4)
-    return np.where(srgb <= 0.04045, srgb / 12.92, curve).astype(np.float32)
 
 
 def to_model_space(linear_rgb: np.ndarray) -> np.ndarray:

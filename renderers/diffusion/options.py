@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from worldsim.config_io import load_structured
 from worldsim.errors import RenderError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,23 +48,14 @@ def load_diffusion_options(
 ) -> DiffusionOptions:
     """``DiffusionOptions`` <- ``path`` (default the shipped config) <- ``options``; RenderError
     naming the key for unknown keys, wrong types and out-of-range values."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    config = OmegaConf.structured(DiffusionOptions)
-    source = Path(path) if path is not None else DEFAULT_OPTIONS_PATH
-    try:
-        if path is not None or source.is_file():
-            config = OmegaConf.merge(config, OmegaConf.load(source))
-        if options:
-            source = Path("renderer options")
-            config = OmegaConf.merge(config, OmegaConf.create(dict(options)))
-    except FileNotFoundError:
-        raise RenderError(f"{source}: diffusion renderer options not found") from None
-    except OmegaConfBaseException as error:
-        key = getattr(error, "full_key", "") or ""
-        raise RenderError(f"renderer 'diffusion': {source}: {key}: {str(error).splitlines()[0]}") from None
-    result: DiffusionOptions = OmegaConf.to_object(config)
+    result = load_structured(
+        DiffusionOptions,
+        DEFAULT_OPTIONS_PATH,
+        path,
+        options,
+        error=RenderError,
+        prefix="renderer 'diffusion': ",
+    )
     _check(result)
     return result
 

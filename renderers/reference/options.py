@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from worldsim.config_io import load_structured
 from worldsim.errors import RenderError
 
 DEFAULT_OPTIONS_PATH = Path(__file__).resolve().parents[2] / "configs" / "reference.yaml"
@@ -59,24 +60,14 @@ def load_reference_options(
 
     Raises RenderError naming the key for unknown keys, wrong types and out-of-range values.
     """
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    config = OmegaConf.structured(ReferenceOptions)
-    source = Path(path) if path is not None else DEFAULT_OPTIONS_PATH
-    try:
-        if path is not None or source.is_file():
-            config = OmegaConf.merge(config, OmegaConf.load(source))
-        if options:
-            source = Path("renderer options")
-            config = OmegaConf.merge(config, OmegaConf.create(dict(options)))
-    except FileNotFoundError:
-        raise RenderError(f"{source}: reference renderer options not found") from None
-    except OmegaConfBaseException as error:
-        key = getattr(error, "full_key", "") or ""
-        reason = str(error).splitlines()[0]
-        raise RenderError(f"renderer 'reference': {source}: {key}: {reason}") from None
-    result: ReferenceOptions = OmegaConf.to_object(config)
+    result = load_structured(
+        ReferenceOptions,
+        DEFAULT_OPTIONS_PATH,
+        path,
+        options,
+        error=RenderError,
+        prefix="renderer 'reference': ",
+    )
     _check(result)
     return result
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worldsim.errors import WorldsimError
+from worldsim.config_io import load_structured
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "configs" / "render.yaml"
 
@@ -38,21 +38,4 @@ def load_render_config(
 
     Raises WorldsimError naming the file and key for unknown keys or wrong types.
     """
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    config = OmegaConf.structured(RenderConfig)
-    source = Path(path) if path is not None else DEFAULT_CONFIG_PATH
-    try:
-        if path is not None or source.is_file():
-            config = OmegaConf.merge(config, OmegaConf.load(source))
-        if overrides:
-            source = Path("<overrides>")
-            config = OmegaConf.merge(config, OmegaConf.create(overrides))
-    except FileNotFoundError:
-        raise WorldsimError(f"{source}: render config not found") from None
-    except OmegaConfBaseException as error:
-        key = getattr(error, "full_key", "") or ""
-        reason = str(error).splitlines()[0]
-        raise WorldsimError(f"{source}: {key}: {reason}" if key else f"{source}: {reason}") from None
-    return OmegaConf.to_object(config)
+    return load_structured(RenderConfig, DEFAULT_CONFIG_PATH, path, overrides)
