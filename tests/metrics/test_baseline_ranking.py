@@ -91,8 +91,11 @@ def test_flat_renderer_is_deterministic_and_options_are_checked(clip_guidance, c
     with pytest.raises(RenderError, match="'window'"):
         create("reseed", {"window": "big"})
     with caplog.at_level("WARNING"):
-        create("jitter", {"samples_per_pixel": 64, "seed": 2})  # a scene's options for another renderer
-    assert "ignores option 'samples_per_pixel'" in caplog.text
+        create("jitter", {"samples_per_pixel": 64, "seed": 2})  # the scene-level sample count
+    assert "samples_per_pixel" not in caplog.text
+    with caplog.at_level("WARNING"):
+        create("jitter", {"max_depth": 8, "seed": 2})  # a scene's options for another renderer
+    assert "ignores option 'max_depth'" in caplog.text
     with pytest.raises(RenderError, match="needs guidance"):
         list(create("flat").render_frames(trajectory, "main", [0], None))
 
