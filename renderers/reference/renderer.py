@@ -31,7 +31,9 @@ class ReferenceRenderer:
         self.options = options
         self.mi, self.variant = activate(options.variant)
         self._clip: MitsubaClip | None = None
-        self._clip_key: tuple[int, str] | None = None
+        self._clip_key: tuple[Trajectory, str] | None = None
+        """The (trajectory, camera) the cached scene shows; holding the trajectory keeps its
+        identity from being reused by another object."""
         self._features: Any = None
 
     needs_guidance = False
@@ -79,8 +81,8 @@ class ReferenceRenderer:
 
     def clip(self, trajectory: Trajectory, camera: str) -> MitsubaClip:
         """The Mitsuba scene of (trajectory, camera), built on first use and reused for every frame."""
-        key = (id(trajectory), camera)
-        if self._clip is None or self._clip_key != key:
+        cached = self._clip_key
+        if self._clip is None or cached is None or cached[0] is not trajectory or cached[1] != camera:
             self.mi.set_variant(self.variant)
             self._clip = build_clip_scene(
                 self.mi,
@@ -92,7 +94,7 @@ class ReferenceRenderer:
                 max_triangles_per_entity=self.options.triangle_budget,
                 warn_soft_textures=not self.options.preview,
             )
-            self._clip_key = key
+            self._clip_key = (trajectory, camera)
             self._features = self.mi.load_dict(FEATURES_INTEGRATOR)
             LOGGER.info(
                 "reference renderer: %s, %d triangles, %d spp",

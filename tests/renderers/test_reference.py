@@ -132,6 +132,14 @@ def test_frames_are_uint8_deterministic_and_resume_identically(trajectory):
     assert 10 < first[0].mean() < 245
 
 
+def test_a_renderer_rebuilds_its_scene_for_another_trajectory(trajectory):
+    renderer = create("reference", {})
+    first = renderer.clip(trajectory, "main")
+    assert renderer.clip(trajectory, "main") is first
+    other = scene_trajectory(box_color=(0.1, 0.2, 0.8))
+    assert renderer.clip(other, "main") is not first
+
+
 def test_entities_with_equal_roughness_and_metallic_share_one_bsdf():
     """Colours live in per-mesh vertex attributes, so BSDFs are shared (a small traced kernel)."""
     trajectory = scene_trajectory(sphere=MaterialSpec(base_color=[0.1, 0.9, 0.2], roughness=0.6))
