@@ -44,3 +44,17 @@ def _as_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     return int(value)
+
+
+SPLITMIX64_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+"""splitmix64's increment (the golden-ratio constant)."""
+
+
+def splitmix64_finalise(values: np.ndarray) -> np.ndarray:
+    """splitmix64's output mix, elementwise on uint64 with wrapping arithmetic: a stateless hash
+    for keys that must give the same value for the same input on every run and machine."""
+    with np.errstate(over="ignore"):
+        z = np.asarray(values).astype(np.uint64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))

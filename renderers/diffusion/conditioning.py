@@ -27,6 +27,7 @@ import numpy as np
 
 from renderers.guidance.frame import GuidanceFrame
 from renderers.tonemap import srgb_decode, srgb_encode
+from worldsim.randomness import SPLITMIX64_GAMMA, splitmix64_finalise
 
 CONDITION_CHANNELS = 27
 INV_DEPTH = slice(0, 1)
@@ -48,10 +49,6 @@ MEMORY_MASK = slice(26, 27)
 MEMORY = slice(23, 27)
 ID_FEATURES = 4
 
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
 
 def to_model_space(linear_rgb: np.ndarray) -> np.ndarray:
     """Linear RGB (any shape, last axis or not) -> model space ``2 * srgb - 1`` in [-1, 1]."""
@@ -70,10 +67,7 @@ def id_features(ids: np.ndarray) -> np.ndarray:
     lanes = np.arange(1, ID_FEATURES + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         z = unique.astype(np.uint64)[:, None] * np.uint64(ID_FEATURES + 1) + lanes[None, :]
-        z = z * _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _MIX1
-        z = (z ^ (z >> np.uint64(27))) * _MIX2
-        z = z ^ (z >> np.uint64(31))
+        z = splitmix64_finalise(z * SPLITMIX64_GAMMA)
     table = ((z >> np.uint64(11)).astype(np.float64) / float(2**53) * 2.0 - 1.0).astype(np.float32)
     table[unique == 0] = 0.0
     return table[inverse.reshape(ids.shape)]

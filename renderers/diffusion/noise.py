@@ -21,11 +21,9 @@ import numpy as np
 from renderers.guidance.frame import GuidanceFrame
 from worldsim.camera.projection import world_rays
 from worldsim.camera.track import CameraTrack
+from worldsim.randomness import SPLITMIX64_GAMMA, splitmix64_finalise
 
 BACKGROUND = 0
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def anchored_noise(inputs: NoiseInputs, factor: int, seed: int, channels: int = 
     normaliser = np.sqrt(same.sum(axis=(-1, -2)).astype(np.float64))  # sqrt(sum_c n_c^2)
     result = np.empty((channels, height, width), dtype=np.float32)
     for channel in range(channels):
-        values = _gaussian(_mix(keys ^ np.uint64((channel + 1) * int(_GOLDEN) % 2**64)))
+        values = _gaussian(_mix(keys ^ np.uint64((channel + 1) * int(SPLITMIX64_GAMMA) % 2**64)))
         result[channel] = values.sum(axis=-1) / normaliser
     return result
 
@@ -92,12 +90,9 @@ def _cell_keys(seed: int, entity: np.ndarray, level: np.ndarray, cells: np.ndarr
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser, elementwise on uint64 (wrapping arithmetic)."""
+    """One splitmix64 step (add the increment, then finalise), elementwise on uint64."""
     with np.errstate(over="ignore"):
-        z = values.astype(np.uint64) + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _MIX1
-        z = (z ^ (z >> np.uint64(27))) * _MIX2
-        return z ^ (z >> np.uint64(31))
+        return splitmix64_finalise(values.astype(np.uint64) + SPLITMIX64_GAMMA)
 
 
 def _gaussian(keys: np.ndarray) -> np.ndarray:
