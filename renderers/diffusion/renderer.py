@@ -106,15 +106,21 @@ class DiffusionRenderer:
         windows = plan_windows(trajectory.num_frames, options.window, options.overlap)
         memory = AppearanceMemory()
         previous: dict[int, np.ndarray] = {}
+        # native guidance and noise of the overlap frames, already made by the previous window
+        carried: dict[int, tuple[GuidanceFrame, np.ndarray]] = {}
         for position, window in enumerate(windows):
-            maps = [native.render(frame) for frame in window.frames]
+            inputs = [
+                carried.get(frame) or (native.render(frame), self._noise(fine, frame, seed, (height, width)))
+                for frame in window.frames
+            ]
+            maps = [frame_maps for frame_maps, _ in inputs]
             instance = np.stack([frame.instance for frame in maps])
             cond = guidance_condition(maps, gbuffer=options.mode == "gbuffer")
             if options.context and window.context:
                 cond = self._with_context(cond, window, previous, (height, width))
             if options.memory and len(memory):
                 cond = with_memory(cond, instance, memory.colours)
-            noise = np.stack([self._noise(fine, frame, seed, (height, width)) for frame in window.frames], 1)
+            noise = np.stack([frame_noise for _, frame_noise in inputs], 1)
             cond_tensor = torch.from_numpy(cond)[None]
             with torch.no_grad():
                 x0 = sample(
@@ -136,13 +142,11 @@ class DiffusionRenderer:
             following = windows[position + 1] if position + 1 < len(windows) else None
             for frame in final_frames(window, following):
                 yield frame, srgb[frame - window.start], maps[frame - window.start]
-            previous = (
-                {}
-                if following is None
-                else {
-                    frame: srgb[frame - window.start] for frame in window.frames if frame >= following.start
-                }
+            overlap = (
+                [] if following is None else [frame for frame in window.frames if frame >= following.start]
             )
+            previous = {frame: srgb[frame - window.start] for frame in overlap}
+            carried = {frame: inputs[frame - window.start] for frame in overlap}
 
     def upsample(
         self, linear: np.ndarray, native: GuidanceFrame, full: GuidanceFrame | None, size: tuple[int, int]
