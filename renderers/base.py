@@ -39,6 +39,8 @@ _REGISTRY: dict[str, str] = {
     "reseed": "renderers.baselines.reseed:create_reseed_renderer",
     "flat": "renderers.baselines.flat:create_flat_renderer",
     "diffusion": "renderers.diffusion.renderer:create_diffusion_renderer",
+    "wan_vace": "renderers.adapters.wan_vace:create_wan_vace_renderer",
+    "cogvideox_fun": "renderers.adapters.cogvideox_fun:create_cogvideox_fun_renderer",
 }
 DEFAULT_RENDERER = "reference"
 

@@ -33,6 +33,12 @@ def add_subparser(subparsers: argparse._SubParsersAction, common: argparse.Argum
         "--preview", action="store_true", help="fast preview: few samples and a denoiser (reference renderer)"
     )
     parser.add_argument(
+        "--weights",
+        metavar="PATH",
+        help="the renderer's weights: a local folder or file, e.g. a diffusers pipeline folder for "
+        "--renderer wan_vace (sets --option weights=PATH; nothing is downloaded)",
+    )
+    parser.add_argument(
         "--option",
         action="append",
         default=[],
@@ -73,6 +79,8 @@ def run_render(args: argparse.Namespace) -> int:
         options["samples_per_pixel"] = args.spp
     if args.preview:
         options["preview"] = True
+    if args.weights is not None:
+        options["weights"] = args.weights
     clip = render(
         require_file(args.scene),
         renderer=args.renderer,
