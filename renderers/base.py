@@ -42,7 +42,7 @@ _REGISTRY: dict[str, str] = {
     "wan_vace": "renderers.adapters.wan_vace:create_wan_vace_renderer",
     "cogvideox_fun": "renderers.adapters.cogvideox_fun:create_cogvideox_fun_renderer",
 }
-DEFAULT_RENDERER = "reference"
+DEFAULT_RENDERER = "diffusion"
 
 
 def register(name: str, factory_path: str) -> None:

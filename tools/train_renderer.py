@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from renderers.diffusion.conditioning import ALBEDO, NORMAL, from_model_space
 from renderers.diffusion.dataset import ClipDataset, build_dataset
+from renderers.diffusion.entity_noise import training_noise
 from renderers.diffusion.flow_matching import drop_condition, sample, training_loss
 from renderers.diffusion.model import ModelConfig, VideoUNet, parameter_count
 from renderers.diffusion.weights import load_weights, save_weights
@@ -142,7 +143,7 @@ def sample_grid(ema: VideoUNet, batch: tuple[torch.Tensor, torch.Tensor], steps:
     """Rows per clip and mode (G-buffer, structure only): guidance | target | sample, 4 frames."""
     x0, cond = batch
     generator = torch.Generator().manual_seed(1234)
-    noise = torch.randn(x0.shape, generator=generator)
+    noise = training_noise(cond, ema.config.entity_noise_share, generator)
     rows = []
     for mode in ("full", "gbuffer"):
         mode_cond = cond if mode == "full" else drop_condition(cond, "gbuffer")
@@ -266,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
             lr = learning_rate(step, optim)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            loss = training_loss(model, x0, cond, generator=generator)
+            noise = training_noise(cond, model_config.entity_noise_share, generator)
+            loss = training_loss(model, x0, cond, noise=noise, generator=generator)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), optim.grad_clip)

@@ -27,6 +27,15 @@ METRICS = (
     "flicker",
 )
 
+PREDICTION_TEXT = {
+    "velocity": "the velocity noise - x0",
+    "x0": (
+        "the clean clip as a residual over a base image (context colours, else the albedo in"
+        " G-buffer mode, else the remembered entity colour), trained with the velocity-equivalent"
+        " loss |x0_hat - x0|^2 / max(t, 0.05)^2"
+    ),
+}
+
 
 def read_rows(path: Path) -> list[dict[str, str]]:
     with path.open() as handle:
@@ -84,9 +93,9 @@ def main() -> None:
         f"- (2+1)D video UNet, {metadata.get('parameters', '?'):,} parameters; channels "
         f"{config.channels} after {config.patch_size}x{config.patch_size} patch folding;",
         "  the 27-channel condition is injected at every level.",
-        "- Objective: rectified flow (velocity), condition dropout (G-buffer 50 %, everything 10 %,",
-        "  context and memory 50 % each): one model serves G-buffer mode, structure-only mode and",
-        "  classifier-free guidance.",
+        f"- Objective: rectified flow; the network predicts {PREDICTION_TEXT[config.prediction]};",
+        "  condition dropout (G-buffer 50 %, everything 10 %, context and memory 50 % each): one",
+        "  model serves G-buffer mode, structure-only mode and classifier-free guidance.",
         "",
         "## Data",
         f"- {data.get('num_clips')} random procedural scenes (`renderers/diffusion/scene_generator.py`),",

@@ -12,6 +12,8 @@ from torch import nn
 
 from renderers.diffusion.conditioning import CONDITION_CHANNELS, CONTEXT, GBUFFER, MEMORY
 
+MIN_LOSS_T = 0.05
+"""x0-prediction loss weight ``1 / max(t, MIN_LOSS_T)^2``."""
 DROP_MODES = ("all", "gbuffer", "context", "memory")
 _DROPPED = {"gbuffer": GBUFFER, "context": CONTEXT, "memory": MEMORY}
 
@@ -54,7 +56,11 @@ def training_loss(
     generator: torch.Generator | None = None,
     t: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Mean squared error between the predicted and the true velocity ``noise - x0``."""
+    """Mean squared error between the predicted and the true velocity ``noise - x0``.
+
+    For an x0-predicting model this is ``|x0_hat - x0|^2 / t^2`` (t clamped at ``MIN_LOSS_T``):
+    the velocity loss, without the division blowing up near t = 0.
+    """
     if noise is None:
         noise = torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
     noise = noise.to(x0)
@@ -63,6 +69,9 @@ def training_loss(
     t = t.to(x0)
     expanded = t.view(-1, 1, 1, 1, 1)
     x_t = (1 - expanded) * x0 + expanded * noise
+    if getattr(getattr(model, "config", None), "prediction", "velocity") == "x0":
+        weight = expanded.clamp(min=MIN_LOSS_T) ** -2
+        return torch.mean(weight * (model.predict_x0(x_t, t, cond) - x0) ** 2)
     return torch.mean((model(x_t, t, cond) - (noise - x0)) ** 2)
 
 

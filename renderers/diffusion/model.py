@@ -8,6 +8,13 @@ frames, zero padded so any T >= 1 works), with GroupNorm + SiLU before each. The
 also fed, area-downsampled to each resolution level, into that level's first encoder and decoder
 block: concatenated to the block input through a 1x1 convolution whose output is added (the same
 linear map as a concatenation in front of the block's first layer, at a fraction of its cost).
+
+With ``prediction = "x0"`` the network predicts the clean clip as a residual over a base image
+read off the condition (``base_image``: context frames where given, else the sRGB-encoded albedo
+in G-buffer mode, else the remembered entity colour, else grey), and ``forward`` converts it to
+the velocity the sampler integrates. Predicting the clean image (not the velocity, which is
+mostly noise at high t) suits a small network, and the base makes G-buffer mode start from the
+known materials: the network only adds the light transport.
 """
 
 from __future__ import annotations
@@ -19,7 +26,20 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from renderers.diffusion.conditioning import CONDITION_CHANNELS
+from renderers.diffusion.conditioning import (
+    ALBEDO,
+    CONDITION_CHANNELS,
+    CONTEXT_MASK,
+    CONTEXT_RGB,
+    FOREGROUND,
+    GBUFFER_MASK,
+    MEMORY_MASK,
+    MEMORY_RGB,
+)
+
+PREDICTIONS = ("velocity", "x0")
+MIN_VELOCITY_T = 0.02
+"""``forward`` divides by ``max(t, MIN_VELOCITY_T)`` when converting an x0 prediction."""
 
 
 @dataclass
@@ -41,6 +61,12 @@ class ModelConfig:
     """GroupNorm groups (must divide every entry of ``channels``)."""
     image_channels: int = 3
     condition_channels: int = CONDITION_CHANNELS
+    entity_noise_share: float = 0.0
+    """Fraction of the initial noise's variance shared by all pixels of an entity
+    (``renderers/diffusion/entity_noise.py``); the sampler must draw noise the same way."""
+    prediction: str = "velocity"
+    """What the network outputs: ``velocity`` (``noise - x0``) or ``x0`` (a residual over
+    ``base_image``; ``forward`` still returns the velocity)."""
 
     @property
     def levels(self) -> int:
@@ -113,6 +139,8 @@ class VideoUNet(nn.Module):
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or ModelConfig()
+        if config.prediction not in PREDICTIONS:
+            raise ValueError(f"VideoUNet: prediction must be one of {PREDICTIONS}, got {config.prediction!r}")
         channels, groups, time_dim = config.channels, config.groups, config.time_dim
         patch_area = config.patch_size**2
         cond_channels = config.condition_channels * patch_area
@@ -157,12 +185,27 @@ class VideoUNet(nn.Module):
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """Velocity (B, 3, T, H, W); H and W must be divisible by ``2 ** config.levels``."""
+        if t.ndim == 0:
+            t = t.expand(x_t.shape[0])
+        if self.config.prediction == "velocity":
+            return self.network(x_t, t, cond)
+        x0 = self.predict_x0(x_t, t, cond)
+        return (x_t - x0) / t.clamp(min=MIN_VELOCITY_T).view(-1, 1, 1, 1, 1)
+
+    def predict_x0(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """The clean clip (B, 3, T, H, W) in model space (``prediction == "x0"`` only)."""
+        if self.config.prediction != "x0":
+            raise ValueError("VideoUNet.predict_x0: the model predicts velocity")
+        if t.ndim == 0:
+            t = t.expand(x_t.shape[0])
+        return base_image(cond) + self.network(x_t, t, cond)
+
+    def network(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """The raw U-Net output (velocity or x0 residual, by ``config.prediction``)."""
         config = self.config
         height, width = x_t.shape[-2:]
         if height % (2**config.levels) or width % (2**config.levels):
             raise ValueError(f"VideoUNet: H, W = {height}, {width} must be divisible by {2**config.levels}")
-        if t.ndim == 0:
-            t = t.expand(x_t.shape[0])
         embedding = self.time_mlp(timestep_embedding(t, config.time_dim))
         folded_cond = _fold(cond, config.patch_size)
         conditions = [folded_cond]
@@ -188,6 +231,20 @@ class VideoUNet(nn.Module):
                 h = functional.interpolate(h, scale_factor=(1, 2, 2), mode="nearest")
                 h = self.upsamples[position](h)
         return _unfold(self.out(functional.silu(self.out_norm(h))), config.patch_size)
+
+
+def base_image(cond: torch.Tensor) -> torch.Tensor:
+    """(B, 3, T, H, W) model-space base an x0 prediction is a residual over, per pixel: the
+    context colour on context frames, else the sRGB-encoded albedo on the foreground in G-buffer
+    mode, else the remembered entity colour, else 0 (mid grey)."""
+    albedo = cond[:, ALBEDO].clamp(0.0, 1.0)
+    srgb = torch.where(
+        albedo <= 0.0031308, 12.92 * albedo, 1.055 * albedo.clamp(min=1e-8) ** (1 / 2.4) - 0.055
+    )
+    gbuffer = cond[:, GBUFFER_MASK] * cond[:, FOREGROUND]
+    base = cond[:, MEMORY_RGB] * cond[:, MEMORY_MASK]
+    base = torch.lerp(base, 2.0 * srgb - 1.0, gbuffer)
+    return torch.lerp(base, cond[:, CONTEXT_RGB], cond[:, CONTEXT_MASK])
 
 
 def _fold(x: torch.Tensor, patch: int) -> torch.Tensor:

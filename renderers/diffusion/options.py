@@ -22,7 +22,7 @@ class DiffusionOptions:
 
     weights: str | None = None
     """A safetensors file; None = the shipped ``renderers/diffusion/weights`` model."""
-    mode: str = "structure"
+    mode: str = "gbuffer"
     steps: int = 12
     sampler: str = "euler"
     guidance_scale: float = 1.0

@@ -18,6 +18,7 @@ import numpy as np
 
 from renderers.base import GuidanceSource
 from renderers.diffusion.conditioning import guidance_condition, srgb_decode, with_context, with_memory
+from renderers.diffusion.entity_noise import entity_vectors, mix
 from renderers.diffusion.memory import AppearanceMemory
 from renderers.diffusion.noise import anchored_noise, frame_noise_inputs, white_noise
 from renderers.diffusion.options import DEFAULT_WEIGHTS, DiffusionOptions, load_diffusion_options
@@ -32,6 +33,7 @@ from worldsim.state import Trajectory
 
 LOGGER = logging.getLogger(__name__)
 NOISE_PURPOSE = "diffusion_noise"
+ENTITY_NOISE_PURPOSE = "diffusion_entity_noise"
 
 
 class DiffusionRenderer:
@@ -110,8 +112,7 @@ class DiffusionRenderer:
         carried: dict[int, tuple[GuidanceFrame, np.ndarray]] = {}
         for position, window in enumerate(windows):
             inputs = [
-                carried.get(frame) or (native.render(frame), self._noise(fine, frame, seed, (height, width)))
-                for frame in window.frames
+                carried.get(frame) or self._frame_inputs(native, fine, frame, seed) for frame in window.frames
             ]
             maps = [frame_maps for frame_maps, _ in inputs]
             instance = np.stack([frame.instance for frame in maps])
@@ -167,15 +168,26 @@ class DiffusionRenderer:
         )
         return resized[0].permute(1, 2, 0).numpy()
 
-    def _noise(
-        self, fine: GuidanceRenderer | None, frame: int, seed: int, size: tuple[int, int]
-    ) -> np.ndarray:
-        """(3, h, w) initial noise of ``frame``: surface-anchored (``fine`` guidance given), or
-        white per frame."""
+    def _frame_inputs(
+        self, native: GuidanceRenderer, fine: GuidanceRenderer | None, frame: int, seed: int
+    ) -> tuple[GuidanceFrame, np.ndarray]:
+        """(native guidance, (3, h, w) initial noise) of ``frame``. The noise is surface-anchored
+        (``fine`` guidance given) or white per frame, mixed with the entity vectors the model was
+        trained with (keyed by entity, and by frame too when anchoring is off)."""
+        maps = native.render(frame)
         if fine is None:
-            return white_noise((3, *size), derive_seed(seed, NOISE_PURPOSE, frame))
-        inputs = frame_noise_inputs(fine.render(frame), fine.track)
-        return anchored_noise(inputs, self.options.noise_factor, derive_seed(seed, NOISE_PURPOSE) % 2**63)
+            noise = white_noise((3, *maps.instance.shape), derive_seed(seed, NOISE_PURPOSE, frame))
+            entity_seed = derive_seed(seed, ENTITY_NOISE_PURPOSE, frame)
+        else:
+            inputs = frame_noise_inputs(fine.render(frame), fine.track)
+            noise = anchored_noise(
+                inputs, self.options.noise_factor, derive_seed(seed, NOISE_PURPOSE) % 2**63
+            )
+            entity_seed = derive_seed(seed, ENTITY_NOISE_PURPOSE)
+        share = self.config.entity_noise_share
+        if share > 0.0:
+            noise = mix(noise, entity_vectors(maps.instance, entity_seed), share)
+        return maps, noise
 
     @staticmethod
     def _with_context(

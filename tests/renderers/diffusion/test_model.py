@@ -7,7 +7,7 @@ import torch
 
 from renderers.diffusion.conditioning import CONDITION_CHANNELS
 from renderers.diffusion.flow_matching import drop_condition, sample, training_loss
-from renderers.diffusion.model import ModelConfig, VideoUNet
+from renderers.diffusion.model import ModelConfig, VideoUNet, base_image
 
 TINY = ModelConfig(channels=[8, 16], patch_size=2, time_dim=16, groups=4)
 
@@ -48,3 +48,39 @@ def test_drop_condition_modes() -> None:
     assert drop_condition(cond, "memory")[:, 23:].abs().sum() == 0 and cond.min() == 1
     with pytest.raises(ValueError):
         drop_condition(cond, "nope")
+
+
+def test_base_image_precedence() -> None:
+    """Context colour > sRGB-encoded albedo (G-buffer, foreground) > memory colour > grey."""
+    cond = torch.zeros(1, CONDITION_CHANNELS, 2, 1, 4)
+    cond[:, 4:7, :, :, 1:] = 0.5  # sRGB(0.5) = 0.7354 -> model space 0.4708
+    cond[:, 9, :, :, 1:3] = 1.0  # G-buffer given on pixels 1 and 2
+    cond[:, 18, :, :, :3] = 1.0  # foreground: pixels 0..2
+    cond[:, 23:26, :, :, 2:] = -0.5  # memory colour on pixels 2 and 3
+    cond[:, 26, :, :, 2:] = 1.0
+    cond[:, 19:22, 1] = 0.9  # frame 1 is a context frame
+    cond[:, 22, 1] = 1.0
+    base = base_image(cond)
+    expected = torch.tensor([0.0, 2 * 0.7354 - 1, 2 * 0.7354 - 1, -0.5])
+    torch.testing.assert_close(base[0, :, 0, 0], expected.expand(3, 4), atol=2e-4, rtol=0)
+    torch.testing.assert_close(base[0, :, 1], torch.full((3, 1, 4), 0.9))
+
+
+def test_x0_prediction_starts_at_the_base_and_converts_to_velocity() -> None:
+    torch.manual_seed(0)
+    config = ModelConfig(channels=[8, 16], patch_size=2, time_dim=16, groups=4, prediction="x0")
+    model = VideoUNet(config)
+    cond = torch.zeros(1, CONDITION_CHANNELS, 2, 8, 8)
+    cond[:, 19:22] = torch.rand(1, 3, 2, 8, 8) * 2 - 1
+    cond[:, 22] = 1.0
+    x_t, t = torch.randn(1, 3, 2, 8, 8), torch.tensor([0.5])
+    # zero-initialised output: x0_hat is the base (here the context colours), v = (x_t - x0) / t
+    torch.testing.assert_close(model.predict_x0(x_t, t, cond), cond[:, 19:22])
+    torch.testing.assert_close(model(x_t, t, cond), (x_t - cond[:, 19:22]) / 0.5)
+    # the Euler sampler then lands exactly on the base from any noise
+    torch.testing.assert_close(sample(model, cond, x_t, steps=4), cond[:, 19:22], atol=1e-5, rtol=0)
+    # the loss is the t-weighted x0 error: finite, and exactly 0 when the target is the base
+    zero = training_loss(model, cond[:, 19:22], cond, generator=torch.Generator().manual_seed(1))
+    assert float(zero.detach()) == pytest.approx(0.0, abs=1e-10)
+    with pytest.raises(ValueError, match="prediction"):
+        VideoUNet(ModelConfig(channels=[8], prediction="epsilon"))

@@ -164,3 +164,35 @@ def test_missing_default_weights_say_how_to_train(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
     with pytest.raises(RenderError, match=r"train_renderer\.py"):
         create("diffusion", {})
+
+
+def test_entity_noise_share_from_the_weights_reaches_the_sampler(trajectory, tmp_path, monkeypatch):
+    """A model trained with entity-correlated noise gets it at inference: with a share near 1 the
+    initial noise is (nearly) one vector per entity, the same in every frame while anchored, and
+    fresh per frame with anchoring off."""
+    import renderers.diffusion.flow_matching as flow_matching
+
+    config = ModelConfig(channels=[8], patch_size=2, time_dim=16, groups=4, entity_noise_share=0.9999)
+    path = tmp_path / "shared.safetensors"
+    save_weights(VideoUNet(config), config, path, {"purpose": "test"})
+    seen = []
+    original = flow_matching.sample
+    monkeypatch.setattr(
+        flow_matching,
+        "sample",
+        lambda model, cond, noise, **kw: seen.append(noise) or original(model, cond, noise, **kw),
+    )
+    for anchored in (True, False):
+        seen.clear()
+        _, renderer = render(trajectory, str(path), frames=[3], anchored_noise=anchored, window=4, overlap=0)
+        native = trajectory.with_resolution(*renderer.native_size(48, 32))
+        noise, instance = seen[0][0].numpy(), np.stack([g.instance for g in render_guidance(native)])
+        for frame in range(4):  # one vector per entity and frame (the pixel part is 1% of the std)
+            for entity in (1, 2):
+                assert noise[:, frame][:, instance[frame] == entity].std(axis=1).max() < 0.05
+        per_entity = [noise[:, 0][:, instance[0] == entity] for entity in (1, 2)]
+        frame_to_frame = np.abs(
+            noise[:, 0][:, instance[0] == 2].mean(1) - noise[:, 3][:, instance[3] == 2].mean(1)
+        )
+        assert frame_to_frame.max() < 0.01 if anchored else frame_to_frame.max() > 0.1
+        assert np.abs(per_entity[0].mean(1) - per_entity[1].mean(1)).max() > 0.1  # entities differ
