@@ -3,7 +3,10 @@
 After every window the mean colour (sRGB-encoded, [0, 1]) of each entity that covered at least
 ``min_pixels`` pixels and is not yet remembered is stored; later windows paint it on the entity's
 pixels as a condition (``conditioning.with_memory``), so an entity that leaves the view and comes
-back is drawn as before. Entries are tiny (3 floats per entity), so memory does not grow with
+back is drawn as before. The renderer draws the window where an entity is first remembered a
+second time with its colour painted, so its first frames are made under the same condition as
+all later ones (without that, the first window alone differs: measured as identity drift).
+Entries are tiny (3 floats per entity), so memory does not grow with
 clip length beyond the number of entities.
 """
 

@@ -31,7 +31,7 @@ class DiffusionOptions:
     overlap: int = 2
     anchored_noise: bool = True
     noise_factor: int = 4
-    context: bool = True
+    context: bool = False
     memory: bool = True
     upsample: bool = True
     seed: int | None = None

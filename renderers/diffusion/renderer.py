@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from renderers.tonemap import linear_to_srgb_uint8
 from worldsim.errors import RenderError
 from worldsim.randomness import derive_seed
 from worldsim.state import Trajectory
+
+if TYPE_CHECKING:
+    import torch
 
 LOGGER = logging.getLogger(__name__)
 NOISE_PURPOSE = "diffusion_noise"
@@ -92,8 +95,6 @@ class DiffusionRenderer:
         of the clip in order, window by window (stop iterating to skip the remaining windows)."""
         import torch
 
-        from renderers.diffusion.flow_matching import drop_condition, sample
-
         options = self.options
         if camera not in trajectory.cameras:
             raise RenderError(f"no camera named {camera!r} in the trajectory")
@@ -119,27 +120,17 @@ class DiffusionRenderer:
             cond = guidance_condition(maps, gbuffer=options.mode == "gbuffer")
             if options.context and window.context:
                 cond = self._with_context(cond, window, previous, (height, width))
-            if options.memory and len(memory):
-                cond = with_memory(cond, instance, memory.colours)
-            noise = np.stack([frame_noise for _, frame_noise in inputs], 1)
-            cond_tensor = torch.from_numpy(cond)[None]
-            with torch.no_grad():
-                x0 = sample(
-                    self.model,
-                    cond_tensor,
-                    torch.from_numpy(noise)[None],
-                    steps=options.steps,
-                    method=options.sampler,
-                    guidance_scale=options.guidance_scale,
-                    uncond=drop_condition(cond_tensor, "all") if options.guidance_scale != 1.0 else None,
-                )
-            srgb = np.clip((x0[0].permute(1, 2, 3, 0).numpy() + 1.0) / 2.0, 0.0, 1.0)  # (T, h, w, 3)
+            noise = torch.from_numpy(np.stack([frame_noise for _, frame_noise in inputs], 1))[None]
+            painted = options.memory and len(memory) > 0
+            srgb = self._sample(with_memory(cond, instance, memory.colours) if painted else cond, noise)
+            if options.memory and memory.remember(list(window.frames), srgb, instance):
+                # Entities first seen here: draw the window again with their colours painted, so
+                # their first frames are made under the same condition as every later window.
+                srgb = self._sample(with_memory(cond, instance, memory.colours), noise)
             for index, weight in enumerate(blend_weights(window.context)):
                 frame = window.start + index
                 if frame in previous:
                     srgb[index] = (1.0 - weight) * previous[frame] + weight * srgb[index]
-            if options.memory:
-                memory.remember(list(window.frames), srgb, instance)
             following = windows[position + 1] if position + 1 < len(windows) else None
             for frame in final_frames(window, following):
                 yield frame, srgb[frame - window.start], maps[frame - window.start]
@@ -148,6 +139,26 @@ class DiffusionRenderer:
             )
             previous = {frame: srgb[frame - window.start] for frame in overlap}
             carried = {frame: inputs[frame - window.start] for frame in overlap}
+
+    def _sample(self, cond: np.ndarray, noise: torch.Tensor) -> np.ndarray:
+        """One window: condition (27, T, h, w), noise (1, 3, T, h, w) -> (T, h, w, 3) sRGB in [0, 1]."""
+        import torch
+
+        from renderers.diffusion.flow_matching import drop_condition, sample
+
+        options = self.options
+        cond_tensor = torch.from_numpy(cond)[None]
+        with torch.no_grad():
+            x0 = sample(
+                self.model,
+                cond_tensor,
+                noise,
+                steps=options.steps,
+                method=options.sampler,
+                guidance_scale=options.guidance_scale,
+                uncond=drop_condition(cond_tensor, "all") if options.guidance_scale != 1.0 else None,
+            )
+        return np.clip((x0[0].permute(1, 2, 3, 0).numpy() + 1.0) / 2.0, 0.0, 1.0)
 
     def upsample(
         self, linear: np.ndarray, native: GuidanceFrame, full: GuidanceFrame | None, size: tuple[int, int]

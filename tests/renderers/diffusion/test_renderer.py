@@ -86,12 +86,19 @@ def test_frames_are_deterministic_and_a_resume_matches(trajectory, weights):
 
 def test_each_mechanism_changes_the_output(trajectory, weights):
     base, _ = render(trajectory, weights, overlap=1)
-    for option in ("anchored_noise", "context", "memory", "upsample"):
-        other, _ = render(trajectory, weights, overlap=1, **{option: False})
+    for option, value in (
+        ("anchored_noise", False),
+        ("context", True),
+        ("memory", False),
+        ("upsample", False),
+    ):
+        other, _ = render(trajectory, weights, overlap=1, **{option: value})
         changed = [frame for frame in range(FRAMES) if not np.array_equal(base[frame], other[frame])]
         assert changed, option
-        if option in ("context", "memory"):
-            assert min(changed) >= 3, (option, changed)  # the first window has no context or memory
+        if option == "context":
+            assert min(changed) >= 3, changed  # the first window has no context
+        if option == "memory":
+            assert 0 in changed  # the first window is redrawn with its entities' colours painted
 
 
 def test_context_and_memory_reach_the_model(trajectory, weights, monkeypatch):
@@ -105,10 +112,14 @@ def test_context_and_memory_reach_the_model(trajectory, weights, monkeypatch):
         return original(model, cond, noise, **kwargs)
 
     monkeypatch.setattr(flow_matching, "sample", spy)
-    render(trajectory, weights, overlap=1)
-    assert len(seen) == len(plan_windows(FRAMES, 4, 1))
-    first, second = seen[0][0], seen[1][0]
+    render(trajectory, weights, overlap=1, context=True)
+    # every entity appears in the first window, which is drawn twice: to fill the memory, then
+    # again with the remembered colours painted (as every later window is)
+    assert len(seen) == len(plan_windows(FRAMES, 4, 1)) + 1
+    first, redrawn, second = seen[0][0], seen[1][0], seen[2][0]
     assert first[22].abs().sum() == 0 and first[26].abs().sum() == 0  # no context, no memory yet
+    assert redrawn[22].abs().sum() == 0 and redrawn[26].sum() > 0
+    torch.testing.assert_close(redrawn[:23], first[:23])  # only the memory channels differ
     assert torch.all(second[22, 0] == 1) and torch.all(second[22, 1:] == 0)  # frame 3 is context
     assert second[26].sum() > 0  # remembered entities painted
 
