@@ -11,6 +11,7 @@ must not grow with clip length).
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -18,6 +19,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# Passive OpenMP threads, set before torch loads (as worldsim/__init__ does): busy-waiting threads
+# make torch many times slower whenever anything else runs on the cores.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def frames_per_second(scene_path: str, weights: str | None, frames: int, **options: object) -> float:
