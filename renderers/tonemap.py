@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
+
+ArrayT = TypeVar("ArrayT")
+
+
+def srgb_encode_curve(linear: ArrayT) -> ArrayT:
+    """The IEC 61966-2-1 encoding of linear values already in [0, 1]; works on NumPy arrays and
+    torch tensors alike (only operators and ``.clip`` are used)."""
+    low = linear <= 0.0031308
+    curve = 1.055 * linear.clip(min=0.0031308) ** (1 / 2.4) - 0.055
+    return low * (12.92 * linear) + ~low * curve
 
 
 def srgb_encode(linear: np.ndarray) -> np.ndarray:
     """Linear RGB (clipped to [0, 1]; NaN -> 0, +inf -> 1) -> sRGB-encoded float32 in [0, 1]."""
     linear = np.clip(np.nan_to_num(np.asarray(linear, dtype=np.float32), nan=0.0, posinf=1.0), 0.0, 1.0)
-    curve = 1.055 * np.power(np.maximum(linear, 0.0031308), 1 / 2.4) - 0.055
-    return np.where(linear <= 0.0031308, 12.92 * linear, curve).astype(np.float32)
+    return srgb_encode_curve(linear).astype(np.float32)
 
 
 def srgb_decode(srgb: np.ndarray) -> np.ndarray:

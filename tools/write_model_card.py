@@ -3,8 +3,10 @@
     .venv/bin/python tools/write_model_card.py --run runs/diffusion \
         --experiment out/experiments/diffusion_mechanisms [--out renderers/diffusion/weights/MODEL_CARD.md]
 
-Everything in the card is read from files the training tool and ``worldsim experiment`` wrote:
-the weights' own metadata, the dataset index, ``loss.csv`` and the experiment's ``metrics.csv``.
+The generated part is read from files the training tool and ``worldsim experiment`` wrote: the
+weights' own metadata, the dataset index, ``loss.csv`` and the experiment's
+``metrics.csv``. Everything from the ``HAND_WRITTEN`` marker line of an existing card onwards
+(analysis, history, limitations) is kept as it is.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ METRICS = (
     "flicker",
 )
 
+HAND_WRITTEN = "<!-- hand-written below: kept by tools/write_model_card.py -->"
 PREDICTION_TEXT = {
     "velocity": "the velocity noise - x0",
     "x0": (
@@ -119,12 +122,13 @@ def main() -> None:
         "",
         *metric_table(rows),
         "",
-        "## Limitations",
-        "- 64 px native resolution; larger outputs come from the guided upsampler (edges follow the",
-        "  full-resolution guidance, textures do not gain detail).",
-        "- Trained for minutes on a CPU: expect soft, approximate shading rather than photorealism.",
-        "",
     ]
+    out = Path(args.out)
+    kept = out.read_text() if out.is_file() else ""
+    if HAND_WRITTEN in kept:
+        lines += kept[kept.index(HAND_WRITTEN) :].splitlines()
+    else:
+        lines += [HAND_WRITTEN, ""]
     Path(args.out).write_text("\n".join(lines))
     print(f"wrote {args.out}")
 

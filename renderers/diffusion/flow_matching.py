@@ -101,9 +101,16 @@ def sample(
     method: str = "euler",
     guidance_scale: float = 1.0,
     uncond: torch.Tensor | None = None,
+    known: torch.Tensor | None = None,
+    known_frames: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """x0 (B, 3, T, H, W) in model space, integrating from ``noise`` at t = 1 to t = 0 on a
-    uniform grid of ``steps`` steps with ``euler`` or ``heun`` (no correction on the last step)."""
+    uniform grid of ``steps`` steps with ``euler`` or ``heun`` (no correction on the last step).
+
+    ``known`` (B, 3, T, H, W) with ``known_frames`` (T,) bool pins those frames: after every step
+    they are replaced by the point of their straight path at the new time,
+    ``(1 - t) * known + t * noise``, so the other frames are drawn consistent with them (the
+    replacement method of inpainting) and they come out equal to ``known``."""
     if method not in ("euler", "heun"):
         raise ValueError(f"sample: unknown method {method!r}; euler or heun")
     if steps < 1:
@@ -122,4 +129,7 @@ def sample(
             )
             velocity = 0.5 * (velocity + velocity_next)
         x = x + step * velocity
+        if known is not None and known_frames is not None:
+            pinned = (1 - t_next) * known + t_next * noise
+            x = torch.where(known_frames.view(1, 1, -1, 1, 1), pinned, x)
     return x

@@ -36,6 +36,7 @@ from renderers.diffusion.conditioning import (
     MEMORY_MASK,
     MEMORY_RGB,
 )
+from renderers.tonemap import srgb_encode_curve
 
 PREDICTIONS = ("velocity", "x0")
 MIN_VELOCITY_T = 0.02
@@ -237,10 +238,7 @@ def base_image(cond: torch.Tensor) -> torch.Tensor:
     """(B, 3, T, H, W) model-space base an x0 prediction is a residual over, per pixel: the
     context colour on context frames, else the sRGB-encoded albedo on the foreground in G-buffer
     mode, else the remembered entity colour, else 0 (mid grey)."""
-    albedo = cond[:, ALBEDO].clamp(0.0, 1.0)
-    srgb = torch.where(
-        albedo <= 0.0031308, 12.92 * albedo, 1.055 * albedo.clamp(min=1e-8) ** (1 / 2.4) - 0.055
-    )
+    srgb = srgb_encode_curve(cond[:, ALBEDO].clamp(0.0, 1.0))
     gbuffer = cond[:, GBUFFER_MASK] * cond[:, FOREGROUND]
     base = cond[:, MEMORY_RGB] * cond[:, MEMORY_MASK]
     base = torch.lerp(base, 2.0 * srgb - 1.0, gbuffer)

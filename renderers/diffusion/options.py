@@ -14,6 +14,7 @@ DEFAULT_OPTIONS_PATH = REPO / "configs" / "diffusion" / "render.yaml"
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "guided_video_unet.safetensors"
 MODES = ("structure", "gbuffer")
 SAMPLERS = ("euler", "heun")
+CONTEXT_METHODS = ("replace", "channel")
 
 
 @dataclass
@@ -29,9 +30,15 @@ class DiffusionOptions:
     native_size: int = 64
     window: int = 8
     overlap: int = 2
+    margin: int = 2
+    """Extra frames sampled on each side of a window for temporal support and thrown away
+    (``windows.support_frames``)."""
     anchored_noise: bool = True
     noise_factor: int = 4
     context: bool = False
+    context_method: str = "replace"
+    """How context frames reach the model: ``replace`` pins them in the sampler's state (the
+    replacement method), ``channel`` gives them as the trained context input."""
     memory: bool = True
     upsample: bool = True
     seed: int | None = None
@@ -66,6 +73,8 @@ def _check(options: DiffusionOptions) -> None:
 
     if options.mode not in MODES:
         fail("mode", f"must be one of {', '.join(MODES)}, got {options.mode!r}")
+    if options.context_method not in CONTEXT_METHODS:
+        fail("context_method", f"must be one of {', '.join(CONTEXT_METHODS)}, got {options.context_method!r}")
     if options.sampler not in SAMPLERS:
         fail("sampler", f"must be one of {', '.join(SAMPLERS)}, got {options.sampler!r}")
     if not 1 <= options.steps <= 1000:
@@ -78,5 +87,7 @@ def _check(options: DiffusionOptions) -> None:
         fail("window", f"must be at least 1, got {options.window}")
     if not 0 <= options.overlap < options.window:
         fail("overlap", f"must be in [0, window), got {options.overlap}")
+    if not 0 <= options.margin <= options.window:
+        fail("margin", f"must be in [0, window], got {options.margin}")
     if not 1 <= options.noise_factor <= 8:
         fail("noise_factor", f"must be in [1, 8], got {options.noise_factor}")

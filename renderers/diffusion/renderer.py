@@ -23,7 +23,7 @@ from renderers.diffusion.memory import AppearanceMemory
 from renderers.diffusion.noise import anchored_noise, frame_noise_inputs, white_noise
 from renderers.diffusion.options import DEFAULT_WEIGHTS, DiffusionOptions, load_diffusion_options
 from renderers.diffusion.upsample import UpsampleGuide, guided_upsample
-from renderers.diffusion.windows import Window, blend_weights, final_frames, plan_windows
+from renderers.diffusion.windows import blend_weights, final_frames, plan_windows, support_frames
 from renderers.guidance.frame import GuidanceFrame
 from renderers.guidance.render import GuidanceRenderer
 from renderers.tonemap import linear_to_srgb_uint8
@@ -107,47 +107,68 @@ class DiffusionRenderer:
             fine = GuidanceRenderer(trajectory.with_resolution(width * factor, height * factor), camera)
         seed = trajectory.seed if options.seed is None else options.seed
         windows = plan_windows(trajectory.num_frames, options.window, options.overlap)
+        margin = options.margin
         memory = AppearanceMemory()
+        # outputs of the previous window the next one reuses (overlap blend, context)
         previous: dict[int, np.ndarray] = {}
-        # native guidance and noise of the overlap frames, already made by the previous window
+        # native guidance and noise of frames the next window samples again
         carried: dict[int, tuple[GuidanceFrame, np.ndarray]] = {}
         for position, window in enumerate(windows):
-            inputs = [
-                carried.get(frame) or self._frame_inputs(native, fine, frame, seed) for frame in window.frames
-            ]
+            support = support_frames(window, margin, trajectory.num_frames)
+            for frame in support:
+                if frame not in carried:
+                    carried[frame] = self._frame_inputs(native, fine, frame, seed)
+            inputs = [carried[frame] for frame in support]
             maps = [frame_maps for frame_maps, _ in inputs]
             instance = np.stack([frame.instance for frame in maps])
             cond = guidance_condition(maps, gbuffer=options.mode == "gbuffer")
+            known = None
             if options.context and window.context:
-                cond = self._with_context(cond, window, previous, (height, width))
+                end = window.start + window.context
+                known = self._context_frames(support, end, previous, cond.shape[-2:])
+                if options.context_method == "channel":
+                    cond, known = with_context(cond, *known), None
             noise = torch.from_numpy(np.stack([frame_noise for _, frame_noise in inputs], 1))[None]
+            own = slice(margin, margin + len(window.frames))
             painted = options.memory and len(memory) > 0
-            srgb = self._sample(with_memory(cond, instance, memory.colours) if painted else cond, noise)
-            if options.memory and memory.remember(list(window.frames), srgb, instance):
+            window_cond = with_memory(cond, instance, memory.colours) if painted else cond
+            srgb = self._sample(window_cond, noise, known)
+            if options.memory and memory.remember(list(window.frames), srgb[own], instance[own]):
                 # Entities first seen here: draw the window again with their colours painted, so
                 # their first frames are made under the same condition as every later window.
-                srgb = self._sample(with_memory(cond, instance, memory.colours), noise)
+                srgb = self._sample(with_memory(cond, instance, memory.colours), noise, known)
+            srgb = srgb[own]
             for index, weight in enumerate(blend_weights(window.context)):
                 frame = window.start + index
                 if frame in previous:
                     srgb[index] = (1.0 - weight) * previous[frame] + weight * srgb[index]
             following = windows[position + 1] if position + 1 < len(windows) else None
             for frame in final_frames(window, following):
-                yield frame, srgb[frame - window.start], maps[frame - window.start]
-            overlap = (
-                [] if following is None else [frame for frame in window.frames if frame >= following.start]
-            )
-            previous = {frame: srgb[frame - window.start] for frame in overlap}
-            carried = {frame: inputs[frame - window.start] for frame in overlap}
+                yield frame, srgb[frame - window.start], maps[margin + frame - window.start]
+            if following is None:
+                return
+            reused = set(support_frames(following, margin, trajectory.num_frames))
+            previous = {frame: srgb[frame - window.start] for frame in window.frames if frame in reused}
+            carried = {frame: carried[frame] for frame in reused if frame in carried}
 
-    def _sample(self, cond: np.ndarray, noise: torch.Tensor) -> np.ndarray:
-        """One window: condition (27, T, h, w), noise (1, 3, T, h, w) -> (T, h, w, 3) sRGB in [0, 1]."""
+    def _sample(
+        self, cond: np.ndarray, noise: torch.Tensor, known: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """One window: condition (27, T, h, w), noise (1, 3, T, h, w) -> (T, h, w, 3) sRGB in [0, 1];
+        ``known`` = (sRGB (T, h, w, 3), (T,) bool) frames pinned in the sampler (context)."""
         import torch
 
         from renderers.diffusion.flow_matching import drop_condition, sample
 
         options = self.options
         cond_tensor = torch.from_numpy(cond)[None]
+        pinned = {}
+        if known is not None:
+            rgb, mask = known
+            pinned = {
+                "known": torch.from_numpy(np.ascontiguousarray(2.0 * rgb - 1.0)).permute(3, 0, 1, 2)[None],
+                "known_frames": torch.from_numpy(mask),
+            }
         with torch.no_grad():
             x0 = sample(
                 self.model,
@@ -157,6 +178,7 @@ class DiffusionRenderer:
                 method=options.sampler,
                 guidance_scale=options.guidance_scale,
                 uncond=drop_condition(cond_tensor, "all") if options.guidance_scale != 1.0 else None,
+                **pinned,
             )
         return np.clip((x0[0].permute(1, 2, 3, 0).numpy() + 1.0) / 2.0, 0.0, 1.0)
 
@@ -201,16 +223,17 @@ class DiffusionRenderer:
         return maps, noise
 
     @staticmethod
-    def _with_context(
-        cond: np.ndarray, window: Window, previous: dict[int, np.ndarray], size: tuple[int, int]
-    ) -> np.ndarray:
-        frames = list(window.frames)
-        rgb = np.zeros((len(frames), *size, 3), dtype=np.float32)
-        mask = np.zeros(len(frames), dtype=bool)
-        for index, frame in enumerate(frames[: window.context]):
-            if frame in previous:
+    def _context_frames(
+        support: list[int], end: int, previous: dict[int, np.ndarray], size: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(sRGB (T, h, w, 3), (T,) bool): the previous window's outputs on the sampled frames
+        before ``end`` (the margin and overlap frames that window already made)."""
+        rgb = np.zeros((len(support), *size, 3), dtype=np.float32)
+        mask = np.zeros(len(support), dtype=bool)
+        for index, frame in enumerate(support):
+            if frame < end and frame in previous:
                 rgb[index], mask[index] = previous[frame], True
-        return with_context(cond, rgb, mask)
+        return rgb, mask
 
 
 def create_diffusion_renderer(options: dict[str, Any]) -> DiffusionRenderer:

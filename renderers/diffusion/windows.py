@@ -5,6 +5,12 @@ Window ``k`` starts at ``k * (length - overlap)``. Its first ``overlap`` frames 
 by window ``k - 1``: they are given to the model as context (with a mask) and the two results are
 cross-faded over the overlap. A frame is final once no later window covers it, so frames stream
 out in order and memory holds one window, whatever the clip length.
+
+A window is sampled over its frames plus ``margin`` more on each side (``support_frames``) whose
+outputs are thrown away: the network's temporal convolutions are zero padded, so a window's
+first and last frames come out systematically different (measured: frame 0 of a clip 5.8 CIELAB
+ΔE from the entity's median colour, interior frames 0.25). A margin keeps every kept frame off
+the edge; at the ends of the clip the edge frame is repeated.
 """
 
 from __future__ import annotations
@@ -43,6 +49,16 @@ def plan_windows(num_frames: int, length: int, overlap: int) -> list[Window]:
         if stop >= num_frames:
             return windows
         start += length - overlap
+
+
+def support_frames(window: Window, margin: int, num_frames: int) -> list[int]:
+    """The clip frames ``window`` is sampled over: its own frames with ``margin`` more on each side,
+    clamped to ``0 .. num_frames - 1`` (the clip's first or last frame repeated). Its own frames
+    are at positions ``margin .. margin + len(window.frames) - 1``."""
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    last = num_frames - 1
+    return [min(max(frame, 0), last) for frame in range(window.start - margin, window.stop + margin)]
 
 
 def blend_weights(overlap: int) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Benchmark the guided video diffusion renderer on the CPU.
 
 Prints frames per second at the native resolution for 8 and 20 sampler steps (model only and
-end to end with guidance and anchored noise), with a fresh-white-noise baseline measured in the
-same run, and the peak resident memory for 60 versus 600 frames (window by window generation
+end to end with guidance and anchored noise), with a fresh-white-noise baseline and a no-margin
+baseline (windows sampled without the extra edge frames) measured in the same run, and the peak
+resident memory for 60 versus 600 frames (window by window generation
 must not grow with clip length).
 
     .venv/bin/python tools/bench/bench_diffusion.py [--scene scenes/demo.yaml] [--weights FILE]
@@ -78,13 +79,26 @@ def main() -> None:
         frames_per_second(args.scene, args.weights, args.child_frames, steps=4)
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return
-    print(f"scene {Path(args.scene).name}, native 64 px, window 8, overlap 2")
-    print(f"{'steps':>5} {'model fps':>10} {'end-to-end fps':>15} {'white-noise fps':>16} {'ratio':>6}")
+    from renderers.diffusion.options import load_diffusion_options
+
+    defaults = load_diffusion_options()
+    print(
+        f"scene {Path(args.scene).name}, native {defaults.native_size} px, window {defaults.window},"
+        f" overlap {defaults.overlap}, margin {defaults.margin}"
+    )
+    print(
+        f"{'steps':>5} {'model fps':>10} {'end-to-end fps':>15} {'white-noise fps':>16} {'ratio':>6}"
+        f" {'margin-0 fps':>13} {'ratio':>6}"
+    )
     for steps in (8, 20):
         model = model_frames_per_second(args.weights, steps)
         anchored = frames_per_second(args.scene, args.weights, args.frames, steps=steps)
         white = frames_per_second(args.scene, args.weights, args.frames, steps=steps, anchored_noise=False)
-        print(f"{steps:>5} {model:>10.1f} {anchored:>15.2f} {white:>16.2f} {anchored / white:>5.2f}x")
+        no_margin = frames_per_second(args.scene, args.weights, args.frames, steps=steps, margin=0)
+        print(
+            f"{steps:>5} {model:>10.1f} {anchored:>15.2f} {white:>16.2f} {anchored / white:>5.2f}x"
+            f" {no_margin:>13.2f} {anchored / no_margin:>5.2f}x"
+        )
     short = peak_memory_mib(args.scene, args.weights, 60)
     long = peak_memory_mib(args.scene, args.weights, 600)
     print(f"peak resident memory: 60 frames {short:.0f} MiB, 600 frames {long:.0f} MiB ({long / short:.3f}x)")

@@ -54,6 +54,23 @@ def tiny_tokenizer():
     )
 
 
+def tiny_text_encoder(config_class, model_class):
+    """A one-layer (U)T5 encoder over the test vocabulary, seeded."""
+    import torch
+
+    torch.manual_seed(0)
+    config = config_class(
+        vocab_size=len(WORDS) + 3,
+        d_model=TEXT_DIM,
+        d_kv=8,
+        d_ff=37,
+        num_layers=1,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+    )
+    return model_class(config)
+
+
 def tiny_wan_vace_pipeline():
     import torch
     from diffusers import (
@@ -68,18 +85,7 @@ def tiny_wan_vace_pipeline():
     vae = AutoencoderKLWan(
         base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
     )
-    torch.manual_seed(0)
-    text_encoder = UMT5EncoderModel(
-        UMT5Config(
-            vocab_size=len(WORDS) + 3,
-            d_model=TEXT_DIM,
-            d_kv=8,
-            d_ff=37,
-            num_layers=1,
-            num_heads=4,
-            relative_attention_num_buckets=8,
-        )
-    )
+    text_encoder = tiny_text_encoder(UMT5Config, UMT5EncoderModel)
     torch.manual_seed(0)
     transformer = WanVACETransformer3DModel(
         patch_size=(1, 2, 2),
@@ -144,18 +150,7 @@ def tiny_cogvideox_fun_pipeline():
         norm_num_groups=2,
         temporal_compression_ratio=4,
     )
-    torch.manual_seed(0)
-    text_encoder = T5EncoderModel(
-        T5Config(
-            vocab_size=len(WORDS) + 3,
-            d_model=TEXT_DIM,
-            d_kv=8,
-            d_ff=37,
-            num_layers=1,
-            num_heads=4,
-            relative_attention_num_buckets=8,
-        )
-    )
+    text_encoder = tiny_text_encoder(T5Config, T5EncoderModel)
     return CogVideoXFunControlPipeline(
         tokenizer=tiny_tokenizer(),
         text_encoder=text_encoder,
@@ -180,6 +175,9 @@ def moving_box_trajectory(frames: int, *, box_x: float = 0.15, size: tuple[int, 
     )
 
 
+CLIP_FRAMES = 13
+"""Two windows of 9 frames with 5 frames of overlap (TINY): (0..8) and (4..12)."""
+
 TINY = {
     "steps": 2,
     "guidance_scale": 2.0,
@@ -199,6 +197,16 @@ TINY = {
 @pytest.fixture
 def tiny_options() -> dict:
     return dict(TINY)
+
+
+@pytest.fixture
+def render():
+    """``render(adapter, trajectory, frames=range(CLIP_FRAMES))``: {frame: (H, W, 3) uint8}."""
+
+    def run(adapter, trajectory, frames=range(CLIP_FRAMES)) -> dict[int, np.ndarray]:
+        return dict(adapter.render_frames(trajectory, "main", list(frames), None))
+
+    return run
 
 
 @pytest.fixture

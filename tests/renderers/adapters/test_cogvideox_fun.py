@@ -18,21 +18,7 @@ from worldsim.errors import RenderError
 FRAMES = 13
 
 
-def render(adapter, trajectory, frames=range(FRAMES)):
-    return dict(adapter.render_frames(trajectory, "main", list(frames), None))
-
-
-def test_frames_have_the_clip_shape_and_a_seed_fixes_them(make_adapter, box_trajectory):
-    trajectory = box_trajectory(FRAMES)
-    first = render(make_adapter("cogvideox_fun"), trajectory)
-    again = render(make_adapter("cogvideox_fun"), trajectory)
-    assert sorted(first) == list(range(FRAMES))
-    for frame, image in first.items():
-        assert image.shape == (32, 48, 3) and image.dtype == np.uint8
-        np.testing.assert_array_equal(image, again[frame])
-
-
-def test_the_control_video_reaches_the_model(make_adapter, box_trajectory, spy_on, monkeypatch):
+def test_the_control_video_reaches_the_model(render, make_adapter, box_trajectory, spy_on, monkeypatch):
     trajectory = box_trajectory(9)
     adapter = make_adapter("cogvideox_fun", control="edges")
     spy = spy_on(adapter)
@@ -51,7 +37,7 @@ def test_the_control_video_reaches_the_model(make_adapter, box_trajectory, spy_o
     assert np.abs(other_spy.calls[0][1] - base).max() > 1e-3
 
 
-def test_window_two_is_pinned_to_window_one_tail(make_adapter, box_trajectory, spy_on):
+def test_window_two_is_pinned_to_window_one_tail(render, make_adapter, box_trajectory, spy_on):
     adapter = make_adapter("cogvideox_fun")
     spy = spy_on(adapter)
     encoded = []

@@ -18,27 +18,7 @@ FRAMES = 13
 """Two windows of 9 frames with 5 frames of overlap: (0..8) and (4..12)."""
 
 
-def render(adapter, trajectory, frames=range(FRAMES)):
-    return dict(adapter.render_frames(trajectory, "main", list(frames), None))
-
-
-def test_frames_have_the_clip_shape_and_a_seed_fixes_them(make_adapter, box_trajectory):
-    trajectory = box_trajectory(FRAMES)
-    adapter = make_adapter("wan_vace")
-    first = render(adapter, trajectory)
-    again = render(make_adapter("wan_vace"), trajectory)
-    resumed = render(adapter, trajectory, frames=[11, 12])
-    other_seed = render(make_adapter("wan_vace", seed=99), trajectory)
-    assert sorted(first) == list(range(FRAMES))
-    for frame, image in first.items():
-        assert image.shape == (32, 48, 3) and image.dtype == np.uint8
-        np.testing.assert_array_equal(image, again[frame])
-    for frame in (11, 12):
-        np.testing.assert_array_equal(resumed[frame], first[frame])
-    assert not np.array_equal(other_seed[0], first[0])
-
-
-def test_frames_are_resized_to_the_clip_resolution(make_adapter, box_trajectory):
+def test_frames_are_resized_to_the_clip_resolution(render, make_adapter, box_trajectory):
     trajectory = box_trajectory(5, size=(40, 30))
     adapter = make_adapter("wan_vace", resolution=None, pixels=48 * 32, window=5, overlap=0)
     assert adapter.model_size(40, 30) == (48, 32)  # multiples of 16 near the clip's aspect ratio
@@ -60,7 +40,7 @@ def denoised_latents(adapter) -> list:
 
 
 def test_the_depth_video_is_the_control_and_changes_the_output(
-    make_adapter, box_trajectory, spy_on, monkeypatch
+    render, make_adapter, box_trajectory, spy_on, monkeypatch
 ):
     trajectory = box_trajectory(9)
     adapter = make_adapter("wan_vace")
@@ -90,7 +70,7 @@ def test_the_depth_video_is_the_control_and_changes_the_output(
     assert all(not np.array_equal(base[frame], flat[frame]) for frame in range(9))
 
 
-def test_window_two_gets_window_one_tail_as_known_frames(make_adapter, box_trajectory, spy_on):
+def test_window_two_gets_window_one_tail_as_known_frames(render, make_adapter, box_trajectory, spy_on):
     adapter = make_adapter("wan_vace")
     spy = spy_on(adapter)
     render(adapter, box_trajectory(FRAMES))
@@ -105,7 +85,7 @@ def test_window_two_gets_window_one_tail_as_known_frames(make_adapter, box_traje
     assert spy_off.calls[1][0]["mask"].min() == 1
 
 
-def test_entities_seen_in_window_one_are_reference_images_later(make_adapter, box_trajectory, spy_on):
+def test_entities_seen_in_window_one_are_reference_images_later(render, make_adapter, box_trajectory, spy_on):
     adapter = make_adapter("wan_vace")
     spy = spy_on(adapter)
     render(adapter, box_trajectory(FRAMES))
@@ -124,7 +104,7 @@ def test_entities_seen_in_window_one_are_reference_images_later(make_adapter, bo
     assert spy_off.calls[1][0]["reference_images"] is None
 
 
-def test_latents_are_anchored_to_the_surfaces(make_adapter, box_trajectory, spy_on):
+def test_latents_are_anchored_to_the_surfaces(render, make_adapter, box_trajectory, spy_on):
     def latents(**options):
         adapter = make_adapter("wan_vace", **options)
         spy = spy_on(adapter)
@@ -176,7 +156,7 @@ def test_long_clips_stream_with_flat_memory(make_adapter, box_trajectory, monkey
     assert long < 1.1 * short, (short, long)
 
 
-def test_memory_knobs_reach_the_pipeline(make_adapter, box_trajectory):
+def test_memory_knobs_reach_the_pipeline(render, make_adapter, box_trajectory):
     from worldsim.errors import RenderError
 
     adapter = make_adapter("wan_vace", attention_backend="native", vae_tiling=True, vae_slicing=True)

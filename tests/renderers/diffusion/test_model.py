@@ -84,3 +84,34 @@ def test_x0_prediction_starts_at_the_base_and_converts_to_velocity() -> None:
     assert float(zero.detach()) == pytest.approx(0.0, abs=1e-10)
     with pytest.raises(ValueError, match="prediction"):
         VideoUNet(ModelConfig(channels=[8], prediction="epsilon"))
+
+
+def test_known_frames_stay_on_their_straight_path_and_steer_the_rest() -> None:
+    """Replacement sampling: each step the model sees pinned frames at (1 - t) * known + t * noise,
+    they end equal to ``known``, and other frames change with what is pinned (temporal mixing)."""
+    torch.manual_seed(0)
+    model = VideoUNet(ModelConfig(channels=[8, 16], time_dim=16, groups=4, prediction="x0")).eval()
+    with torch.no_grad():  # the output layer and the temporal convolutions start at zero
+        for parameter in model.parameters():
+            if not parameter.any():
+                parameter.normal_(0.0, 0.1)
+    cond = torch.randn(1, CONDITION_CHANNELS, 5, 16, 16)
+    noise = torch.randn(1, 3, 5, 16, 16)
+    known = torch.rand(1, 3, 5, 16, 16) * 2 - 1
+    frames = torch.tensor([True, True, False, False, False])
+    seen = []
+    original = model.forward
+
+    def spy(x_t, t, c):
+        seen.append((x_t.clone(), float(t[0])))
+        return original(x_t, t, c)
+
+    model.forward = spy
+    out = sample(model, cond, noise, steps=4, known=known, known_frames=frames)
+    torch.testing.assert_close(out[:, :, :2], known[:, :, :2])
+    for x_t, t in seen:
+        torch.testing.assert_close(x_t[:, :, :2], ((1 - t) * known + t * noise)[:, :, :2])
+    other = sample(model, cond, noise, steps=4, known=-known, known_frames=frames)
+    assert (other[:, :, 2:] - out[:, :, 2:]).abs().mean() > 1e-3
+    free = sample(model, cond, noise, steps=4)
+    assert (free[:, :, :2] - known[:, :, :2]).abs().mean() > 0.1

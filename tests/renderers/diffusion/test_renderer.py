@@ -10,7 +10,7 @@ import torch
 from renderers.base import create
 from renderers.diffusion.model import ModelConfig, VideoUNet
 from renderers.diffusion.weights import save_weights
-from renderers.diffusion.windows import blend_weights, final_frames, plan_windows
+from renderers.diffusion.windows import blend_weights, final_frames, plan_windows, support_frames
 from renderers.guidance import render_guidance
 from renderers.guidance.synthetic import looking_at, make_trajectory, translation
 from worldsim.camera.intrinsics import Intrinsics
@@ -68,6 +68,11 @@ def test_window_plan_covers_every_frame_once_as_final():
     ]
     assert finals == list(range(11))
     np.testing.assert_allclose(blend_weights(2), [1 / 3, 2 / 3])
+    # sampled with one frame more on each side, the clip's first and last frames repeated
+    assert support_frames(windows[0], 1, 11) == [0, 0, 1, 2, 3, 4]
+    assert support_frames(windows[1], 2, 11) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert support_frames(windows[-1], 1, 11) == [8, 9, 10, 10]
+    assert support_frames(windows[1], 0, 11) == list(windows[1].frames)
     with pytest.raises(ValueError, match="overlap"):
         plan_windows(10, 4, 4)
 
@@ -91,6 +96,7 @@ def test_each_mechanism_changes_the_output(trajectory, weights):
         ("context", True),
         ("memory", False),
         ("upsample", False),
+        ("margin", 0),
     ):
         other, _ = render(trajectory, weights, overlap=1, **{option: value})
         changed = [frame for frame in range(FRAMES) if not np.array_equal(base[frame], other[frame])]
@@ -101,27 +107,40 @@ def test_each_mechanism_changes_the_output(trajectory, weights):
             assert 0 in changed  # the first window is redrawn with its entities' colours painted
 
 
-def test_context_and_memory_reach_the_model(trajectory, weights, monkeypatch):
+@pytest.mark.parametrize("method", ["channel", "replace"])
+def test_context_and_memory_reach_the_model(trajectory, weights, monkeypatch, method):
     import renderers.diffusion.flow_matching as flow_matching
 
     seen = []
     original = flow_matching.sample
 
     def spy(model, cond, noise, **kwargs):
-        seen.append(cond.clone())
+        seen.append((cond.clone(), kwargs))
         return original(model, cond, noise, **kwargs)
 
     monkeypatch.setattr(flow_matching, "sample", spy)
-    render(trajectory, weights, overlap=1, context=True)
+    render(trajectory, weights, overlap=1, context=True, context_method=method)
     # every entity appears in the first window, which is drawn twice: to fill the memory, then
     # again with the remembered colours painted (as every later window is)
     assert len(seen) == len(plan_windows(FRAMES, 4, 1)) + 1
-    first, redrawn, second = seen[0][0], seen[1][0], seen[2][0]
+    (first, first_kwargs), (redrawn, _), (second, second_kwargs) = [(c[0], k) for c, k in seen[:3]]
     assert first[22].abs().sum() == 0 and first[26].abs().sum() == 0  # no context, no memory yet
+    assert first_kwargs.get("known") is None
     assert redrawn[22].abs().sum() == 0 and redrawn[26].sum() > 0
     torch.testing.assert_close(redrawn[:23], first[:23])  # only the memory channels differ
-    assert torch.all(second[22, 0] == 1) and torch.all(second[22, 1:] == 0)  # frame 3 is context
+    # the second window (frames 3-6) is sampled over frames 1-8 (margin 2): the margin frames 1, 2
+    # and the overlap frame 3 were made by the first window and are its context
+    assert second.shape[1] == 8
     assert second[26].sum() > 0  # remembered entities painted
+    if method == "channel":
+        assert torch.all(second[22, :3] == 1) and torch.all(second[22, 3:] == 0)
+        assert second_kwargs.get("known") is None
+    else:
+        assert second[22].abs().sum() == 0
+        assert second_kwargs["known_frames"].tolist() == [True] * 3 + [False] * 5
+        # the pinned frames are the first window's native outputs (frame 1 is final there)
+        known_frame_1 = (second_kwargs["known"][0, :, 0].permute(1, 2, 0).numpy() + 1) / 2
+        assert known_frame_1.min() >= 0 and known_frame_1.max() <= 1 and known_frame_1.std() > 0
 
 
 def test_memory_stays_flat_as_the_clip_grows(weights):
@@ -153,8 +172,10 @@ def test_memory_stays_flat_as_the_clip_grows(weights):
     [
         ({"mode": "paint"}, "'mode'"),
         ({"overlap": 8}, "'overlap'"),
+        ({"margin": -1}, "'margin'"),
         ({"steps": 0}, "'steps'"),
         ({"sampler": "ddim"}, "'sampler'"),
+        ({"context_method": "concat"}, "'context_method'"),
         ({"window_size": 3}, "window_size"),
     ],
 )
@@ -195,7 +216,9 @@ def test_entity_noise_share_from_the_weights_reaches_the_sampler(trajectory, tmp
     )
     for anchored in (True, False):
         seen.clear()
-        _, renderer = render(trajectory, str(path), frames=[3], anchored_noise=anchored, window=4, overlap=0)
+        _, renderer = render(
+            trajectory, str(path), frames=[3], anchored_noise=anchored, window=4, overlap=0, margin=0
+        )
         native = trajectory.with_resolution(*renderer.native_size(48, 32))
         noise, instance = seen[0][0].numpy(), np.stack([g.instance for g in render_guidance(native)])
         for frame in range(4):  # one vector per entity and frame (the pixel part is 1% of the std)
