@@ -198,8 +198,7 @@ def export(
 ) -> Path:
     """The final EMA weights at ``config.export_path`` and a copy of the training config."""
     path = Path(config.export_path)
-    parameters = sum(parameter.numel() for parameter in ema.parameters())  # the EMA is frozen
-    metadata = {"step": step, "train_config": asdict(config), "parameters": parameters}
+    metadata = {"step": step, "train_config": asdict(config), "parameters": parameter_count(ema)}
     save_weights(ema, model_config, path, metadata)
     shutil.copyfile(config_path, path.parent / "train_config.yaml")
     return path

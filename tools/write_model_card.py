@@ -75,9 +75,10 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "renderers/diffusion/weights/MODEL_CARD.md"))
     args = parser.parse_args()
 
+    from renderers.diffusion.model import parameter_count
     from renderers.diffusion.weights import load_weights
 
-    _, config, metadata = load_weights(args.weights)
+    model, config, metadata = load_weights(args.weights)
     run = Path(args.run)
     data = json.loads((run / "data" / "index.json").read_text())
     losses = read_rows(run / "loss.csv")
@@ -93,7 +94,7 @@ def main() -> None:
         "window. Trained from scratch on this project's own simulator data; no downloaded weights or data.",
         "",
         "## Architecture",
-        f"- (2+1)D video UNet, {metadata.get('parameters', '?'):,} parameters; channels "
+        f"- (2+1)D video UNet, {parameter_count(model):,} parameters; channels "
         f"{config.channels} after {config.patch_size}x{config.patch_size} patch folding;",
         "  the 27-channel condition is injected at every level.",
         f"- Objective: rectified flow; the network predicts {PREDICTION_TEXT[config.prediction]};",
@@ -129,7 +130,7 @@ def main() -> None:
         lines += kept[kept.index(HAND_WRITTEN) :].splitlines()
     else:
         lines += [HAND_WRITTEN, ""]
-    Path(args.out).write_text("\n".join(lines))
+    out.write_text("\n".join(lines).rstrip("\n") + "\n")
     print(f"wrote {args.out}")
 
 

@@ -265,8 +265,8 @@ def _unfold(x: torch.Tensor, patch: int) -> torch.Tensor:
 
 
 def parameter_count(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    """Number of parameters, frozen ones included (an EMA copy or a loaded model counts fully)."""
+    return sum(p.numel() for p in model.parameters())
 
 
 def _groups(channels: int, groups: int) -> int:
