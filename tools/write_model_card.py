@@ -60,7 +60,9 @@ def metric_table(rows: list[dict[str, str]]) -> list[str]:
         "|---|---|" + "---|" * len(METRICS),
     ]
     for setting, group in groups.items():
-        cells = [f"{mean([float(row[m]) for row in group if m in row]):.4g}" for m in METRICS]
+        values = [mean([float(row[m]) for row in group if m in row]) for m in METRICS]
+        # PSNR / SSIM of the reference against itself are undefined: shown as a dash
+        cells = [f"{value:.4g}" if math.isfinite(value) else "–" for value in values]
         lines.append(f"| {setting} | {group[0]['clip_length']} | " + " | ".join(cells) + " |")
     return lines
 

@@ -107,10 +107,11 @@ def sample(
     """x0 (B, 3, T, H, W) in model space, integrating from ``noise`` at t = 1 to t = 0 on a
     uniform grid of ``steps`` steps with ``euler`` or ``heun`` (no correction on the last step).
 
-    ``known`` (B, 3, T, H, W) with ``known_frames`` (T,) bool pins those frames: after every step
-    they are replaced by the point of their straight path at the new time,
-    ``(1 - t) * known + t * noise``, so the other frames are drawn consistent with them (the
-    replacement method of inpainting) and they come out equal to ``known``."""
+    ``known`` (B, 3, T, H, W) with ``known_frames`` (T,) per frame or (T, H, W) per pixel (bool, or
+    weights in [0, 1]) pins those frames or pixels: after every step they are replaced by the
+    point of their straight path at the new time, ``(1 - t) * known + t * noise``, so the rest is
+    drawn consistent with them (the replacement method of inpainting) and they come out equal to
+    ``known``."""
     if method not in ("euler", "heun"):
         raise ValueError(f"sample: unknown method {method!r}; euler or heun")
     if steps < 1:
@@ -131,5 +132,15 @@ def sample(
         x = x + step * velocity
         if known is not None and known_frames is not None:
             pinned = (1 - t_next) * known + t_next * noise
-            x = torch.where(known_frames.view(1, 1, -1, 1, 1), pinned, x)
+            x = torch.lerp(x, pinned, _pin_weight(known_frames, x))
     return x
+
+
+def _pin_weight(known: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``known`` (T,) per frame or (T, H, W) per pixel, bool or weights in [0, 1] -> a weight
+    broadcastable against ``x`` (B, 3, T, H, W)."""
+    if known.ndim == 1:
+        return known.to(x.dtype).view(1, 1, -1, 1, 1)
+    if known.ndim == 3:
+        return known.to(x.dtype)[None, None]
+    raise ValueError(f"sample: known_frames must be (T,) or (T, H, W), got {tuple(known.shape)}")

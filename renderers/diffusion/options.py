@@ -14,7 +14,7 @@ DEFAULT_OPTIONS_PATH = REPO / "configs" / "diffusion" / "render.yaml"
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "guided_video_unet.safetensors"
 MODES = ("structure", "gbuffer")
 SAMPLERS = ("euler", "heun")
-CONTEXT_METHODS = ("replace", "channel")
+CONTEXT_METHODS = ("surface", "replace", "channel")
 
 
 @dataclass
@@ -36,9 +36,11 @@ class DiffusionOptions:
     anchored_noise: bool = True
     noise_factor: int = 4
     context: bool = False
-    context_method: str = "replace"
-    """How context frames reach the model: ``replace`` pins them in the sampler's state (the
-    replacement method), ``channel`` gives them as the trained context input."""
+    context_method: str = "surface"
+    """How earlier frames reach a window: ``surface`` pins, on every frame, each pixel whose
+    surface point an earlier final frame showed, with the colour it was first made with
+    (``surface_cache``); ``replace`` pins the frames the previous window made (the replacement
+    method); ``channel`` gives those frames as the trained context input."""
     memory: bool = True
     upsample: bool = True
     seed: int | None = None

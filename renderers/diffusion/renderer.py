@@ -1,12 +1,12 @@
 """``diffusion``: the guided video diffusion renderer (trained here, weights shipped).
 
 Frames are made at a small native resolution, window by window (``windows``), each window
-conditioned on the guidance stack (``conditioning``), the previous window's last frames
-(context) and each entity's remembered look (``memory``); the initial noise is anchored to the
+conditioned on the guidance stack (``conditioning``), optionally on what earlier windows made
+(context: each surface point's first look from a ``surface_cache``, or the previous window's
+frames) and on each entity's remembered look (``memory``); the initial noise is anchored to the
 surfaces (``noise``). Native frames are then upsampled to the output resolution with the
 full-resolution guidance (``upsample``). Every mechanism is an option, so its effect can be
-measured with ``worldsim experiment``.
-"""
+measured with ``worldsim experiment``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from renderers.diffusion.entity_noise import entity_vectors, mix
 from renderers.diffusion.memory import AppearanceMemory
 from renderers.diffusion.noise import anchored_noise, frame_noise_inputs, white_noise
 from renderers.diffusion.options import DEFAULT_WEIGHTS, DiffusionOptions, load_diffusion_options
+from renderers.diffusion.surface_cache import SurfaceCache
 from renderers.diffusion.upsample import UpsampleGuide, guided_upsample
 from renderers.diffusion.windows import blend_weights, final_frames, plan_windows, support_frames
 from renderers.guidance.frame import GuidanceFrame
@@ -109,6 +110,7 @@ class DiffusionRenderer:
         windows = plan_windows(trajectory.num_frames, options.window, options.overlap)
         margin = options.margin
         memory = AppearanceMemory()
+        cache = SurfaceCache()
         # outputs of the previous window the next one reuses (overlap blend, context)
         previous: dict[int, np.ndarray] = {}
         # native guidance and noise of frames the next window samples again
@@ -124,8 +126,11 @@ class DiffusionRenderer:
             cond = guidance_condition(maps, gbuffer=options.mode == "gbuffer")
             known = None
             if options.context and window.context:
-                end = window.start + window.context
-                known = self._context_frames(support, end, previous, cond.shape[-2:])
+                if options.context_method == "surface":
+                    known = self._surface_context(maps, cache)
+                else:
+                    end = window.start + window.context
+                    known = self._context_frames(support, end, previous, cond.shape[-2:])
                 if options.context_method == "channel":
                     cond, known = with_context(cond, *known), None
             noise = torch.from_numpy(np.stack([frame_noise for _, frame_noise in inputs], 1))[None]
@@ -144,7 +149,10 @@ class DiffusionRenderer:
                     srgb[index] = (1.0 - weight) * previous[frame] + weight * srgb[index]
             following = windows[position + 1] if position + 1 < len(windows) else None
             for frame in final_frames(window, following):
-                yield frame, srgb[frame - window.start], maps[margin + frame - window.start]
+                made, frame_maps = srgb[frame - window.start], maps[margin + frame - window.start]
+                if options.context and options.context_method == "surface":
+                    cache.add(made, frame_maps)
+                yield frame, made, frame_maps
             if following is None:
                 return
             reused = set(support_frames(following, margin, trajectory.num_frames))
@@ -155,7 +163,7 @@ class DiffusionRenderer:
         self, cond: np.ndarray, noise: torch.Tensor, known: tuple[np.ndarray, np.ndarray] | None = None
     ) -> np.ndarray:
         """One window: condition (27, T, h, w), noise (1, 3, T, h, w) -> (T, h, w, 3) sRGB in [0, 1];
-        ``known`` = (sRGB (T, h, w, 3), (T,) bool) frames pinned in the sampler (context)."""
+        ``known`` = (sRGB (T, h, w, 3), (T,) frames or (T, h, w) pixels) pinned in the sampler."""
         import torch
 
         from renderers.diffusion.flow_matching import drop_condition, sample
@@ -221,6 +229,13 @@ class DiffusionRenderer:
         if share > 0.0:
             noise = mix(noise, entity_vectors(maps.instance, entity_seed), share)
         return maps, noise
+
+    @staticmethod
+    def _surface_context(maps: list[GuidanceFrame], cache: SurfaceCache) -> tuple[np.ndarray, np.ndarray]:
+        """(sRGB (T, h, w, 3), (T, h, w) bool): on every frame of the window, the pixels whose
+        surface point the cache holds, with the colour it was first made with."""
+        looked_up = [cache.lookup(frame_maps) for frame_maps in maps]
+        return np.stack([rgb for rgb, _ in looked_up]), np.stack([covered for _, covered in looked_up])
 
     @staticmethod
     def _context_frames(

@@ -1,10 +1,11 @@
 """Benchmark the guided video diffusion renderer on the CPU.
 
 Prints frames per second at the native resolution for 8 and 20 sampler steps (model only and
-end to end with guidance and anchored noise), with a fresh-white-noise baseline and a no-margin
-baseline (windows sampled without the extra edge frames) measured in the same run, and the peak
-resident memory for 60 versus 600 frames (window by window generation
-must not grow with clip length).
+end to end with guidance and anchored noise), with a fresh-white-noise baseline, a no-margin
+baseline (windows sampled without the extra edge frames) and the cost of window context (the
+surface cache) measured in the same run, and the peak resident memory for 60 versus 600 frames,
+context off and on (window by window generation must not grow with clip length; the surface
+cache grows with the surface area seen).
 
     .venv/bin/python tools/bench/bench_diffusion.py [--scene scenes/demo.yaml] [--weights FILE]
 """
@@ -59,11 +60,13 @@ def model_frames_per_second(weights: str | None, steps: int, window: int = 8) ->
     return repeats * window / (time.perf_counter() - start)
 
 
-def peak_memory_mib(scene: str, weights: str | None, frames: int) -> float:
+def peak_memory_mib(scene: str, weights: str | None, frames: int, context: bool = False) -> float:
     """Peak resident memory of a fresh process generating ``frames`` native frames."""
     command = [sys.executable, __file__, "--scene", scene, "--child-frames", str(frames)]
     if weights:
         command += ["--weights", weights]
+    if context:
+        command += ["--child-context"]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return float(result.stdout.strip().splitlines()[-1])
 
@@ -74,9 +77,10 @@ def main() -> None:
     parser.add_argument("--weights", default=None, help="safetensors file (default: the shipped model)")
     parser.add_argument("--frames", type=int, default=32, help="frames per timing run")
     parser.add_argument("--child-frames", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--child-context", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_frames is not None:
-        frames_per_second(args.scene, args.weights, args.child_frames, steps=4)
+        frames_per_second(args.scene, args.weights, args.child_frames, steps=4, context=args.child_context)
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return
     from renderers.diffusion.options import load_diffusion_options
@@ -88,20 +92,27 @@ def main() -> None:
     )
     print(
         f"{'steps':>5} {'model fps':>10} {'end-to-end fps':>15} {'white-noise fps':>16} {'ratio':>6}"
-        f" {'margin-0 fps':>13} {'ratio':>6}"
+        f" {'margin-0 fps':>13} {'ratio':>6} {'context fps':>12} {'ratio':>6}"
     )
+    # warm-up: the first clip in a process pays one-time costs (imports, scene setup, allocator)
+    frames_per_second(args.scene, args.weights, 8, steps=1)
     for steps in (8, 20):
         model = model_frames_per_second(args.weights, steps)
         anchored = frames_per_second(args.scene, args.weights, args.frames, steps=steps)
         white = frames_per_second(args.scene, args.weights, args.frames, steps=steps, anchored_noise=False)
         no_margin = frames_per_second(args.scene, args.weights, args.frames, steps=steps, margin=0)
+        context = frames_per_second(args.scene, args.weights, args.frames, steps=steps, context=True)
         print(
             f"{steps:>5} {model:>10.1f} {anchored:>15.2f} {white:>16.2f} {anchored / white:>5.2f}x"
-            f" {no_margin:>13.2f} {anchored / no_margin:>5.2f}x"
+            f" {no_margin:>13.2f} {anchored / no_margin:>5.2f}x {context:>12.2f} {anchored / context:>5.2f}x"
         )
-    short = peak_memory_mib(args.scene, args.weights, 60)
-    long = peak_memory_mib(args.scene, args.weights, 600)
-    print(f"peak resident memory: 60 frames {short:.0f} MiB, 600 frames {long:.0f} MiB ({long / short:.3f}x)")
+    for label, context in (("context off", False), ("context on", True)):
+        short = peak_memory_mib(args.scene, args.weights, 60, context)
+        long = peak_memory_mib(args.scene, args.weights, 600, context)
+        print(
+            f"peak resident memory, {label}: 60 frames {short:.0f} MiB, 600 frames {long:.0f} MiB"
+            f" ({long / short:.3f}x)"
+        )
     print(f"(this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
 
 

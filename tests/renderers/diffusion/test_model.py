@@ -115,3 +115,27 @@ def test_known_frames_stay_on_their_straight_path_and_steer_the_rest() -> None:
     assert (other[:, :, 2:] - out[:, :, 2:]).abs().mean() > 1e-3
     free = sample(model, cond, noise, steps=4)
     assert (free[:, :, :2] - known[:, :, :2]).abs().mean() > 0.1
+
+
+def test_known_pixels_are_pinned_per_pixel() -> None:
+    """A (T, H, W) mask pins single pixels: they end equal to ``known``; the others stay free
+    (not equal to ``known``) and are steered by the pinned ones (differ from an unpinned run)."""
+    torch.manual_seed(1)
+    model = VideoUNet(ModelConfig(channels=[8, 16], time_dim=16, groups=4, prediction="x0")).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if not parameter.any():
+                parameter.normal_(0.0, 0.1)
+    cond = torch.randn(1, CONDITION_CHANNELS, 4, 16, 16)
+    noise = torch.randn(1, 3, 4, 16, 16)
+    known = torch.rand(1, 3, 4, 16, 16) * 2 - 1
+    mask = torch.zeros(4, 16, 16, dtype=torch.bool)
+    mask[1:, 4:12, 2:9] = True
+    out = sample(model, cond, noise, steps=3, known=known, known_frames=mask)
+    pinned = mask[None, None].expand_as(out)
+    torch.testing.assert_close(out[pinned], known[pinned])
+    assert (out[~pinned] - known[~pinned]).abs().mean() > 0.1
+    free = sample(model, cond, noise, steps=3)
+    assert (free[~pinned] - out[~pinned]).abs().mean() > 1e-3  # the rest is steered by them
+    with pytest.raises(ValueError, match=r"\(T,\) or \(T, H, W\)"):
+        sample(model, cond, noise, steps=1, known=known, known_frames=mask[None])

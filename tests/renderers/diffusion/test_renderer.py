@@ -107,16 +107,19 @@ def test_each_mechanism_changes_the_output(trajectory, weights):
             assert 0 in changed  # the first window is redrawn with its entities' colours painted
 
 
-@pytest.mark.parametrize("method", ["channel", "replace"])
+@pytest.mark.parametrize("method", ["channel", "replace", "surface"])
 def test_context_and_memory_reach_the_model(trajectory, weights, monkeypatch, method):
     import renderers.diffusion.flow_matching as flow_matching
 
     seen = []
     original = flow_matching.sample
 
+    outputs = []
+
     def spy(model, cond, noise, **kwargs):
         seen.append((cond.clone(), kwargs))
-        return original(model, cond, noise, **kwargs)
+        outputs.append(original(model, cond, noise, **kwargs))
+        return outputs[-1]
 
     monkeypatch.setattr(flow_matching, "sample", spy)
     render(trajectory, weights, overlap=1, context=True, context_method=method)
@@ -135,6 +138,20 @@ def test_context_and_memory_reach_the_model(trajectory, weights, monkeypatch, me
     if method == "channel":
         assert torch.all(second[22, :3] == 1) and torch.all(second[22, 3:] == 0)
         assert second_kwargs.get("known") is None
+    elif method == "surface":
+        assert second[22].abs().sum() == 0
+        mask, known = second_kwargs["known_frames"].numpy(), second_kwargs["known"][0].numpy()
+        assert mask.shape == second.shape[1:] and mask.dtype == bool
+        # on every frame: the pixels whose surface point the first window's final frames (0-2)
+        # showed, coloured as made there; never the background
+        foreground = second[18].numpy() > 0
+        assert not mask[~foreground].any()
+        assert mask[0][foreground[0]].mean() > 0.8 and mask[3][foreground[3]].mean() > 0.8
+        # the redrawn first window, sampled over frames 0, 0, 0, 1, 2, 3, 4, 5: frames 0-2 at 2-4
+        made = np.clip((outputs[1][0, :, 2:5].numpy() + 1) / 2, 0, 1).reshape(3, -1).T
+        cached = (known[:, 3][:, mask[3]].T + 1) / 2
+        gaps = np.abs(cached[:, None, :] - made[None, :, :]).max(axis=-1).min(axis=1)
+        assert gaps.max() < 1e-5
     else:
         assert second[22].abs().sum() == 0
         assert second_kwargs["known_frames"].tolist() == [True] * 3 + [False] * 5
