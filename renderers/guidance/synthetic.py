@@ -85,3 +85,35 @@ def make_trajectory(
         cameras={track.name: track},
         in_view={track.name: present.copy()},
     )
+
+
+def ground_box_sphere(
+    frames: int, size: tuple[int, int], *, camera_step: float = 0.0, spin: float = 0.0, fov_deg: float = 55.0
+) -> Trajectory:
+    """Ids 1-3: an 8 m ground plane, a 0.6 m box spinning by ``spin`` rad per frame about +Z and a
+    0.4 m sphere; the camera at (-3, camera_step * t, 1.5) m looks along +X, sliding sideways by
+    ``camera_step`` m per frame. ``size`` = (width, height)."""
+    poses = np.stack(
+        [
+            np.stack(
+                [
+                    translation(0, 0, 0),
+                    translation(0.0, -0.5, 0.3) @ rotation_z(spin * t),
+                    translation(0.2, 0.6, 0.4),
+                ]
+            )
+            for t in range(frames)
+        ]
+    )
+    cameras = np.stack(
+        [
+            looking_at(np.array([-3.0, camera_step * t, 1.5]), np.array([0.0, camera_step * t, 0.3]))
+            for t in range(frames)
+        ]
+    )
+    meshes = [
+        MeshSpec(type="plane", size=[8.0, 8.0]),
+        MeshSpec(type="box", size=[0.6, 0.6, 0.6]),
+        MeshSpec(type="sphere", radius=0.4),
+    ]
+    return make_trajectory(meshes, poses, cameras, Intrinsics.from_fov(fov_deg, *size))

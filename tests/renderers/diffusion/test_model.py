@@ -86,15 +86,22 @@ def test_x0_prediction_starts_at_the_base_and_converts_to_velocity() -> None:
         VideoUNet(ModelConfig(channels=[8], prediction="epsilon"))
 
 
-def test_known_frames_stay_on_their_straight_path_and_steer_the_rest() -> None:
-    """Replacement sampling: each step the model sees pinned frames at (1 - t) * known + t * noise,
-    they end equal to ``known``, and other frames change with what is pinned (temporal mixing)."""
-    torch.manual_seed(0)
+def mixing_model(seed: int) -> VideoUNet:
+    """A tiny x0 model whose zero-initialised layers (the output layer, the temporal convolutions)
+    are randomised, so every input, across frames too, reaches the output."""
+    torch.manual_seed(seed)
     model = VideoUNet(ModelConfig(channels=[8, 16], time_dim=16, groups=4, prediction="x0")).eval()
-    with torch.no_grad():  # the output layer and the temporal convolutions start at zero
+    with torch.no_grad():
         for parameter in model.parameters():
             if not parameter.any():
                 parameter.normal_(0.0, 0.1)
+    return model
+
+
+def test_known_frames_stay_on_their_straight_path_and_steer_the_rest() -> None:
+    """Replacement sampling: each step the model sees pinned frames at (1 - t) * known + t * noise,
+    they end equal to ``known``, and other frames change with what is pinned (temporal mixing)."""
+    model = mixing_model(seed=0)
     cond = torch.randn(1, CONDITION_CHANNELS, 5, 16, 16)
     noise = torch.randn(1, 3, 5, 16, 16)
     known = torch.rand(1, 3, 5, 16, 16) * 2 - 1
@@ -120,12 +127,7 @@ def test_known_frames_stay_on_their_straight_path_and_steer_the_rest() -> None:
 def test_known_pixels_are_pinned_per_pixel() -> None:
     """A (T, H, W) mask pins single pixels: they end equal to ``known``; the others stay free
     (not equal to ``known``) and are steered by the pinned ones (differ from an unpinned run)."""
-    torch.manual_seed(1)
-    model = VideoUNet(ModelConfig(channels=[8, 16], time_dim=16, groups=4, prediction="x0")).eval()
-    with torch.no_grad():
-        for parameter in model.parameters():
-            if not parameter.any():
-                parameter.normal_(0.0, 0.1)
+    model = mixing_model(seed=1)
     cond = torch.randn(1, CONDITION_CHANNELS, 4, 16, 16)
     noise = torch.randn(1, 3, 4, 16, 16)
     known = torch.rand(1, 3, 4, 16, 16) * 2 - 1

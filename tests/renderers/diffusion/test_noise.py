@@ -7,9 +7,9 @@ import pytest
 
 from renderers.diffusion.noise import anchored_noise, frame_noise_inputs, white_noise
 from renderers.guidance import render_guidance
-from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
-from worldsim.camera.intrinsics import Intrinsics
-from worldsim.scene.model import MeshSpec
+from renderers.guidance.synthetic import (
+    ground_box_sphere,
+)
 
 SIZE = (64, 48)
 FACTOR = 4
@@ -18,34 +18,7 @@ FRAMES = 3
 
 def clip(camera_step: float = 0.0, spin: float = 0.0):
     """Ground, a box and a sphere; the camera slides by ``camera_step`` m per frame."""
-    poses = np.stack(
-        [
-            np.stack(
-                [
-                    translation(0, 0, 0),
-                    translation(0.0, -0.5, 0.3) @ rotation_z(spin * t),
-                    translation(0.2, 0.6, 0.4),
-                ]
-            )
-            for t in range(FRAMES)
-        ]
-    )
-    cameras = np.stack(
-        [
-            looking_at(np.array([-3.0, camera_step * t, 1.5]), np.array([0.0, camera_step * t, 0.3]))
-            for t in range(FRAMES)
-        ]
-    )
-    trajectory = make_trajectory(
-        [
-            MeshSpec(type="plane", size=[8.0, 8.0]),
-            MeshSpec(type="box", size=[0.6, 0.6, 0.6]),
-            MeshSpec(type="sphere", radius=0.4),
-        ],
-        poses,
-        cameras,
-        Intrinsics.from_fov(55.0, *SIZE),
-    )
+    trajectory = ground_box_sphere(FRAMES, SIZE, camera_step=camera_step, spin=spin)
     fine = trajectory.with_resolution(SIZE[0] * FACTOR, SIZE[1] * FACTOR)
     noises = [
         anchored_noise(frame_noise_inputs(guidance, fine.cameras["main"]), FACTOR, seed=7)

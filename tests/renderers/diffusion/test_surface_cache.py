@@ -7,7 +7,12 @@ import pytest
 
 from renderers.diffusion.surface_cache import SurfaceCache, footprint, neighbour_key
 from renderers.guidance import render_guidance
-from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
+from renderers.guidance.synthetic import (
+    ground_box_sphere,
+    looking_at,
+    make_trajectory,
+    translation,
+)
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.scene.model import MeshSpec
 
@@ -29,33 +34,7 @@ def surface_colour(frame) -> np.ndarray:
 @pytest.fixture(scope="module")
 def frames():
     """Ground, a spinning box and a sphere; the camera slides sideways, 4 frames."""
-    count = 4
-    poses = np.stack(
-        [
-            np.stack(
-                [
-                    translation(0, 0, 0),
-                    translation(0.0, -0.5, 0.3) @ rotation_z(0.15 * t),
-                    translation(0.2, 0.6, 0.4),
-                ]
-            )
-            for t in range(count)
-        ]
-    )
-    cameras = np.stack(
-        [looking_at(np.array([-3.0, 0.08 * t, 1.5]), np.array([0.0, 0.08 * t, 0.3])) for t in range(count)]
-    )
-    trajectory = make_trajectory(
-        [
-            MeshSpec(type="plane", size=[8.0, 8.0]),
-            MeshSpec(type="box", size=[0.6, 0.6, 0.6]),
-            MeshSpec(type="sphere", radius=0.4),
-        ],
-        poses,
-        cameras,
-        Intrinsics.from_fov(55.0, *SIZE),
-    )
-    return list(render_guidance(trajectory))
+    return list(render_guidance(ground_box_sphere(4, SIZE, camera_step=0.08, spin=0.15)))
 
 
 def test_warped_colours_match_the_target_surface_points(frames):
