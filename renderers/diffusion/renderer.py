@@ -125,12 +125,12 @@ class DiffusionRenderer:
             instance = np.stack([frame.instance for frame in maps])
             cond = guidance_condition(maps, gbuffer=options.mode == "gbuffer")
             known = None
-            if options.context and window.context:
-                if options.context_method == "surface":
-                    known = self._surface_context(maps, cache)
-                else:
-                    end = window.start + window.context
-                    known = self._context_frames(support, end, previous, cond.shape[-2:])
+            if options.context and options.context_method == "surface":
+                # needs no overlap: every earlier final frame is in the cache
+                known = self._surface_context(maps, cache) if len(cache) else None
+            elif options.context and window.context:
+                end = window.start + window.context
+                known = self._context_frames(support, end, previous, cond.shape[-2:])
                 if options.context_method == "channel":
                     cond, known = with_context(cond, *known), None
             noise = torch.from_numpy(np.stack([frame_noise for _, frame_noise in inputs], 1))[None]

@@ -160,6 +160,23 @@ def test_context_and_memory_reach_the_model(trajectory, weights, monkeypatch, me
         assert known_frame_1.min() >= 0 and known_frame_1.max() <= 1 and known_frame_1.std() > 0
 
 
+def test_surface_context_needs_no_overlap(trajectory, weights, monkeypatch):
+    import renderers.diffusion.flow_matching as flow_matching
+
+    pinned = []
+    original = flow_matching.sample
+
+    def spy(model, cond, noise, **kwargs):
+        pinned.append(kwargs.get("known_frames"))
+        return original(model, cond, noise, **kwargs)
+
+    monkeypatch.setattr(flow_matching, "sample", spy)
+    render(trajectory, weights, overlap=0, context=True)
+    # windows 0-3, 4-7, 8-10; the first is drawn twice (memory redraw) with nothing cached yet
+    assert len(pinned) == 4 and pinned[0] is None and pinned[1] is None
+    assert all(mask is not None and mask.float().mean() > 0.3 for mask in pinned[2:])
+
+
 def test_memory_stays_flat_as_the_clip_grows(weights):
     import tracemalloc
 
