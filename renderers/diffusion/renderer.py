@@ -110,7 +110,8 @@ class DiffusionRenderer:
         windows = plan_windows(trajectory.num_frames, options.window, options.overlap)
         margin = options.margin
         memory = AppearanceMemory()
-        cache = SurfaceCache()
+        surface_context = options.context and options.context_method == "surface"
+        cache = SurfaceCache()  # filled with every final frame when surface_context
         # outputs of the previous window the next one reuses (overlap blend, context)
         previous: dict[int, np.ndarray] = {}
         # native guidance and noise of frames the next window samples again
@@ -125,7 +126,7 @@ class DiffusionRenderer:
             instance = np.stack([frame.instance for frame in maps])
             cond = guidance_condition(maps, gbuffer=options.mode == "gbuffer")
             known = None
-            if options.context and options.context_method == "surface":
+            if surface_context:
                 # needs no overlap: every earlier final frame is in the cache
                 known = self._surface_context(maps, cache) if len(cache) else None
             elif options.context and window.context:
@@ -150,7 +151,7 @@ class DiffusionRenderer:
             following = windows[position + 1] if position + 1 < len(windows) else None
             for frame in final_frames(window, following):
                 made, frame_maps = srgb[frame - window.start], maps[margin + frame - window.start]
-                if options.context and options.context_method == "surface":
+                if surface_context:
                     cache.add(made, frame_maps)
                 yield frame, made, frame_maps
             if following is None:

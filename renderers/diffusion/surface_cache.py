@@ -43,6 +43,9 @@ CANDIDATES = 4
 
 @dataclass
 class _EntitySamples:
+    """One entity's cached samples, row-aligned, and a k-d tree over ``points`` (rebuilt after
+    an ``add``)."""
+
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     colours: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.float32))
     footprints: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -51,7 +54,7 @@ class _EntitySamples:
 
 
 class SurfaceCache:
-    """Entity id -> cached (surface point, colour, footprint) samples."""
+    """Entity id -> cached (surface point, colour, footprint, neighbour key) samples."""
 
     def __init__(
         self, tolerance: float = DEFAULT_TOLERANCE, max_magnification: float = DEFAULT_MAX_MAGNIFICATION
