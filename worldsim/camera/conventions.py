@@ -167,3 +167,48 @@ def compose_pose(rotation: np.ndarray, position: np.ndarray) -> np.ndarray:
     pose[..., :3, 3] = position
     pose[..., 3, 3] = 1.0
     return pose
+
+
+# --- Environment maps (equirectangular, world Z up) ------------------------------------------------
+# Declared once: pixel (u, v) in [0, 1)^2 of an equirectangular map, u left -> right, v top -> bottom
+# (row 0 is the zenith). The world direction of (u, v), world Z up, azimuth phi = atan2(y, x):
+#   phi = (0.5 - u) * 2 pi        (u = 0.5 looks along +X, u = 0.25 along +Y: Blender's convention)
+#   elevation = (0.5 - v) * pi    (v = 0 is +Z, v = 0.5 the horizon, v = 1 is -Z)
+# An environment's ``rotation_deg`` turns the map about world +Z (counter-clockwise seen from above):
+# what the unrotated map shows at azimuth phi appears at phi + rotation.
+
+EQUIRECT_TO_MITSUBA_ENVMAP = np.array(
+    [[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+)
+"""``to_world`` of a Mitsuba ``envmap`` (Y-up local frame, u = atan2(x, -z) / 2 pi) that shows a map
+in our convention; compose with ``environment_rotation`` for a rotated map. Maps local (x, y, z) to
+world (z, x, y)."""
+
+
+def equirect_direction(u: np.ndarray, v: np.ndarray, rotation_deg: float = 0.0) -> np.ndarray:
+    """World unit directions (..., 3) of equirectangular coordinates ``u``, ``v`` (..., in [0, 1])."""
+    u = np.asarray(u, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    phi = (0.5 - u) * 2.0 * np.pi + np.deg2rad(rotation_deg)
+    elevation = (0.5 - v) * np.pi
+    cos_elevation = np.cos(elevation)
+    return np.stack([cos_elevation * np.cos(phi), cos_elevation * np.sin(phi), np.sin(elevation)], axis=-1)
+
+
+def direction_to_equirect(direction: np.ndarray, rotation_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(u, v) in [0, 1) x [0, 1] of world directions (..., 3) (need not be unit length)."""
+    direction = np.asarray(direction, dtype=np.float64)
+    x, y, z = direction[..., 0], direction[..., 1], direction[..., 2]
+    phi = np.arctan2(y, x) - np.deg2rad(rotation_deg)
+    u = np.mod(0.5 - phi / (2.0 * np.pi), 1.0)
+    elevation = np.arctan2(z, np.hypot(x, y))
+    return u, 0.5 - elevation / np.pi
+
+
+def environment_rotation(rotation_deg: float) -> np.ndarray:
+    """(4, 4) rotation about world +Z by ``rotation_deg`` (an environment's ``rotation_deg``)."""
+    angle = np.deg2rad(rotation_deg)
+    cos, sin = np.cos(angle), np.sin(angle)
+    rotation = np.eye(4)
+    rotation[:2, :2] = [[cos, -sin], [sin, cos]]
+    return rotation

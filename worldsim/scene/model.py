@@ -192,8 +192,10 @@ class LightSpec:
       ``intensity`` = irradiance (W/m^2), ``angle_deg`` angular diameter (soft shadows).
     - ``point``: at ``position``, ``intensity`` = radiant intensity (W/sr).
     - ``area``: rectangle of ``size`` at ``position`` facing ``look_at``, ``intensity`` = radiance.
-    - ``environment``: ``sky`` = ``uniform`` (``color``) or ``procedural`` (gradient sky with a sun
-      disc along ``direction``), ``intensity`` scales it.
+    - ``environment``: ``hdri`` = a captured equirectangular map (a shipped name or a file path,
+      ``worldsim.scene.hdri``) turned ``rotation_deg`` about world Z; without ``hdri``, ``sky`` =
+      ``uniform`` (``color``) or ``procedural`` (gradient sky with a sun disc along ``direction``).
+      ``intensity`` scales it.
     """
 
     type: str = "sun"
@@ -206,6 +208,10 @@ class LightSpec:
     size: list[float] = field(default_factory=lambda: [1.0, 1.0])
     look_at: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     sky: str = "uniform"
+    hdri: str = ""
+    """Environment only: a shipped map name (``sunset``, ...) or a path to an ``.exr`` / ``.hdr`` file."""
+    rotation_deg: float = 0.0
+    """Environment only: rotation of the map about world +Z, degrees (counter-clockwise from above)."""
 
 
 @dataclass
