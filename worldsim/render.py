@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from worldsim.clip import encodings
 from worldsim.clip.atomic import write_json, write_npy, write_png, write_text
 from worldsim.clip.clip import Clip
 from worldsim.clip.config import RenderConfig, load_render_config
+from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
 from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
 from worldsim.clip.video import write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
 
 if TYPE_CHECKING:
-    from renderers.base import AppearanceRenderer
-    from renderers.guidance.frame import GuidanceFrame
+    from renderers.base import AppearanceRenderer, GuidanceSource
+    from worldsim.guidance_frame import GuidanceFrame
     from worldsim.scene.scene import Scene
     from worldsim.state import Trajectory
 
@@ -182,49 +182,77 @@ def _check_existing(layout: ClipLayout, settings: dict[str, Any], overwrite: boo
 
 
 def write_guidance_frame(layout: ClipLayout, guidance: GuidanceFrame, maps: Iterable[str]) -> None:
-    """Write the maps ``maps`` of one guidance frame, each file atomically."""
-    frame, shape = guidance.frame, guidance.depth.shape
+    """Write the maps ``maps`` (rows of ``GUIDANCE_MAP_TABLE``) of one guidance frame, each file
+    atomically."""
     for name in maps:
-        paths = layout.map_files(name, frame)
-        if name == "depth":
-            write_png(paths[0], encodings.encode_depth(guidance.depth))
-        elif name == "depth_exact":
-            write_npy(paths[0], np.asarray(guidance.depth, dtype=np.float32))
-        elif name in ("instance", "semantic"):
-            write_png(paths[0], encodings.encode_ids(getattr(guidance, name)))
-        elif name == "normal":
-            write_png(paths[0], encodings.encode_normal(guidance.normal))
-        elif name in ("flow", "flow_backward"):
-            field = "flow_forward" if name == "flow" else "flow_backward"
-            write_npy(paths[0], encodings.encode_flow(getattr(guidance, field), shape))
-            write_png(paths[1], encodings.encode_mask(getattr(guidance, f"{field}_valid"), shape))
+        row = GUIDANCE_MAP_TABLE[name]
+        paths = layout.map_files(name, guidance.frame)
+        for path, array in zip(paths, row.encode(guidance), strict=True):
+            (write_npy if path.suffix == ".npy" else write_png)(path, array)
 
 
 def read_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> GuidanceFrame:
     """Rebuild a GuidanceFrame from the maps on disk (maps not written are zero / +inf)."""
-    from renderers.guidance.frame import GuidanceFrame
+    from worldsim.guidance_frame import GuidanceFrame
 
     height, width = (int(clip.metadata["cameras"][clip.camera][key]) for key in ("height", "width"))
     zeros3 = np.zeros((height, width, 3), dtype=np.float32)
     zeros = np.zeros((height, width), dtype=np.float32)
     ids = np.zeros((height, width), dtype=np.uint16)
-    depth = clip.depth(frame) if "depth" in maps else np.full((height, width), np.inf, dtype=np.float32)
-    flow, valid = clip.flow(frame) if "flow" in maps else (None, None)
-    return GuidanceFrame(
-        frame=frame,
-        camera=clip.camera,
-        depth=depth,
-        ray_distance=depth,
-        instance=clip.instance(frame) if "instance" in maps else ids,
-        semantic=clip.semantic(frame) if "semantic" in maps else ids,
-        normal=clip.normal(frame) if "normal" in maps else zeros3,
-        surface_coords=zeros3,
-        albedo=zeros3,
-        roughness=zeros,
-        metallic=zeros,
-        flow_forward=flow,
-        flow_forward_valid=valid,
-    )
+    fields: dict[str, Any] = {
+        "depth": np.full((height, width), np.inf, dtype=np.float32),
+        "instance": ids,
+        "semantic": ids,
+        "normal": zeros3,
+        "surface_coords": zeros3,
+        "albedo": zeros3,
+        "roughness": zeros,
+        "metallic": zeros,
+    }
+    # Lossy rows first, so an exact map of the same field (depth_exact) wins.
+    for name in sorted(dict.fromkeys(maps), key=lambda name: GUIDANCE_MAP_TABLE[name].lossless):
+        fields.update(clip.map(name, frame))
+    fields.setdefault("ray_distance", fields["depth"])
+    return GuidanceFrame(frame=frame, camera=clip.camera, **fields)
+
+
+REQUIRED_FIELDS = (
+    "depth",
+    "ray_distance",
+    "instance",
+    "semantic",
+    "normal",
+    "surface_coords",
+    "albedo",
+    "roughness",
+    "metallic",
+    "flow_forward",
+    "flow_forward_valid",
+    "flow_backward",
+    "flow_backward_valid",
+    "shading_normal",
+)
+"""The fields a read-back frame must have exactly to stand in for a computed one (not visibility)."""
+
+
+def read_exact_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> GuidanceFrame | None:
+    """The frame read back from ``maps`` on disk when they hold every field of ``REQUIRED_FIELDS``
+    losslessly (resume), else None: then it is recomputed."""
+    from worldsim.guidance_frame import GuidanceFrame
+
+    exact = [name for name in maps if GUIDANCE_MAP_TABLE[name].lossless]
+    held = {field for name in exact for field in GUIDANCE_MAP_TABLE[name].fields}
+    if not held.issuperset(REQUIRED_FIELDS) or not clip.layout.is_complete(exact, frame):
+        return None
+    fields: dict[str, Any] = {}
+    for name in exact:
+        fields.update(clip.map(name, frame))
+    # No flow leaves the clip's ends (the files hold zeros there).
+    if frame == clip.num_frames - 1:
+        fields["flow_forward"] = fields["flow_forward_valid"] = None
+    if frame == 0:
+        fields["flow_backward"] = fields["flow_backward_valid"] = None
+    return GuidanceFrame(frame=frame, camera=clip.camera, **{key: fields[key] for key in REQUIRED_FIELDS})
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -241,47 +269,72 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     )
 
 
-def _render_guidance(
+def _clip_guidance(
     trajectory: Trajectory,
-    layout: ClipLayout,
+    clip: Clip,
     camera: str,
     maps: list[str],
+    stored_maps: list[str],
     frames: list[int],
     backend: str,
     config: RenderConfig,
-    progress: bool,
-) -> int:
-    import renderers.guidance as guidance_module
+) -> tuple[GuidanceSource, list[int]]:
+    """The clip's guidance, composed once: one backend from the resolved settings, frames written
+    to the clip folder the first time they are computed, read back when stored exactly.
 
-    todo = layout.incomplete_frames(maps, frames)
-    if len(todo) < len(frames):
-        logger.info("guidance: %d of %d frames already on disk", len(frames) - len(todo), len(frames))
-    if not todo:
-        return 0
-    stream = guidance_module.render_guidance(
+    Returns it and the (growing-shorter) list of frames whose maps are still missing on disk."""
+    from renderers.guidance.source import ClipGuidance
+
+    layout = clip.layout
+    missing = layout.incomplete_frames(maps, frames)
+    if len(missing) < len(frames):
+        logger.info("guidance: %d of %d frames already on disk", len(frames) - len(missing), len(frames))
+    pending = set(missing)
+
+    def computed(guidance: GuidanceFrame) -> None:
+        if guidance.frame in pending:
+            write_guidance_frame(layout, guidance, maps)
+            pending.discard(guidance.frame)
+            missing.remove(guidance.frame)
+
+    def stored(frame: int) -> GuidanceFrame | None:
+        return None if frame in pending else read_exact_guidance_frame(clip, frame, stored_maps)
+
+    source = ClipGuidance(
         trajectory,
         camera,
         backend=backend,
-        frames=todo,
-        batch_size=config.guidance_batch_size,
         supersample=config.guidance_supersample,
+        batch_size=config.guidance_batch_size,
+        stored=stored,
+        computed=computed,
     )
+    return source, missing
+
+
+def clip_guidance(clip: Clip) -> GuidanceSource:
+    """The guidance of a rendered clip folder for its consumers (metrics): its camera and recorded
+    backend over its trajectory.json, exact maps read back from disk, the rest recomputed."""
+    from renderers.guidance.source import ClipGuidance
+
+    settings = clip.metadata.get("settings", {})
+    maps = [name for name in settings.get("guidance", []) if name in GUIDANCE_MAP_TABLE]
+    return ClipGuidance(
+        clip.trajectory(),
+        clip.camera,
+        backend=settings.get("guidance_backend", "open3d"),
+        stored=lambda frame: read_exact_guidance_frame(clip, frame, maps),
+    )
+
+
+def _render_guidance(guidance: GuidanceSource, missing: list[int], progress: bool) -> int:
+    """Compute (and so write) the frames still ``missing`` on disk, in order."""
+    todo = list(missing)
     with _progress(len(todo), "guidance", progress) as bar:
-        for guidance in stream:
-            write_guidance_frame(layout, guidance, maps)
+        for frame in todo:
+            guidance(frame)
             bar.update(1)
     return len(todo)
-
-
-def _guidance_source(trajectory: Trajectory, camera: str, backend: str) -> Callable[[int], GuidanceFrame]:
-    import renderers.guidance as guidance_module
-
-    def guidance(frame: int) -> GuidanceFrame:
-        return next(
-            iter(guidance_module.render_guidance(trajectory, camera, backend=backend, frames=[frame]))
-        )
-
-    return guidance
 
 
 def _render_appearance(
@@ -290,7 +343,7 @@ def _render_appearance(
     layout: ClipLayout,
     camera: str,
     frames: list[int],
-    backend: str,
+    guidance: GuidanceSource,
     progress: bool,
 ) -> int:
     todo = layout.incomplete_frames(["rgb"], frames)
@@ -298,10 +351,10 @@ def _render_appearance(
         logger.info("rgb: %d of %d frames already on disk", len(frames) - len(todo), len(frames))
     if not todo:
         return 0
-    guidance = _guidance_source(trajectory, camera, backend) if renderer.needs_guidance else None
     expected = set(todo)
+    handed = guidance if renderer.needs_guidance else None
     with _progress(len(todo), renderer.name, progress) as bar:
-        for frame, rgb in renderer.render_frames(trajectory, camera, todo, guidance):
+        for frame, rgb in renderer.render_frames(trajectory, camera, todo, handed):
             if frame not in expected:
                 raise RenderError(
                     f"renderer {renderer.name!r} returned frame {frame}, which was not asked for"
@@ -349,7 +402,7 @@ def _write_previews(
 
 def _guidance_grid_function() -> Callable[[GuidanceFrame], np.ndarray]:
     try:
-        from renderers.guidance.colorize import guidance_grid
+        from worldsim.clip.preview import guidance_grid
     except ImportError as error:
         raise RenderError(f"the guidance colour maps are not available ({error})") from None
     return guidance_grid
@@ -417,9 +470,14 @@ def render(
     write_simulation(scene, trajectory, layout.root, settings)
     clip = Clip(layout.root)
 
-    _render_guidance(trajectory, layout, camera_name, maps, selected, backend, config, progress)
+    # One guidance source for the clip: the appearance renderer gets the frames as they are
+    # computed and written; whatever it did not ask for is computed (and written) after it.
+    guidance, missing = _clip_guidance(
+        trajectory, clip, camera_name, maps, settings["guidance"], selected, backend, config
+    )
     if appearance is not None:
-        _render_appearance(appearance, trajectory, layout, camera_name, selected, backend, progress)
+        _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress)
+    _render_guidance(guidance, missing, progress)
     with_rgb = all(layout.is_complete(["rgb"], frame) for frame in selected)
     _write_previews(clip, maps, selected, with_rgb, config, progress)
     return clip

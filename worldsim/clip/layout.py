@@ -11,22 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from worldsim.clip.atomic import TEMP_PREFIX
+from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
 
-GUIDANCE_MAPS = ("depth", "depth_exact", "instance", "semantic", "normal", "flow", "flow_backward")
-"""Guidance map names a scene's ``render.guidance`` may list.
+GUIDANCE_MAPS = tuple(GUIDANCE_MAP_TABLE)
+"""Guidance map names a scene's ``render.guidance`` may list (the rows of ``guidance_maps``).
 
 ``depth_exact`` adds ``depth/NNNNN.npy`` float32 metres beside the PNG; ``flow_backward`` writes
 ``flow_backward/`` (+ ``flow_backward_valid/``) beside the forward ``flow/``.
 """
 
 MAP_FILES: dict[str, tuple[tuple[str, str], ...]] = {
-    "depth": (("depth", ".png"),),
-    "depth_exact": (("depth", ".npy"),),
-    "instance": (("instance", ".png"),),
-    "semantic": (("semantic", ".png"),),
-    "normal": (("normal", ".png"),),
-    "flow": (("flow", ".npy"), ("flow_valid", ".png")),
-    "flow_backward": (("flow_backward", ".npy"), ("flow_backward_valid", ".png")),
+    **{name: row.files for name, row in GUIDANCE_MAP_TABLE.items()},
     "rgb": (("rgb", ".png"),),
 }
 """Map name -> (folder, suffix) of each file it writes per frame."""
