@@ -20,7 +20,7 @@ from worldsim.clip.atomic import write_json, write_npy, write_png, write_text
 from worldsim.clip.clip import Clip
 from worldsim.clip.config import RenderConfig, load_render_config
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
-from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
+from worldsim.clip.layout import CLIP_FILES, FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
 from worldsim.clip.video import write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
@@ -186,9 +186,40 @@ def write_guidance_frame(layout: ClipLayout, guidance: GuidanceFrame, maps: Iter
     atomically."""
     for name in maps:
         row = GUIDANCE_MAP_TABLE[name]
+        if row.clip_file is not None:
+            continue  # one file per clip: ``ClipFileWriter``
         paths = layout.map_files(name, guidance.frame)
         for path, array in zip(paths, row.encode(guidance), strict=True):
             (write_npy if path.suffix == ".npy" else write_png)(path, array)
+
+
+class ClipFileWriter:
+    """Entries of the maps stored once per clip (``visibility.json``) for the frames computed this
+    run, merged into their files (atomically) every ``FLUSH_EVERY`` frames and at the end."""
+
+    FLUSH_EVERY = 64
+
+    def __init__(self, layout: ClipLayout, maps: Iterable[str]) -> None:
+        self.layout = layout
+        self.pending: dict[str, dict[str, Any]] = {name: {} for name in maps if name in CLIP_FILES}
+        self.count = 0
+
+    def add(self, guidance: GuidanceFrame) -> None:
+        for name, entries in self.pending.items():
+            entries[str(guidance.frame)] = GUIDANCE_MAP_TABLE[name].encode(guidance)
+        self.count += 1
+        if self.count >= self.FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        for name, entries in self.pending.items():
+            if entries:
+                data = self.layout.read_clip_file(name)
+                frames = {**data.get("frames", {}), **entries}
+                data["frames"] = {key: frames[key] for key in sorted(frames, key=int)}
+                write_json(self.layout.clip_file(name), data)
+                entries.clear()
+        self.count = 0
 
 
 def read_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> GuidanceFrame:
@@ -240,7 +271,7 @@ def read_exact_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> Gu
     losslessly (resume), else None: then it is recomputed."""
     from worldsim.guidance_frame import GuidanceFrame
 
-    exact = [name for name in maps if GUIDANCE_MAP_TABLE[name].lossless]
+    exact = [name for name in dict.fromkeys(maps) if GUIDANCE_MAP_TABLE[name].lossless]
     held = {field for name in exact for field in GUIDANCE_MAP_TABLE[name].fields}
     if not held.issuperset(REQUIRED_FIELDS) or not clip.layout.is_complete(exact, frame):
         return None
@@ -252,7 +283,10 @@ def read_exact_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> Gu
         fields["flow_forward"] = fields["flow_forward_valid"] = None
     if frame == 0:
         fields["flow_backward"] = fields["flow_backward_valid"] = None
-    return GuidanceFrame(frame=frame, camera=clip.camera, **{key: fields[key] for key in REQUIRED_FIELDS})
+    kept = (*REQUIRED_FIELDS, "visibility")
+    return GuidanceFrame(
+        frame=frame, camera=clip.camera, **{key: fields[key] for key in kept if key in fields}
+    )
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -278,11 +312,12 @@ def _clip_guidance(
     frames: list[int],
     backend: str,
     config: RenderConfig,
-) -> tuple[GuidanceSource, list[int]]:
+) -> tuple[GuidanceSource, list[int], ClipFileWriter]:
     """The clip's guidance, composed once: one backend from the resolved settings, frames written
     to the clip folder the first time they are computed, read back when stored exactly.
 
-    Returns it and the (growing-shorter) list of frames whose maps are still missing on disk."""
+    Returns it, the (growing-shorter) list of frames whose maps are still missing on disk and the
+    writer of the per-clip files (flush it at the end)."""
     from renderers.guidance.source import ClipGuidance
 
     layout = clip.layout
@@ -290,10 +325,12 @@ def _clip_guidance(
     if len(missing) < len(frames):
         logger.info("guidance: %d of %d frames already on disk", len(frames) - len(missing), len(frames))
     pending = set(missing)
+    clip_files = ClipFileWriter(layout, maps)
 
     def computed(guidance: GuidanceFrame) -> None:
         if guidance.frame in pending:
             write_guidance_frame(layout, guidance, maps)
+            clip_files.add(guidance)
             pending.discard(guidance.frame)
             missing.remove(guidance.frame)
 
@@ -309,7 +346,7 @@ def _clip_guidance(
         stored=stored,
         computed=computed,
     )
-    return source, missing
+    return source, missing, clip_files
 
 
 def clip_guidance(clip: Clip) -> GuidanceSource:
@@ -327,13 +364,16 @@ def clip_guidance(clip: Clip) -> GuidanceSource:
     )
 
 
-def _render_guidance(guidance: GuidanceSource, missing: list[int], progress: bool) -> int:
-    """Compute (and so write) the frames still ``missing`` on disk, in order."""
+def _render_guidance(
+    guidance: GuidanceSource, missing: list[int], clip_files: ClipFileWriter, progress: bool
+) -> int:
+    """Compute (and so write) the frames still ``missing`` on disk, in order; flush the clip files."""
     todo = list(missing)
     with _progress(len(todo), "guidance", progress) as bar:
         for frame in todo:
             guidance(frame)
             bar.update(1)
+    clip_files.flush()
     return len(todo)
 
 
@@ -402,7 +442,7 @@ def _write_previews(
 
 def _guidance_grid_function() -> Callable[[GuidanceFrame], np.ndarray]:
     try:
-        from worldsim.clip.preview import guidance_grid
+        from worldsim.clip.guidance_maps import guidance_grid
     except ImportError as error:
         raise RenderError(f"the guidance colour maps are not available ({error})") from None
     return guidance_grid
@@ -472,12 +512,12 @@ def render(
 
     # One guidance source for the clip: the appearance renderer gets the frames as they are
     # computed and written; whatever it did not ask for is computed (and written) after it.
-    guidance, missing = _clip_guidance(
+    guidance, missing, clip_files = _clip_guidance(
         trajectory, clip, camera_name, maps, settings["guidance"], selected, backend, config
     )
     if appearance is not None:
         _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress)
-    _render_guidance(guidance, missing, progress)
+    _render_guidance(guidance, missing, clip_files, progress)
     with_rgb = all(layout.is_complete(["rgb"], frame) for frame in selected)
     _write_previews(clip, maps, selected, with_rgb, config, progress)
     return clip

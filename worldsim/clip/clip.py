@@ -13,6 +13,7 @@ from worldsim.clip import encodings
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
 from worldsim.clip.layout import ClipLayout
 from worldsim.clip.metadata import ClipFolderError, read_metadata
+from worldsim.guidance_frame import EntityVisibility
 from worldsim.state import Trajectory
 
 
@@ -65,6 +66,13 @@ class Clip:
         row = GUIDANCE_MAP_TABLE.get(name)
         if row is None:
             raise KeyError(f"unknown guidance map {name!r}; known: {', '.join(GUIDANCE_MAP_TABLE)}")
+        if row.clip_file is not None:
+            entries = self.layout.read_clip_file(name)["frames"]
+            if str(frame) not in entries:
+                raise ClipFolderError(
+                    f"{self.layout.clip_file(name)}: has no frame {frame} (was {name} rendered?)"
+                )
+            return row.decode(entries[str(frame)])
         files = (self._file(folder, frame, suffix) for folder, suffix in row.files)
         return row.decode(tuple(read_frame_file(path) for path in files))
 
@@ -90,6 +98,10 @@ class Clip:
         field = "flow_backward" if backward else "flow_forward"
         maps = self.map("flow_backward" if backward else "flow", frame)
         return maps[field], maps[f"{field}_valid"]
+
+    def visibility(self, frame: int) -> list[EntityVisibility]:
+        """Per-entity visibility of ``frame`` (visible fraction, 2D box, occluders): visibility.json."""
+        return self.map("visibility", frame)["visibility"]
 
     def trajectory(self) -> Trajectory:
         """The full rollout (entity and camera poses of every frame) from trajectory.json."""

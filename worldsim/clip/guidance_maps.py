@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from worldsim.clip import encodings
-from worldsim.guidance_frame import GuidanceFrame
+from worldsim.clip import preview as previews
+from worldsim.guidance_frame import EntityVisibility, GuidanceFrame
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -31,6 +32,8 @@ class GuidanceMap:
     lossless: decode(encode(frame)) gives the fields back bit for bit.
     encoding: how the files encode the fields (units, dtype, background), for ``metadata.json``.
     preview: frame -> (H, W, 3) uint8 colour image, or None; ``guidance_grid`` tiles them.
+    clip_file: for a map stored once per clip (no per-frame files): its file in the clip folder,
+      holding ``{"frames": {"<frame>": <encode(frame)>}}``; ``decode`` then takes that entry.
     """
 
     name: str
@@ -41,6 +44,7 @@ class GuidanceMap:
     lossless: bool
     encoding: str
     preview: Callable[[GuidanceFrame], np.ndarray] | None = None
+    clip_file: str | None = None
 
 
 def _float32(field: str) -> tuple[Callable[[GuidanceFrame], Arrays], Callable[[Arrays], dict]]:
@@ -68,13 +72,18 @@ def _ids(field: str) -> tuple[Callable[[GuidanceFrame], Arrays], Callable[[Array
     return encode, decode
 
 
-def _flow(field: str) -> tuple[Callable[[GuidanceFrame], Arrays], Callable[[Arrays], dict]]:
+def _flow(
+    field: str, exact: bool = False
+) -> tuple[Callable[[GuidanceFrame], Arrays], Callable[[Arrays], dict]]:
+    """Flow (float16, or float32 when ``exact``; zeros where None) and its validity mask."""
+
     def encode(frame: GuidanceFrame) -> Arrays:
         shape = frame.shape
-        return (
-            encodings.encode_flow(getattr(frame, field), shape),
-            encodings.encode_mask(getattr(frame, f"{field}_valid"), shape),
-        )
+        flow = encodings.encode_flow(getattr(frame, field), shape)
+        if exact:
+            value = getattr(frame, field)
+            flow = np.zeros((*shape, 2), np.float32) if value is None else np.asarray(value, np.float32)
+        return flow, encodings.encode_mask(getattr(frame, f"{field}_valid"), shape)
 
     def decode(arrays: Arrays) -> dict[str, np.ndarray]:
         return {
@@ -83,17 +92,6 @@ def _flow(field: str) -> tuple[Callable[[GuidanceFrame], Arrays], Callable[[Arra
         }
 
     return encode, decode
-
-
-def _preview(kind: str) -> Callable[[GuidanceFrame], np.ndarray]:
-    """The preview colouring ``kind`` of ``worldsim.clip.preview`` (imported on first use)."""
-
-    def colour(frame: GuidanceFrame) -> np.ndarray:
-        from worldsim.clip import preview
-
-        return getattr(preview, f"preview_{kind}")(frame)
-
-    return colour
 
 
 def _row(
@@ -105,9 +103,41 @@ def _row(
     encoding: str,
     preview: str | None = None,
 ) -> GuidanceMap:
+    """A row; ``preview`` names ``worldsim.clip.preview.preview_<preview>``."""
     encode, decode = codec
-    colour = None if preview is None else _preview(preview)
+    colour = None if preview is None else getattr(previews, f"preview_{preview}")
     return GuidanceMap(name, fields, files, encode, decode, lossless, encoding, colour)
+
+
+def _visibility_entries(frame: GuidanceFrame) -> list[dict]:
+    """JSON rows of the frame's per-entity visibility (none when it was not computed)."""
+    return [
+        {
+            "entity_id": int(row.entity_id),
+            "visible_pixels": int(row.visible_pixels),
+            "silhouette_pixels": int(row.silhouette_pixels),
+            "visible_fraction": float(row.visible_fraction),
+            "bbox": None if row.bbox is None else [int(value) for value in row.bbox],
+            "occluders": [int(value) for value in row.occluders],
+        }
+        for row in frame.visibility or []
+    ]
+
+
+def _visibility_rows(entries: list[dict]) -> dict[str, list[EntityVisibility]]:
+    return {
+        "visibility": [
+            EntityVisibility(
+                entity_id=entry["entity_id"],
+                visible_pixels=entry["visible_pixels"],
+                silhouette_pixels=entry["silhouette_pixels"],
+                visible_fraction=entry["visible_fraction"],
+                bbox=None if entry["bbox"] is None else tuple(entry["bbox"]),
+                occluders=list(entry["occluders"]),
+            )
+            for entry in entries
+        ]
+    }
 
 
 _DEPTH_PNG = (
@@ -148,6 +178,8 @@ GUIDANCE_MAP_TABLE: dict[str, GuidanceMap] = {
         _row("normal", ("normal",), (("normal", ".png"),), _NORMAL_PNG, False,
              "png uint8 (n + 1) / 2 * 255 of the unit camera-frame (OpenCV) normal, 128 grey = background",
              "normal"),
+        _row("normal_exact", ("normal",), (("normal", ".npy"),), _float32("normal"), True,
+             "npy float32 (H, W, 3) unit camera-frame (OpenCV) geometric normals, 0 = background"),
         _row("flow", ("flow_forward", "flow_forward_valid"), (("flow", ".npy"), ("flow_valid", ".png")),
              _flow("flow_forward"), False,
              "npy float16 (H, W, 2) pixels (dx, dy) to frame t+1 (0 at the last frame); "
@@ -156,6 +188,14 @@ GUIDANCE_MAP_TABLE: dict[str, GuidanceMap] = {
              (("flow_backward", ".npy"), ("flow_backward_valid", ".png")), _flow("flow_backward"), False,
              "npy float16 (H, W, 2) pixels (dx, dy) to frame t-1 (0 at the first frame); "
              "flow_backward_valid png uint8 255 = visible there"),
+        _row("flow_exact", ("flow_forward", "flow_forward_valid"),
+             (("flow_exact", ".npy"), ("flow_valid", ".png")), _flow("flow_forward", exact=True), True,
+             "npy float32 (H, W, 2) pixels (dx, dy) to frame t+1 (0 at the last frame), beside flow_valid"),
+        _row("flow_backward_exact", ("flow_backward", "flow_backward_valid"),
+             (("flow_backward_exact", ".npy"), ("flow_backward_valid", ".png")),
+             _flow("flow_backward", exact=True), True,
+             "npy float32 (H, W, 2) pixels (dx, dy) to frame t-1 (0 at the first frame), beside "
+             "flow_backward_valid"),
         _row("ray_distance", ("ray_distance",), (("ray_distance", ".npy"),), _float32("ray_distance"), True,
              "npy float32 (H, W) metres from the camera centre along the ray, +inf = background"),
         _row("surface_coords", ("surface_coords",), (("surface_coords", ".npy"),), _float32("surface_coords"),
@@ -169,6 +209,11 @@ GUIDANCE_MAP_TABLE: dict[str, GuidanceMap] = {
         _row("shading_normal", ("shading_normal",), (("shading_normal", ".npy"),),
              _float32("shading_normal"), True,
              "npy float32 (H, W, 3) unit interpolated vertex normals, camera frame (OpenCV), 0 = background"),
+        GuidanceMap("visibility", ("visibility",), (), _visibility_entries, _visibility_rows, True,
+                    "json per frame and visible entity: entity_id, visible_pixels, silhouette_pixels, "
+                    "visible_fraction, bbox [x0, y0, x1, y1] half-open pixels of the visible part (null if "
+                    "none), occluders (ids of nearer entities inside its silhouette)",
+                    clip_file="visibility.json"),
     )
 }
 # fmt: on
@@ -180,3 +225,18 @@ PREVIEW_ORDER = tuple(name for name, row in GUIDANCE_MAP_TABLE.items() if row.pr
 def encodings_table() -> dict[str, str]:
     """``metadata.json`` ``encodings``: map name -> how its files encode it."""
     return {name: row.encoding for name, row in GUIDANCE_MAP_TABLE.items()}
+
+
+GRID_COLUMNS = 2
+
+
+def guidance_grid(frame: GuidanceFrame) -> np.ndarray:
+    """(rows x H, 2W, 3) uint8: the previews of the table's maps in table order, two per row
+    (depth | instances over normals | forward flow)."""
+    tiles = [GUIDANCE_MAP_TABLE[name].preview(frame) for name in PREVIEW_ORDER]
+    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % GRID_COLUMNS)
+    rows = [
+        np.concatenate(tiles[start : start + GRID_COLUMNS], axis=1)
+        for start in range(0, len(tiles), GRID_COLUMNS)
+    ]
+    return np.concatenate(rows, axis=0)

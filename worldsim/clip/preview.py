@@ -1,7 +1,7 @@
 """Preview colourings: guidance maps as uint8 RGB images (for guidance.mp4, contact sheets, the viewer).
 
-Each map's row in ``worldsim.clip.guidance_maps`` names its ``preview_*`` function here; the
-preview grid tiles those rows in table order.
+Each map's row in ``worldsim.clip.guidance_maps`` names its ``preview_*`` function here; its
+``guidance_grid`` tiles those rows in table order.
 """
 
 from __future__ import annotations
@@ -116,21 +116,3 @@ def preview_flow(frame: GuidanceFrame) -> np.ndarray:
     if flow is None:
         return np.zeros((*frame.depth.shape, 3), dtype=np.uint8)
     return colorize_flow(flow, valid)
-
-
-GRID_COLUMNS = 2
-
-
-def guidance_grid(frame: GuidanceFrame) -> np.ndarray:
-    """(rows H, 2W, 3) uint8: the previews of the table's maps in table order, two per row
-    (depth | instances over normals | forward flow)."""
-    from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE, PREVIEW_ORDER
-
-    tiles = [GUIDANCE_MAP_TABLE[name].preview(frame) for name in PREVIEW_ORDER]
-    blank = np.zeros_like(tiles[0])
-    tiles += [blank] * (-len(tiles) % GRID_COLUMNS)
-    rows = [
-        np.concatenate(tiles[start : start + GRID_COLUMNS], axis=1)
-        for start in range(0, len(tiles), GRID_COLUMNS)
-    ]
-    return np.concatenate(rows, axis=0)
