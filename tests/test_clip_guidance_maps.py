@@ -14,8 +14,9 @@ from renderers.guidance import render_guidance
 from renderers.guidance.synthetic import looking_at, make_trajectory, translation
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.clip import Clip, ClipLayout
+from worldsim.clip.guidance_io import read_exact_guidance_frame, write_guidance_frame
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE, guidance_grid
-from worldsim.render import read_exact_guidance_frame, render, write_guidance_frame
+from worldsim.render import render
 from worldsim.scene.model import MeshSpec
 
 FRAMES = 3

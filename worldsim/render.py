@@ -1,7 +1,10 @@
 """``render``: scene -> rollout -> guidance maps -> appearance frames -> clip folder on disk.
 
 The orchestration layer: the only place (with the CLI) that reaches ``renderers``, by name
-through the registry. Frames are streamed one at a time, so memory does not grow with the clip
+through the registry. It composes the clip's guidance once (``ClipGuidance``: one backend from
+the resolved settings, every frame cast once per resolution) and hands it to the appearance
+renderer; each guidance frame is written to the clip folder when first computed and the same
+object is handed on. Frames are streamed one at a time, so memory does not grow with the clip
 length; every file is written atomically and a re-run only renders the frames missing on disk.
 """
 
@@ -10,17 +13,23 @@ from __future__ import annotations
 import logging
 import sys
 import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from worldsim.clip.atomic import write_json, write_npy, write_png, write_text
+from worldsim.clip.atomic import write_json, write_png, write_text
 from worldsim.clip.clip import Clip
 from worldsim.clip.config import RenderConfig, load_render_config
+from worldsim.clip.guidance_io import (
+    ClipFileWriter,
+    read_exact_guidance_frame,
+    read_guidance_frame,
+    write_guidance_frame,
+)
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
-from worldsim.clip.layout import CLIP_FILES, FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
+from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
 from worldsim.clip.video import write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
@@ -179,114 +188,6 @@ def _check_existing(layout: ClipLayout, settings: dict[str, Any], overwrite: boo
             "choose another --out or pass --overwrite"
         )
     return None
-
-
-def write_guidance_frame(layout: ClipLayout, guidance: GuidanceFrame, maps: Iterable[str]) -> None:
-    """Write the maps ``maps`` (rows of ``GUIDANCE_MAP_TABLE``) of one guidance frame, each file
-    atomically."""
-    for name in maps:
-        row = GUIDANCE_MAP_TABLE[name]
-        if row.clip_file is not None:
-            continue  # one file per clip: ``ClipFileWriter``
-        paths = layout.map_files(name, guidance.frame)
-        for path, array in zip(paths, row.encode(guidance), strict=True):
-            (write_npy if path.suffix == ".npy" else write_png)(path, array)
-
-
-class ClipFileWriter:
-    """Entries of the maps stored once per clip (``visibility.json``) for the frames computed this
-    run, merged into their files (atomically) every ``FLUSH_EVERY`` frames and at the end."""
-
-    FLUSH_EVERY = 64
-
-    def __init__(self, layout: ClipLayout, maps: Iterable[str]) -> None:
-        self.layout = layout
-        self.pending: dict[str, dict[str, Any]] = {name: {} for name in maps if name in CLIP_FILES}
-        self.count = 0
-
-    def add(self, guidance: GuidanceFrame) -> None:
-        for name, entries in self.pending.items():
-            entries[str(guidance.frame)] = GUIDANCE_MAP_TABLE[name].encode(guidance)
-        self.count += 1
-        if self.count >= self.FLUSH_EVERY:
-            self.flush()
-
-    def flush(self) -> None:
-        for name, entries in self.pending.items():
-            if entries:
-                data = self.layout.read_clip_file(name)
-                frames = {**data.get("frames", {}), **entries}
-                data["frames"] = {key: frames[key] for key in sorted(frames, key=int)}
-                write_json(self.layout.clip_file(name), data)
-                entries.clear()
-        self.count = 0
-
-
-def read_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> GuidanceFrame:
-    """Rebuild a GuidanceFrame from the maps on disk (maps not written are zero / +inf)."""
-    from worldsim.guidance_frame import GuidanceFrame
-
-    height, width = (int(clip.metadata["cameras"][clip.camera][key]) for key in ("height", "width"))
-    zeros3 = np.zeros((height, width, 3), dtype=np.float32)
-    zeros = np.zeros((height, width), dtype=np.float32)
-    ids = np.zeros((height, width), dtype=np.uint16)
-    fields: dict[str, Any] = {
-        "depth": np.full((height, width), np.inf, dtype=np.float32),
-        "instance": ids,
-        "semantic": ids,
-        "normal": zeros3,
-        "surface_coords": zeros3,
-        "albedo": zeros3,
-        "roughness": zeros,
-        "metallic": zeros,
-    }
-    # Lossy rows first, so an exact map of the same field (depth_exact) wins.
-    for name in sorted(dict.fromkeys(maps), key=lambda name: GUIDANCE_MAP_TABLE[name].lossless):
-        fields.update(clip.map(name, frame))
-    fields.setdefault("ray_distance", fields["depth"])
-    return GuidanceFrame(frame=frame, camera=clip.camera, **fields)
-
-
-REQUIRED_FIELDS = (
-    "depth",
-    "ray_distance",
-    "instance",
-    "semantic",
-    "normal",
-    "surface_coords",
-    "albedo",
-    "roughness",
-    "metallic",
-    "flow_forward",
-    "flow_forward_valid",
-    "flow_backward",
-    "flow_backward_valid",
-    "shading_normal",
-)
-"""The fields a read-back frame must have exactly to stand in for a computed one (not visibility)."""
-
-
-def read_exact_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> GuidanceFrame | None:
-    """The frame read back from ``maps`` on disk when they hold every field of ``REQUIRED_FIELDS``
-    losslessly (resume), else None: then it is recomputed."""
-    from worldsim.guidance_frame import GuidanceFrame
-
-    exact = [name for name in dict.fromkeys(maps) if GUIDANCE_MAP_TABLE[name].lossless]
-    held = {field for name in exact for field in GUIDANCE_MAP_TABLE[name].fields}
-    if not held.issuperset(REQUIRED_FIELDS) or not clip.layout.is_complete(exact, frame):
-        return None
-    fields: dict[str, Any] = {}
-    for name in exact:
-        fields.update(clip.map(name, frame))
-    # No flow leaves the clip's ends (the files hold zeros there).
-    if frame == clip.num_frames - 1:
-        fields["flow_forward"] = fields["flow_forward_valid"] = None
-    if frame == 0:
-        fields["flow_backward"] = fields["flow_backward_valid"] = None
-    kept = (*REQUIRED_FIELDS, "visibility")
-    return GuidanceFrame(
-        frame=frame, camera=clip.camera, **{key: fields[key] for key in kept if key in fields}
-    )
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
