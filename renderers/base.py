@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
-from renderers.guidance.frame import GuidanceFrame
+from worldsim.camera.track import CameraTrack
 from worldsim.errors import RenderError
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.state import Trajectory
 
-GuidanceSource = Callable[[int], GuidanceFrame]
-"""``guidance(frame) -> GuidanceFrame`` of the camera being rendered (computed on demand)."""
+
+class FrameGuidance(Protocol):
+    """Guidance frames of the rendered camera at one image size.
+
+    trajectory: the clip seen at this size; track: its camera (intrinsics at this size).
+    """
+
+    trajectory: Trajectory
+    track: CameraTrack
+
+    def __call__(self, frame: int) -> GuidanceFrame:
+        """The ``GuidanceFrame`` of ``frame`` (any order; in order each frame costs one cast)."""
+        ...
+
+
+class GuidanceSource(FrameGuidance, Protocol):
+    """What the orchestrator hands a renderer: the clip's guidance, composed once per clip.
+
+    Calling it gives the output-resolution frames (the very frames written to the clip folder,
+    or read back from it); ``at(width, height)`` gives another size (a model's native size, a
+    noise grid), cast by the same backend. Renderers never build a backend themselves.
+    """
+
+    def at(self, width: int, height: int) -> FrameGuidance:
+        """The guidance at ``width x height`` pixels, built on first use and kept for the clip."""
+        ...
 
 
 class AppearanceRenderer(Protocol):
@@ -21,7 +46,8 @@ class AppearanceRenderer(Protocol):
 
     ``render_frames`` yields ``(frame_index, rgb)`` for the requested frames in order, rgb being
     (H, W, 3) uint8 sRGB. ``frames`` may skip frames already on disk (resume); a renderer that
-    needs temporal context (windows) computes what it needs itself.
+    needs temporal context (windows) computes what it needs itself. A renderer with
+    ``needs_guidance`` gets a ``GuidanceSource`` and takes every guidance frame from it.
     """
 
     name: str

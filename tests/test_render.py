@@ -135,25 +135,25 @@ def test_metadata_records_tables_cameras_poses_and_settings(guidance_clip: Clip)
 
 
 def test_resume_renders_only_missing_frames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import renderers.guidance as guidance_module
+    from renderers.guidance.render import GuidanceRenderer
 
     out = tmp_path / "clip"
     render(tiny_scene(num_frames=4, size=16), out=out, guidance_only=True, progress=False)
     reference = {p: p.read_bytes() for p in (out / "instance").iterdir()}
-    calls: list[list[int]] = []
-    original = guidance_module.render_guidance
+    calls: list[int] = []  # frames whose guidance was computed
+    original = GuidanceRenderer.render
 
-    def counting(trajectory, camera=None, **kwargs):
-        calls.append(list(kwargs["frames"]))
-        return original(trajectory, camera, **kwargs)
+    def counting(self, frame):
+        calls.append(frame)
+        return original(self, frame)
 
-    monkeypatch.setattr(guidance_module, "render_guidance", counting)
+    monkeypatch.setattr(GuidanceRenderer, "render", counting)
     render(tiny_scene(num_frames=4, size=16), out=out, guidance_only=True, progress=False)
     assert calls == []
     (out / "depth/00001.png").unlink()
     (out / "flow_valid/00003.png").unlink()
     render(tiny_scene(num_frames=4, size=16), out=out, guidance_only=True, progress=False)
-    assert calls == [[1, 3]]
+    assert calls == [1, 3]
     assert {p: p.read_bytes() for p in (out / "instance").iterdir()} == reference
 
 

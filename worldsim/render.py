@@ -1,7 +1,10 @@
 """``render``: scene -> rollout -> guidance maps -> appearance frames -> clip folder on disk.
 
 The orchestration layer: the only place (with the CLI) that reaches ``renderers``, by name
-through the registry. Frames are streamed one at a time, so memory does not grow with the clip
+through the registry. It composes the clip's guidance once (``ClipGuidance``: one backend from
+the resolved settings, every frame cast once per resolution) and hands it to the appearance
+renderer; each guidance frame is written to the clip folder when first computed and the same
+object is handed on. Frames are streamed one at a time, so memory does not grow with the clip
 length; every file is written atomically and a re-run only renders the frames missing on disk.
 """
 
@@ -10,24 +13,30 @@ from __future__ import annotations
 import logging
 import sys
 import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from worldsim.clip import encodings
-from worldsim.clip.atomic import write_json, write_npy, write_png, write_text
+from worldsim.clip.atomic import write_json, write_png, write_text
 from worldsim.clip.clip import Clip
 from worldsim.clip.config import RenderConfig, load_render_config
+from worldsim.clip.guidance_io import (
+    ClipFileWriter,
+    read_exact_guidance_frame,
+    read_guidance_frame,
+    write_guidance_frame,
+)
+from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
 from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
 from worldsim.clip.video import write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
 
 if TYPE_CHECKING:
-    from renderers.base import AppearanceRenderer
-    from renderers.guidance.frame import GuidanceFrame
+    from renderers.base import AppearanceRenderer, GuidanceSource
+    from worldsim.guidance_frame import GuidanceFrame
     from worldsim.scene.scene import Scene
     from worldsim.state import Trajectory
 
@@ -181,52 +190,6 @@ def _check_existing(layout: ClipLayout, settings: dict[str, Any], overwrite: boo
     return None
 
 
-def write_guidance_frame(layout: ClipLayout, guidance: GuidanceFrame, maps: Iterable[str]) -> None:
-    """Write the maps ``maps`` of one guidance frame, each file atomically."""
-    frame, shape = guidance.frame, guidance.depth.shape
-    for name in maps:
-        paths = layout.map_files(name, frame)
-        if name == "depth":
-            write_png(paths[0], encodings.encode_depth(guidance.depth))
-        elif name == "depth_exact":
-            write_npy(paths[0], np.asarray(guidance.depth, dtype=np.float32))
-        elif name in ("instance", "semantic"):
-            write_png(paths[0], encodings.encode_ids(getattr(guidance, name)))
-        elif name == "normal":
-            write_png(paths[0], encodings.encode_normal(guidance.normal))
-        elif name in ("flow", "flow_backward"):
-            field = "flow_forward" if name == "flow" else "flow_backward"
-            write_npy(paths[0], encodings.encode_flow(getattr(guidance, field), shape))
-            write_png(paths[1], encodings.encode_mask(getattr(guidance, f"{field}_valid"), shape))
-
-
-def read_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> GuidanceFrame:
-    """Rebuild a GuidanceFrame from the maps on disk (maps not written are zero / +inf)."""
-    from renderers.guidance.frame import GuidanceFrame
-
-    height, width = (int(clip.metadata["cameras"][clip.camera][key]) for key in ("height", "width"))
-    zeros3 = np.zeros((height, width, 3), dtype=np.float32)
-    zeros = np.zeros((height, width), dtype=np.float32)
-    ids = np.zeros((height, width), dtype=np.uint16)
-    depth = clip.depth(frame) if "depth" in maps else np.full((height, width), np.inf, dtype=np.float32)
-    flow, valid = clip.flow(frame) if "flow" in maps else (None, None)
-    return GuidanceFrame(
-        frame=frame,
-        camera=clip.camera,
-        depth=depth,
-        ray_distance=depth,
-        instance=clip.instance(frame) if "instance" in maps else ids,
-        semantic=clip.semantic(frame) if "semantic" in maps else ids,
-        normal=clip.normal(frame) if "normal" in maps else zeros3,
-        surface_coords=zeros3,
-        albedo=zeros3,
-        roughness=zeros,
-        metallic=zeros,
-        flow_forward=flow,
-        flow_forward_valid=valid,
-    )
-
-
 def _progress(total: int, desc: str, enabled: bool) -> Any:
     from tqdm import tqdm
 
@@ -241,47 +204,78 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     )
 
 
-def _render_guidance(
+def _clip_guidance(
     trajectory: Trajectory,
-    layout: ClipLayout,
+    clip: Clip,
     camera: str,
     maps: list[str],
+    stored_maps: list[str],
     frames: list[int],
     backend: str,
     config: RenderConfig,
-    progress: bool,
-) -> int:
-    import renderers.guidance as guidance_module
+) -> tuple[GuidanceSource, list[int], ClipFileWriter]:
+    """The clip's guidance, composed once: one backend from the resolved settings, frames written
+    to the clip folder the first time they are computed, read back when stored exactly.
 
-    todo = layout.incomplete_frames(maps, frames)
-    if len(todo) < len(frames):
-        logger.info("guidance: %d of %d frames already on disk", len(frames) - len(todo), len(frames))
-    if not todo:
-        return 0
-    stream = guidance_module.render_guidance(
+    Returns it, the (growing-shorter) list of frames whose maps are still missing on disk and the
+    writer of the per-clip files (flush it at the end)."""
+    from renderers.guidance.source import ClipGuidance
+
+    layout = clip.layout
+    missing = layout.incomplete_frames(maps, frames)
+    if len(missing) < len(frames):
+        logger.info("guidance: %d of %d frames already on disk", len(frames) - len(missing), len(frames))
+    pending = set(missing)
+    clip_files = ClipFileWriter(layout, maps)
+
+    def computed(guidance: GuidanceFrame) -> None:
+        if guidance.frame in pending:
+            write_guidance_frame(layout, guidance, maps)
+            clip_files.add(guidance)
+            pending.discard(guidance.frame)
+            missing.remove(guidance.frame)
+
+    def stored(frame: int) -> GuidanceFrame | None:
+        return None if frame in pending else read_exact_guidance_frame(clip, frame, stored_maps)
+
+    source = ClipGuidance(
         trajectory,
         camera,
         backend=backend,
-        frames=todo,
-        batch_size=config.guidance_batch_size,
         supersample=config.guidance_supersample,
+        batch_size=config.guidance_batch_size,
+        stored=stored,
+        computed=computed,
     )
+    return source, missing, clip_files
+
+
+def clip_guidance(clip: Clip) -> GuidanceSource:
+    """The guidance of a rendered clip folder for its consumers (metrics): its camera and recorded
+    backend over its trajectory.json, exact maps read back from disk, the rest recomputed."""
+    from renderers.guidance.source import ClipGuidance
+
+    settings = clip.metadata.get("settings", {})
+    maps = [name for name in settings.get("guidance", []) if name in GUIDANCE_MAP_TABLE]
+    return ClipGuidance(
+        clip.trajectory(),
+        clip.camera,
+        backend=settings.get("guidance_backend", "open3d"),
+        stored=lambda frame: read_exact_guidance_frame(clip, frame, maps),
+    )
+
+
+def _render_guidance(
+    guidance: GuidanceSource, missing: list[int], clip_files: ClipFileWriter, progress: bool
+) -> int:
+    """Compute (and so write) the frames still ``missing`` on disk, in order; flush the clip files."""
+    todo = list(missing)
     with _progress(len(todo), "guidance", progress) as bar:
-        for guidance in stream:
-            write_guidance_frame(layout, guidance, maps)
+        for frame in todo:
+            guidance(frame)
             bar.update(1)
+    clip_files.flush()
     return len(todo)
-
-
-def _guidance_source(trajectory: Trajectory, camera: str, backend: str) -> Callable[[int], GuidanceFrame]:
-    import renderers.guidance as guidance_module
-
-    def guidance(frame: int) -> GuidanceFrame:
-        return next(
-            iter(guidance_module.render_guidance(trajectory, camera, backend=backend, frames=[frame]))
-        )
-
-    return guidance
 
 
 def _render_appearance(
@@ -290,7 +284,7 @@ def _render_appearance(
     layout: ClipLayout,
     camera: str,
     frames: list[int],
-    backend: str,
+    guidance: GuidanceSource,
     progress: bool,
 ) -> int:
     todo = layout.incomplete_frames(["rgb"], frames)
@@ -298,10 +292,10 @@ def _render_appearance(
         logger.info("rgb: %d of %d frames already on disk", len(frames) - len(todo), len(frames))
     if not todo:
         return 0
-    guidance = _guidance_source(trajectory, camera, backend) if renderer.needs_guidance else None
     expected = set(todo)
+    handed = guidance if renderer.needs_guidance else None
     with _progress(len(todo), renderer.name, progress) as bar:
-        for frame, rgb in renderer.render_frames(trajectory, camera, todo, guidance):
+        for frame, rgb in renderer.render_frames(trajectory, camera, todo, handed):
             if frame not in expected:
                 raise RenderError(
                     f"renderer {renderer.name!r} returned frame {frame}, which was not asked for"
@@ -349,7 +343,7 @@ def _write_previews(
 
 def _guidance_grid_function() -> Callable[[GuidanceFrame], np.ndarray]:
     try:
-        from renderers.guidance.colorize import guidance_grid
+        from worldsim.clip.guidance_maps import guidance_grid
     except ImportError as error:
         raise RenderError(f"the guidance colour maps are not available ({error})") from None
     return guidance_grid
@@ -417,9 +411,14 @@ def render(
     write_simulation(scene, trajectory, layout.root, settings)
     clip = Clip(layout.root)
 
-    _render_guidance(trajectory, layout, camera_name, maps, selected, backend, config, progress)
+    # One guidance source for the clip: the appearance renderer gets the frames as they are
+    # computed and written; whatever it did not ask for is computed (and written) after it.
+    guidance, missing, clip_files = _clip_guidance(
+        trajectory, clip, camera_name, maps, settings["guidance"], selected, backend, config
+    )
     if appearance is not None:
-        _render_appearance(appearance, trajectory, layout, camera_name, selected, backend, progress)
+        _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress)
+    _render_guidance(guidance, missing, clip_files, progress)
     with_rgb = all(layout.is_complete(["rgb"], frame) for frame in selected)
     _write_previews(clip, maps, selected, with_rgb, config, progress)
     return clip

@@ -9,7 +9,7 @@ Each function turns one ``GuidanceFrame`` into an (H, W, 3) float32 image in [0,
 - ``edges``: white one-pixel outlines on black where the entity changes, the depth is
   discontinuous or the surface creases (a clean stand-in for the scribble / canny maps of the
   models' training).
-- ``segmentation``: each entity in its stable hashed colour (``renderers.guidance.colorize``),
+- ``segmentation``: each entity in its stable hashed colour (``worldsim.clip.preview``),
   background black.
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from renderers.guidance.colorize import id_colors
-from renderers.guidance.frame import GuidanceFrame
+from worldsim.clip.preview import id_colors
+from worldsim.guidance_frame import GuidanceFrame
 
 DEPTH_PERCENTILES = (1.0, 99.0)
 """Near / far of the depth control, as percentiles of the first frames' finite depths."""

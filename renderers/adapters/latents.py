@@ -23,8 +23,8 @@ from collections.abc import Callable
 import numpy as np
 
 from renderers.diffusion.noise import anchored_noise, frame_noise_inputs, white_noise
-from renderers.guidance.frame import GuidanceFrame
 from worldsim.camera.track import CameraTrack
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.randomness import derive_seed
 
 NOISE_PURPOSE = "adapter_latent_noise"

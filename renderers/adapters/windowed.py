@@ -31,11 +31,10 @@ from renderers.adapters.weights import (
     place_pipeline,
     resolve_device,
 )
-from renderers.base import GuidanceSource
+from renderers.base import FrameGuidance, GuidanceSource
 from renderers.diffusion.windows import Window, blend_weights, final_frames, plan_windows
-from renderers.guidance.frame import GuidanceFrame
-from renderers.guidance.render import GuidanceRenderer
 from worldsim.errors import RenderError
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.randomness import derive_seed
 from worldsim.state import Trajectory
 
@@ -194,35 +193,37 @@ class WindowedAdapter:
 
         Windows chain from frame 0, so a resumed render regenerates the chain up to the last
         missing frame (deterministically for a seed on one machine); later windows are skipped.
+        ``guidance``: the clip's guidance; the model and noise resolutions come from ``guidance.at``.
         """
+        if guidance is None:
+            raise RenderError(f"renderer {self.name!r} needs guidance maps; none were given")
         wanted = sorted({int(frame) for frame in frames})
         if not wanted:
             return
         track = trajectory.cameras[camera]
-        for frame, rgb in self.generate(trajectory, camera):
+        for frame, rgb in self.generate(trajectory, camera, guidance):
             if frame in wanted:
                 yield frame, to_uint8(resize(rgb, track.width, track.height))
             if frame >= wanted[-1]:
                 return
 
-    def generate(self, trajectory: Trajectory, camera: str) -> Iterator[tuple[int, np.ndarray]]:
+    def generate(
+        self, trajectory: Trajectory, camera: str, source: GuidanceSource
+    ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield (frame, (h, w, 3) float32 [0, 1] at the model's resolution) for every frame of
-        the clip in order, window by window (stop iterating to skip the remaining windows)."""
+        the clip in order, window by window (stop iterating to skip the remaining windows).
+        Guidance at the model's resolution (and the noise's, if finer) comes from ``source.at``."""
         options, geometry = self.options, self.geometry
         if camera not in trajectory.cameras:
             raise RenderError(f"no camera named {camera!r} in the trajectory")
         track = trajectory.cameras[camera]
         width, height = self.model_size(track.width, track.height)
         latent_size = (height // geometry.spatial, width // geometry.spatial)
-        guidance = GuidanceRenderer(trajectory.with_resolution(width, height), camera, visibility=False)
+        guidance = source.at(width, height)
         fine = None
         if options.anchored_noise and options.noise_factor != geometry.spatial:
             factor = options.noise_factor
-            fine = GuidanceRenderer(
-                trajectory.with_resolution(latent_size[1] * factor, latent_size[0] * factor),
-                camera,
-                visibility=False,
-            )
+            fine = source.at(latent_size[1] * factor, latent_size[0] * factor)
         seed = trajectory.seed if options.seed is None else options.seed
         prompt_embeds, negative_embeds = self.prompt_embeddings(trajectory)
         depth = DepthNormaliser()
@@ -232,7 +233,7 @@ class WindowedAdapter:
         carried: dict[int, GuidanceFrame] = {}
         last = trajectory.num_frames - 1
         for position, window in enumerate(windows):
-            maps = [carried.get(frame) or guidance.render(frame) for frame in window.frames]
+            maps = [carried.get(frame) or guidance(frame) for frame in window.frames]
             count = geometry.frame_count(len(maps))
             control = control_frames(options.control, maps, depth)
             if count > len(maps):
@@ -270,8 +271,8 @@ class WindowedAdapter:
         count: int,
         seed: int,
         latent_size: tuple[int, int],
-        guidance: GuidanceRenderer,
-        fine: GuidanceRenderer | None,
+        guidance: FrameGuidance,
+        fine: FrameGuidance | None,
         last: int,
     ) -> np.ndarray:
         """The window's initial latents (see ``latents``): anchored with the model-resolution
@@ -291,7 +292,7 @@ class WindowedAdapter:
                 geometry.spatial,
             )
         return window_latents(
-            frames, geometry.channels, latent_size, seed, fine.render, fine.track, self.options.noise_factor
+            frames, geometry.channels, latent_size, seed, fine, fine.track, self.options.noise_factor
         )
 
     @staticmethod

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from renderers.base import GuidanceSource
-from renderers.guidance.frame import GuidanceFrame
 from renderers.tonemap import linear_to_srgb_uint8
 from worldsim.errors import RenderError
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.state import Trajectory
 
 LOGGER = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from renderers.baselines.flat import FlatRenderer, check_options
-from renderers.guidance.frame import GuidanceFrame
 from worldsim.errors import RenderError
+from worldsim.guidance_frame import GuidanceFrame
 
 
 class JitterRenderer(FlatRenderer):

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from renderers.guidance.frame import GuidanceFrame
 from renderers.tonemap import srgb_decode, srgb_encode
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.randomness import SPLITMIX64_GAMMA, splitmix64_finalise
 
 CONDITION_CHANNELS = 27

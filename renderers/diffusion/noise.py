@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from renderers.guidance.frame import GuidanceFrame
 from worldsim.camera.projection import world_rays
 from worldsim.camera.track import CameraTrack
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.randomness import SPLITMIX64_GAMMA, splitmix64_finalise
 
 BACKGROUND = 0

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from renderers.base import GuidanceSource
+from renderers.base import FrameGuidance, GuidanceSource
 from renderers.diffusion.conditioning import guidance_condition, srgb_decode, with_context, with_memory
 from renderers.diffusion.entity_noise import entity_vectors, mix
 from renderers.diffusion.memory import AppearanceMemory
@@ -25,10 +25,9 @@ from renderers.diffusion.options import DEFAULT_WEIGHTS, DiffusionOptions, load_
 from renderers.diffusion.surface_cache import SurfaceCache
 from renderers.diffusion.upsample import UpsampleGuide, guided_upsample
 from renderers.diffusion.windows import blend_weights, final_frames, plan_windows, support_frames
-from renderers.guidance.frame import GuidanceFrame
-from renderers.guidance.render import GuidanceRenderer
 from renderers.tonemap import linear_to_srgb_uint8
 from worldsim.errors import RenderError
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.randomness import derive_seed
 from worldsim.state import Trajectory
 
@@ -75,25 +74,31 @@ class DiffusionRenderer:
 
         Windows chain from frame 0, so a resumed render regenerates the chain up to the last
         missing frame (deterministically: the frames it yields match the first run's); windows
-        after it are not computed.
+        after it are not computed. ``guidance`` gives the output-resolution frames (for the
+        upsampler) and, through ``guidance.at``, the native and anchored-noise resolutions.
         """
+        if guidance is None:
+            raise RenderError(f"renderer {self.name!r} needs guidance maps; none were given")
         wanted = sorted({int(frame) for frame in frames})
         if not wanted:
             return
         track = trajectory.cameras[camera]
         full_size = (track.width, track.height)
-        for frame, srgb, native in self.generate_native(trajectory, camera):
+        for frame, srgb, native in self.generate_native(trajectory, camera, guidance):
             if frame in wanted:
-                full = guidance(frame) if guidance is not None else None
+                full = guidance(frame) if self._needs_full(native, full_size) else None
                 yield frame, linear_to_srgb_uint8(self.upsample(srgb_decode(srgb), native, full, full_size))
             if frame >= wanted[-1]:
                 return
 
     def generate_native(
-        self, trajectory: Trajectory, camera: str
+        self, trajectory: Trajectory, camera: str, guidance: GuidanceSource
     ) -> Iterator[tuple[int, np.ndarray, GuidanceFrame]]:
         """Yield (frame, native (h, w, 3) sRGB-encoded in [0, 1], native guidance) for every frame
-        of the clip in order, window by window (stop iterating to skip the remaining windows)."""
+        of the clip in order, window by window (stop iterating to skip the remaining windows).
+
+        The native frames come from ``guidance.at(native size)``, the anchored noise's from
+        ``guidance.at(noise_factor x native size)``: each frame is cast once per resolution."""
         import torch
 
         options = self.options
@@ -101,11 +106,11 @@ class DiffusionRenderer:
             raise RenderError(f"no camera named {camera!r} in the trajectory")
         track = trajectory.cameras[camera]
         width, height = self.native_size(track.width, track.height)
-        native = GuidanceRenderer(trajectory.with_resolution(width, height), camera)
+        native = guidance.at(width, height)
         fine = None
         if options.anchored_noise:
             factor = options.noise_factor
-            fine = GuidanceRenderer(trajectory.with_resolution(width * factor, height * factor), camera)
+            fine = guidance.at(width * factor, height * factor)
         seed = trajectory.seed if options.seed is None else options.seed
         windows = plan_windows(trajectory.num_frames, options.window, options.overlap)
         margin = options.margin
@@ -191,6 +196,10 @@ class DiffusionRenderer:
             )
         return np.clip((x0[0].permute(1, 2, 3, 0).numpy() + 1.0) / 2.0, 0.0, 1.0)
 
+    def _needs_full(self, native: GuidanceFrame, size: tuple[int, int]) -> bool:
+        """Whether ``upsample`` reads the output-resolution guidance (only the guided upsampler does)."""
+        return self.options.upsample and native.instance.shape != (size[1], size[0])
+
     def upsample(
         self, linear: np.ndarray, native: GuidanceFrame, full: GuidanceFrame | None, size: tuple[int, int]
     ) -> np.ndarray:
@@ -211,17 +220,17 @@ class DiffusionRenderer:
         return resized[0].permute(1, 2, 0).numpy()
 
     def _frame_inputs(
-        self, native: GuidanceRenderer, fine: GuidanceRenderer | None, frame: int, seed: int
+        self, native: FrameGuidance, fine: FrameGuidance | None, frame: int, seed: int
     ) -> tuple[GuidanceFrame, np.ndarray]:
         """(native guidance, (3, h, w) initial noise) of ``frame``. The noise is surface-anchored
         (``fine`` guidance given) or white per frame, mixed with the entity vectors the model was
         trained with (keyed by entity, and by frame too when anchoring is off)."""
-        maps = native.render(frame)
+        maps = native(frame)
         if fine is None:
             noise = white_noise((3, *maps.instance.shape), derive_seed(seed, NOISE_PURPOSE, frame))
             entity_seed = derive_seed(seed, ENTITY_NOISE_PURPOSE, frame)
         else:
-            inputs = frame_noise_inputs(fine.render(frame), fine.track)
+            inputs = frame_noise_inputs(fine(frame), fine.track)
             noise = anchored_noise(
                 inputs, self.options.noise_factor, derive_seed(seed, NOISE_PURPOSE) % 2**63
             )

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from renderers.guidance.frame import GuidanceFrame
+from worldsim.guidance_frame import GuidanceFrame
 
 DEFAULT_TOLERANCE = 1.5
 """Accepted distance to the nearest cached point, in that point's footprints."""

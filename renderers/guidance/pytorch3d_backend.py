@@ -13,7 +13,7 @@ import numpy as np
 
 from renderers.guidance.backend import RayHits
 from renderers.guidance.geometry import clip_meshes
-from renderers.guidance.open3d_backend import hits_from_nearest
+from renderers.guidance.hits import hits_from_nearest
 from worldsim.camera.conventions import to_pytorch3d
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.camera.projection import pixel_rays

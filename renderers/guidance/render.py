@@ -14,9 +14,8 @@ from functools import cache
 
 import numpy as np
 
-from renderers.guidance.backend import RayHits, create_backend
+from renderers.guidance.backend import GuidanceBackend, RayHits, create_backend
 from renderers.guidance.flow import correspondence_flow
-from renderers.guidance.frame import GuidanceFrame
 from renderers.guidance.maps import (
     camera_normal_map,
     depth_map,
@@ -29,6 +28,7 @@ from renderers.guidance.maps import (
 )
 from renderers.guidance.visibility import entity_visibility
 from worldsim.errors import RenderError
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.state import Trajectory
 
 
@@ -38,6 +38,8 @@ class GuidanceRenderer:
     ``supersample`` > 1 averages depth and normals over ``supersample``² sub-pixel rays (ids,
     surface coordinates, materials and flow always come from the single pixel-centre ray).
     ``threads``: overlap the next frames' ray casting and the flow with the other maps.
+    ``backend``: a backend name (one is built for this renderer) or a backend already built for the
+    clip (``renderers.guidance.source.ClipGuidance`` hands one backend to every resolution).
     """
 
     def __init__(
@@ -45,7 +47,7 @@ class GuidanceRenderer:
         trajectory: Trajectory,
         camera: str | None = None,
         *,
-        backend: str = "open3d",
+        backend: str | GuidanceBackend = "open3d",
         supersample: int = 1,
         visibility: bool = True,
         threads: bool = True,
@@ -62,7 +64,7 @@ class GuidanceRenderer:
         self.supersample = supersample
         self.visibility = visibility
         self.threads = threads
-        self.backend = create_backend(backend, trajectory)
+        self.backend = create_backend(backend, trajectory) if isinstance(backend, str) else backend
         self._window: dict[int, tuple[RayHits, np.ndarray]] = {}
         self._pending: tuple[int, Future] | None = None
         self._last_frame: int | None = None
@@ -114,26 +116,32 @@ class GuidanceRenderer:
         ray_distance = ray_distance_map(hits)
         if self.supersample > 1:
             depth, normal, ray_distance = self._supersampled(hits, depth, normal, ray_distance)
-        result = GuidanceFrame(
+        instance = instance_map(hits, trajectory)
+        semantic = semantic_map(hits, trajectory)
+        surface_coords = surface_coords_map(hits)
+        shading_normal = shading_normal_map(hits, self.backend.meshes, trajectory)
+        visibility = entity_visibility(hits, trajectory) if self.visibility else None
+        flow_forward, flow_forward_valid = forward.result() if forward is not None else (None, None)
+        flow_backward, flow_backward_valid = backward.result() if backward is not None else (None, None)
+        return GuidanceFrame(
             frame=frame,
             camera=self.camera,
             depth=depth,
             ray_distance=ray_distance,
-            instance=instance_map(hits, trajectory),
-            semantic=semantic_map(hits, trajectory),
+            instance=instance,
+            semantic=semantic,
             normal=normal,
-            surface_coords=surface_coords_map(hits),
+            surface_coords=surface_coords,
             albedo=albedo,
             roughness=roughness,
             metallic=metallic,
-            shading_normal=shading_normal_map(hits, self.backend.meshes, trajectory),
-            visibility=entity_visibility(hits, trajectory) if self.visibility else None,
+            flow_forward=flow_forward,
+            flow_forward_valid=flow_forward_valid,
+            flow_backward=flow_backward,
+            flow_backward_valid=flow_backward_valid,
+            shading_normal=shading_normal,
+            visibility=visibility,
         )
-        if forward is not None:
-            result.flow_forward, result.flow_forward_valid = forward.result()
-        if backward is not None:
-            result.flow_backward, result.flow_backward_valid = backward.result()
-        return result
 
     def _run(self, function, *args) -> Future:
         """``function(*args)`` on a worker thread, or here (as a done future) without threads."""

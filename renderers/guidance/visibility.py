@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from renderers.guidance.backend import RayHits
+from worldsim.guidance_frame import EntityVisibility
 from worldsim.state import Trajectory
-
-
-@dataclass
-class EntityVisibility:
-    """How much of one entity one camera sees at one frame.
-
-    visible_pixels: pixels where the entity is the nearest surface.
-    silhouette_pixels: pixels of the entity's projected silhouette (rendered alone).
-    visible_fraction: visible / silhouette pixels (0 when the silhouette is empty).
-    bbox: (x0, y0, x1, y1) half-open pixel box of the visible pixels, None if none are visible.
-    occluders: ids of entities nearer to the camera inside the silhouette, sorted.
-    """
-
-    entity_id: int
-    visible_pixels: int
-    silhouette_pixels: int
-    visible_fraction: float
-    bbox: tuple[int, int, int, int] | None
-    occluders: list[int]
 
 
 def entity_visibility(hits: RayHits, trajectory: Trajectory) -> list[EntityVisibility]:

@@ -102,9 +102,10 @@ def test_flat_renderer_is_deterministic_and_options_are_checked(clip_guidance, c
 
 def test_clip_folder_metrics_equal_in_memory_metrics(clip_guidance, tmp_path):
     """A clip folder (rgb PNGs + trajectory.json) scores as the same frames in memory."""
-    from worldsim.clip import ClipLayout
+    from worldsim.clip import Clip, ClipLayout
     from worldsim.clip.atomic import write_json, write_png
     from worldsim.metrics.clip_metrics import evaluate_clip_folder
+    from worldsim.render import clip_guidance as clip_guidance_of
 
     trajectory, guidance = clip_guidance
     rgb = dict(
@@ -119,7 +120,7 @@ def test_clip_folder_metrics_equal_in_memory_metrics(clip_guidance, tmp_path):
     trajectory.save(layout.trajectory_json)
     for frame, image in rgb.items():
         write_png(layout.frame_file("rgb", frame, ".png"), image)
-    from_folder = evaluate_clip_folder(tmp_path, gap=4).clip
+    from_folder = evaluate_clip_folder(tmp_path, clip_guidance_of(Clip(tmp_path)), gap=4).clip
     in_memory = evaluate_clip(((rgb[g.frame], g) for g in guidance), gap=4).clip
     assert from_folder.keys() == in_memory.keys()
     for key, value in in_memory.items():

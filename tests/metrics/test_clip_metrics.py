@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from renderers.guidance.frame import GuidanceFrame
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.metrics.clip_metrics import evaluate_clip
 
 H, W, FRAMES, JUMP_FRAME, JUMP_ENTITY = 24, 32, 60, 50, 3

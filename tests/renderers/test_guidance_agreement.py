@@ -6,7 +6,6 @@ developer checkout without it the test is skipped; in CI (``CI=true``) a missing
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -23,16 +22,6 @@ DEPTH_RTOL = 1e-3
 NORMAL_DEGREES = 1.0
 MAX_ID_MISMATCH_OFF_SILHOUETTE = 0
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def p3d_python() -> str:
-    path = os.environ.get("WORLDSIM_P3D_PYTHON")
-    if not path:
-        message = "WORLDSIM_P3D_PYTHON is not set: run tools/ci/setup_pytorch3d_venv.sh and export it"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def random_trajectory(seed: int):
@@ -67,8 +56,8 @@ def silhouette_pixels(instance: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_open3d_and_pytorch3d_agree(seed, tmp_path):
-    python = p3d_python()
+def test_open3d_and_pytorch3d_agree(seed, tmp_path, p3d_python):
+    python = p3d_python
     trajectory = random_trajectory(seed)
     trajectory.save(tmp_path / "trajectory.json")
     subprocess.run(

@@ -7,9 +7,10 @@ import tracemalloc
 import numpy as np
 
 from renderers.guidance import render_guidance
-from renderers.guidance.colorize import colorize_depth, colorize_flow, colorize_ids, guidance_grid
 from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
 from worldsim.camera.intrinsics import Intrinsics
+from worldsim.clip.guidance_maps import guidance_grid
+from worldsim.clip.preview import colorize_depth, colorize_flow, colorize_ids
 from worldsim.scene.model import MeshSpec
 
 MEMORY_GROWTH = 0.10

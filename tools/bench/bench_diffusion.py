@@ -28,6 +28,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 def frames_per_second(scene_path: str, weights: str | None, frames: int, **options: object) -> float:
     from renderers.base import create
+    from renderers.guidance.source import ClipGuidance
     from worldsim.render import load_and_validate, rollout
 
     scene = load_and_validate(scene_path)
@@ -36,7 +37,8 @@ def frames_per_second(scene_path: str, weights: str | None, frames: int, **optio
     renderer = create("diffusion", {"weights": weights, **options})
     camera = trajectory.primary_camera
     start = time.perf_counter()
-    count = sum(1 for _ in renderer.generate_native(trajectory, camera))
+    guidance = ClipGuidance(trajectory, camera)
+    count = sum(1 for _ in renderer.generate_native(trajectory, camera, guidance))
     return count / (time.perf_counter() - start)
 
 

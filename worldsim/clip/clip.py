@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 
 from worldsim.clip import encodings
+from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
 from worldsim.clip.layout import ClipLayout
 from worldsim.clip.metadata import ClipFolderError, read_metadata
+from worldsim.guidance_frame import EntityVisibility
 from worldsim.state import Trajectory
 
 
@@ -58,31 +60,48 @@ class Clip:
         """(H, W, 3) uint8 sRGB."""
         return encodings.read_png(self._file("rgb", frame, ".png"))
 
+    def map(self, name: str, frame: int) -> dict[str, np.ndarray]:
+        """The ``GuidanceFrame`` fields the map ``name`` (a ``GUIDANCE_MAP_TABLE`` row) stores for
+        ``frame``, decoded from its files; raises ClipFolderError if a file is missing."""
+        row = GUIDANCE_MAP_TABLE.get(name)
+        if row is None:
+            raise KeyError(f"unknown guidance map {name!r}; known: {', '.join(GUIDANCE_MAP_TABLE)}")
+        if row.clip_file is not None:
+            entries = self.layout.read_clip_file(name)["frames"]
+            if str(frame) not in entries:
+                raise ClipFolderError(
+                    f"{self.layout.clip_file(name)}: has no frame {frame} (was {name} rendered?)"
+                )
+            return row.decode(entries[str(frame)])
+        files = (self._file(folder, frame, suffix) for folder, suffix in row.files)
+        return row.decode(tuple(read_frame_file(path) for path in files))
+
     def depth(self, frame: int) -> np.ndarray:
         """(H, W) float32 metres, +inf background; exact when ``depth_exact`` was rendered."""
         exact = self.layout.frame_file("depth", frame, ".npy")
-        if exact.is_file():
-            return encodings.read_npy(exact).astype(np.float32)
-        return encodings.decode_depth(encodings.read_png(self._file("depth", frame, ".png")))
+        return self.map("depth_exact" if exact.is_file() else "depth", frame)["depth"]
 
     def instance(self, frame: int) -> np.ndarray:
         """(H, W) uint16 entity ids, 0 = background."""
-        return encodings.decode_ids(encodings.read_png(self._file("instance", frame, ".png")))
+        return self.map("instance", frame)["instance"]
 
     def semantic(self, frame: int) -> np.ndarray:
         """(H, W) uint16 class ids, 0 = background."""
-        return encodings.decode_ids(encodings.read_png(self._file("semantic", frame, ".png")))
+        return self.map("semantic", frame)["semantic"]
 
     def normal(self, frame: int) -> np.ndarray:
         """(H, W, 3) float32 camera-frame unit normals (8-bit precision), 0 on background."""
-        return encodings.decode_normal(encodings.read_png(self._file("normal", frame, ".png")))
+        return self.map("normal", frame)["normal"]
 
     def flow(self, frame: int, *, backward: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(flow (H, W, 2) float32 pixels to frame t+1 (t-1 if ``backward``), valid (H, W) bool)."""
-        folder = "flow_backward" if backward else "flow"
-        flow = encodings.read_npy(self._file(folder, frame, ".npy")).astype(np.float32)
-        valid = encodings.decode_mask(encodings.read_png(self._file(f"{folder}_valid", frame, ".png")))
-        return flow, valid
+        field = "flow_backward" if backward else "flow_forward"
+        maps = self.map("flow_backward" if backward else "flow", frame)
+        return maps[field], maps[f"{field}_valid"]
+
+    def visibility(self, frame: int) -> list[EntityVisibility]:
+        """Per-entity visibility of ``frame`` (visible fraction, 2D box, occluders): visibility.json."""
+        return self.map("visibility", frame)["visibility"]
 
     def trajectory(self) -> Trajectory:
         """The full rollout (entity and camera poses of every frame) from trajectory.json."""
@@ -97,3 +116,8 @@ class Clip:
 
     def __repr__(self) -> str:
         return f"Clip({str(self.path)!r})"
+
+
+def read_frame_file(path: Path) -> np.ndarray:
+    """The array of one map file: a ``.png`` (uint16 stays uint16) or a ``.npy``."""
+    return encodings.read_npy(path) if path.suffix == ".npy" else encodings.read_png(path)

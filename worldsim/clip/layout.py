@@ -6,32 +6,31 @@ finished ones because writes are atomic (``atomic.py``). Resume renders only inc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from worldsim.clip.atomic import TEMP_PREFIX
+from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
 
-GUIDANCE_MAPS = ("depth", "depth_exact", "instance", "semantic", "normal", "flow", "flow_backward")
-"""Guidance map names a scene's ``render.guidance`` may list.
+GUIDANCE_MAPS = tuple(GUIDANCE_MAP_TABLE)
+"""Guidance map names a scene's ``render.guidance`` may list (the rows of ``guidance_maps``).
 
 ``depth_exact`` adds ``depth/NNNNN.npy`` float32 metres beside the PNG; ``flow_backward`` writes
 ``flow_backward/`` (+ ``flow_backward_valid/``) beside the forward ``flow/``.
 """
 
 MAP_FILES: dict[str, tuple[tuple[str, str], ...]] = {
-    "depth": (("depth", ".png"),),
-    "depth_exact": (("depth", ".npy"),),
-    "instance": (("instance", ".png"),),
-    "semantic": (("semantic", ".png"),),
-    "normal": (("normal", ".png"),),
-    "flow": (("flow", ".npy"), ("flow_valid", ".png")),
-    "flow_backward": (("flow_backward", ".npy"), ("flow_backward_valid", ".png")),
+    **{name: row.files for name, row in GUIDANCE_MAP_TABLE.items()},
     "rgb": (("rgb", ".png"),),
 }
 """Map name -> (folder, suffix) of each file it writes per frame."""
 
 FRAME_FOLDERS = tuple(sorted({folder for files in MAP_FILES.values() for folder, _ in files}))
+CLIP_FILES = {name: row.clip_file for name, row in GUIDANCE_MAP_TABLE.items() if row.clip_file}
+"""Map name -> its one file per clip (e.g. ``visibility.json``), for maps without per-frame files."""
 TOP_LEVEL_FILES = (
     "scene.yaml",
     "metadata.json",
@@ -39,6 +38,7 @@ TOP_LEVEL_FILES = (
     "video.mp4",
     "guidance.mp4",
     "contact_sheet.png",
+    *CLIP_FILES.values(),
 )
 
 
@@ -89,13 +89,31 @@ class ClipLayout:
         """Every file of ``frame`` for the maps ``maps``."""
         return [path for name in maps for path in self.map_files(name, frame)]
 
+    def clip_file(self, name: str) -> Path:
+        """The one file per clip of the map ``name`` (a ``CLIP_FILES`` key)."""
+        return self.root / CLIP_FILES[name]
+
+    def read_clip_file(self, name: str) -> dict[str, Any]:
+        """The clip file of map ``name`` as ``{"frames": {"<frame>": entry}}`` (empty if absent)."""
+        path = self.clip_file(name)
+        if not path.is_file():
+            return {"frames": {}}
+        return json.loads(path.read_text(encoding="utf-8"))
+
     def is_complete(self, maps: Iterable[str], frame: int) -> bool:
-        """Whether every file of ``frame`` for ``maps`` exists."""
-        return all(path.is_file() for path in self.frame_files(maps, frame))
+        """Whether every file of ``frame`` for ``maps`` exists (and each clip file holds it)."""
+        return not self.incomplete_frames(list(maps), [frame])
 
     def incomplete_frames(self, maps: Sequence[str], frames: Iterable[int]) -> list[int]:
-        """The frames of ``frames`` that miss at least one file of ``maps``."""
-        return [frame for frame in frames if not self.is_complete(maps, frame)]
+        """The frames of ``frames`` that miss at least one file of ``maps`` (or a clip file's entry)."""
+        stored = [set(self.read_clip_file(name)["frames"]) for name in maps if name in CLIP_FILES]
+        per_frame = [name for name in maps if name not in CLIP_FILES]
+        return [
+            frame
+            for frame in frames
+            if not all(path.is_file() for path in self.frame_files(per_frame, frame))
+            or not all(str(frame) in held for held in stored)
+        ]
 
     def remove_stale_temp_files(self) -> int:
         """Delete temp files a crashed run left behind; returns how many."""

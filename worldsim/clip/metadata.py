@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from worldsim.clip.encodings import DEPTH_SCALE_M
+from worldsim.clip.guidance_maps import encodings_table
 from worldsim.errors import WorldsimError
 from worldsim.state import Trajectory
 
@@ -117,12 +117,7 @@ def build_metadata(
         ],
         "cameras": camera_table(trajectory),
         "entity_poses": poses if poses is not None else "trajectory.json",
-        "encodings": {
-            "depth_png": f"uint16, {DEPTH_SCALE_M} m per unit, 0 = background, clipped to 65535",
-            "normal_png": "uint8 (n + 1) / 2 * 255, camera frame (OpenCV), 128 grey = background",
-            "flow_npy": "float16 (H, W, 2) pixels (dx, dy) to the next frame; flow_valid png 255 = valid",
-            "ids_png": "uint16, 0 = background",
-        },
+        "encodings": {**encodings_table(), "rgb": "png uint8 (H, W, 3) sRGB"},
         "settings": settings,
         "settings_digest": settings_digest(settings),
         **(extra or {}),

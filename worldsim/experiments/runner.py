@@ -90,7 +90,8 @@ def execute_run(
     ``reference``: the path-traced run of the same scene, seed and length, whose frames give
     the PSNR / SSIM columns (fidelity to the reference renderer).
     """
-    from worldsim.render import render
+    from worldsim.clip import Clip
+    from worldsim.render import clip_guidance, render
 
     run_dir = out / "runs" / run.run_id
     done = run_dir / "metrics.json"
@@ -110,7 +111,8 @@ def execute_run(
     if reference is not None and reference is not run:
         candidate = out / "runs" / reference.run_id / "clip"
         reference_dir = candidate if (candidate / "rgb").is_dir() else None
-    metrics = evaluate_clip_folder(run_dir / "clip", gap=config.gap, reference_dir=reference_dir)
+    guidance = clip_guidance(Clip(run_dir / "clip"))
+    metrics = evaluate_clip_folder(run_dir / "clip", guidance, gap=config.gap, reference_dir=reference_dir)
     identity = {
         "run": run.run_id,
         "scene": run.scene_file.stem,

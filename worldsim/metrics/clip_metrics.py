@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from renderers.guidance.frame import GuidanceFrame
+from worldsim.guidance_frame import GuidanceFrame
 from worldsim.metrics.adherence import boundary_f_score, guidance_edges, image_edges, region_homogeneity
 from worldsim.metrics.fidelity import fidelity
 from worldsim.metrics.flicker import flicker_energy, static_mask
@@ -161,20 +161,25 @@ def evaluate_clip(
     return metrics
 
 
-def clip_frames(clip_dir: str | Path) -> Iterator[tuple[np.ndarray, GuidanceFrame]]:
-    """(rgb, guidance) pairs of a clip folder; guidance (with surface coordinates) is recomputed
-    from its trajectory.json rather than stored, so the folder layout stays as DESIGN.md has it."""
-    from renderers.guidance import render_guidance
+def clip_frames(
+    clip_dir: str | Path, guidance: Callable[[int], GuidanceFrame]
+) -> Iterator[tuple[np.ndarray, GuidanceFrame]]:
+    """(rgb, guidance) pairs of a clip folder in frame order; ``guidance(frame)`` is handed in by
+    the orchestration layer (``worldsim.render.clip_guidance``: the clip's own backend, exact maps
+    read back, the rest recomputed from trajectory.json)."""
     from worldsim.clip import Clip
 
     clip = Clip(Path(clip_dir))
-    trajectory = clip.trajectory()
-    for maps in render_guidance(trajectory, clip.camera):
-        yield clip.rgb(maps.frame), maps
+    for frame in range(clip.num_frames):
+        yield clip.rgb(frame), guidance(frame)
 
 
 def evaluate_clip_folder(
-    clip_dir: str | Path, *, gap: int = DEFAULT_GAP, reference_dir: str | Path | None = None
+    clip_dir: str | Path,
+    guidance: Callable[[int], GuidanceFrame],
+    *,
+    gap: int = DEFAULT_GAP,
+    reference_dir: str | Path | None = None,
 ) -> ClipMetrics:
     """``evaluate_clip`` on a clip folder written by ``worldsim.render`` (reference: another clip)."""
     reference = None
@@ -183,4 +188,4 @@ def evaluate_clip_folder(
 
         reference_clip = Clip(Path(reference_dir))
         reference = reference_clip.rgb
-    return evaluate_clip(clip_frames(clip_dir), gap=gap, reference=reference)
+    return evaluate_clip(clip_frames(clip_dir, guidance), gap=gap, reference=reference)

@@ -204,7 +204,9 @@ def render():
     """``render(adapter, trajectory, frames=range(CLIP_FRAMES))``: {frame: (H, W, 3) uint8}."""
 
     def run(adapter, trajectory, frames=range(CLIP_FRAMES)) -> dict[int, np.ndarray]:
-        return dict(adapter.render_frames(trajectory, "main", list(frames), None))
+        from renderers.guidance.source import ClipGuidance
+
+        return dict(adapter.render_frames(trajectory, "main", list(frames), ClipGuidance(trajectory, "main")))
 
     return run
 

@@ -128,6 +128,7 @@ def test_long_clips_stream_with_flat_memory(make_adapter, box_trajectory, monkey
     import tracemalloc
 
     from renderers.guidance.render import GuidanceRenderer
+    from renderers.guidance.source import ClipGuidance
 
     requested: list[int] = []
     original = GuidanceRenderer.render
@@ -144,7 +145,8 @@ def test_long_clips_stream_with_flat_memory(make_adapter, box_trajectory, monkey
         requested.clear()
         if traced:
             tracemalloc.start()
-        for frame, _ in adapter.render_frames(trajectory, "main", range(frames), None):
+        guidance = ClipGuidance(trajectory, "main")
+        for frame, _ in adapter.render_frames(trajectory, "main", range(frames), guidance):
             # Guidance is rendered one window ahead at most: nothing is precomputed for the clip.
             assert max(requested) - frame < 9, (frame, max(requested))
         result = tracemalloc.get_traced_memory()[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from renderers.diffusion import conditioning as c
-from renderers.guidance.frame import GuidanceFrame
+from worldsim.guidance_frame import GuidanceFrame
 
 TOLERANCE = 1e-6
 

@@ -12,6 +12,7 @@ from renderers.diffusion.model import ModelConfig, VideoUNet
 from renderers.diffusion.weights import save_weights
 from renderers.diffusion.windows import blend_weights, final_frames, plan_windows, support_frames
 from renderers.guidance import render_guidance
+from renderers.guidance.source import ClipGuidance
 from renderers.guidance.synthetic import looking_at, make_trajectory, translation
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.errors import RenderError
@@ -54,8 +55,8 @@ def render(trajectory, weights, frames=range(FRAMES), **options):
     renderer = create(
         "diffusion", {"weights": weights, "native_size": 32, "steps": 2, "window": 4, **options}
     )
-    full = {g.frame: g for g in render_guidance(trajectory)}
-    return dict(renderer.render_frames(trajectory, "main", list(frames), lambda frame: full[frame])), renderer
+    guidance = ClipGuidance(trajectory, "main")
+    return dict(renderer.render_frames(trajectory, "main", list(frames), guidance)), renderer
 
 
 def test_window_plan_covers_every_frame_once_as_final():
@@ -191,7 +192,7 @@ def test_memory_stays_flat_as_the_clip_grows(weights):
             {"weights": weights, "native_size": 32, "steps": 1, "window": 4, "anchored_noise": False},
         )
         tracemalloc.start()
-        for _ in renderer.render_frames(trajectory, "main", range(frames), None):
+        for _ in renderer.render_frames(trajectory, "main", range(frames), ClipGuidance(trajectory, "main")):
             pass
         result = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()

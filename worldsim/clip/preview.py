@@ -1,10 +1,14 @@
-"""Viewing helpers: guidance maps as uint8 RGB images (for guidance.mp4 and contact sheets)."""
+"""Preview colourings: guidance maps as uint8 RGB images (for guidance.mp4, contact sheets, the viewer).
+
+Each map's row in ``worldsim.clip.guidance_maps`` names its ``preview_*`` function here; its
+``guidance_grid`` tiles those rows in table order.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from renderers.guidance.frame import GuidanceFrame
+from worldsim.guidance_frame import GuidanceFrame
 
 DEPTH_PERCENTILES = (2.0, 98.0)
 """Robust near / far of the depth colour map, as percentiles of the finite depths."""
@@ -89,15 +93,26 @@ def _hsv_to_rgb(hue: np.ndarray, saturation: np.ndarray, value: np.ndarray) -> n
     return hsv_to_rgb(np.stack([hue, saturation, value], axis=-1))
 
 
-def guidance_grid(frame: GuidanceFrame) -> np.ndarray:
-    """(2H, 2W, 3) uint8: depth | instances over normals | forward flow (backward at the last frame)."""
+def preview_depth(frame: GuidanceFrame) -> np.ndarray:
+    """The depth map in turbo colours."""
+    return colorize_depth(frame.depth)
+
+
+def preview_instance(frame: GuidanceFrame) -> np.ndarray:
+    """The instance ids in stable hashed colours."""
+    return colorize_ids(frame.instance)
+
+
+def preview_normal(frame: GuidanceFrame) -> np.ndarray:
+    """The camera-frame normals as ``(n + 1) / 2``."""
+    return colorize_normals(frame.normal)
+
+
+def preview_flow(frame: GuidanceFrame) -> np.ndarray:
+    """Forward flow on the colour wheel (backward at the last frame, black if neither)."""
     flow, valid = frame.flow_forward, frame.flow_forward_valid
     if flow is None:
         flow, valid = frame.flow_backward, frame.flow_backward_valid
     if flow is None:
-        flow_image = np.zeros((*frame.depth.shape, 3), dtype=np.uint8)
-    else:
-        flow_image = colorize_flow(flow, valid)
-    top = np.concatenate([colorize_depth(frame.depth), colorize_ids(frame.instance)], axis=1)
-    bottom = np.concatenate([colorize_normals(frame.normal), flow_image], axis=1)
-    return np.concatenate([top, bottom], axis=0)
+        return np.zeros((*frame.depth.shape, 3), dtype=np.uint8)
+    return colorize_flow(flow, valid)
