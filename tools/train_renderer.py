@@ -47,7 +47,7 @@ from worldsim.datasets.training_clips import ClipDataset, build_dataset
 class DataConfig:
     """The cached training set (``worldsim.datasets.training_clips.build_dataset``)."""
 
-    num_clips: int = 300
+    num_clips: int = 500
     size: int = 64
     frames_per_clip: int = 16
     spp: int = 16
@@ -66,14 +66,14 @@ class OptimConfig:
     lr: float = 5e-4
     weight_decay: float = 0.01
     warmup_steps: int = 200
-    total_steps: int = 20000
+    total_steps: int = 9000
     """Length of the cosine schedule; training also stops at ``--max-minutes``."""
     ema_decay: float = 0.999
     grad_clip: float = 1.0
     seed: int = 0
     threads: int = 2
     log_every: int = 20
-    sample_every: int = 500
+    sample_every: int = 250
     checkpoint_minutes: float = 5.0
     sample_steps: int = 12
 

@@ -10,7 +10,10 @@ step ``step_completed`` is true and ``time`` is the time the sample is at (for p
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is imported on use, so the options can read METHODS without it
+    import torch
 
 METHODS = ("euler", "heun")
 
@@ -22,7 +25,7 @@ class FlowMatchScheduler:
         if method not in METHODS:
             raise ValueError(f"sample: unknown method {method!r}; euler or heun")
         self.method = method
-        self.times = torch.empty(0)
+        self.times: torch.Tensor | None = None
         """(steps + 1,) the grid from 1 to 0."""
         self.timesteps: list[torch.Tensor] = []
         """The model evaluation times in order (0-d tensors)."""
@@ -31,12 +34,14 @@ class FlowMatchScheduler:
         self._start: tuple[torch.Tensor, torch.Tensor] | None = None  # Heun: (sample, velocity) at t
 
     def set_timesteps(
-        self, steps: int, device: torch.device | None = None, dtype: torch.dtype = torch.float32
+        self, steps: int, device: torch.device | None = None, dtype: torch.dtype | None = None
     ) -> None:
         """Lay out ``steps`` uniform steps and reset the scheduler."""
         if steps < 1:
             raise ValueError(f"sample: steps must be >= 1, got {steps}")
-        self.times = torch.linspace(1.0, 0.0, steps + 1, dtype=dtype, device=device)
+        import torch
+
+        self.times = torch.linspace(1.0, 0.0, steps + 1, dtype=dtype or torch.float32, device=device)
         heun = self.method == "heun"
         self._evaluations = []
         for index in range(steps):

@@ -152,8 +152,8 @@ def describe_scene(scene) -> str:
     render = scene.render
     lines += [
         "",
-        f"render: renderer={render.renderer} guidance={','.join(render.guidance)} "
-        f"backend={render.guidance_backend} spp={render.samples_per_pixel}",
+        f"render: renderer={render.renderer or 'default'} guidance={','.join(render.guidance)} "
+        f"backend={render.guidance_backend or 'default'} spp={render.samples_per_pixel or 'default'}",
     ]
     return "\n".join(lines)
 

@@ -225,12 +225,14 @@ class WorldSettings:
 class RenderSettings:
     """What to render and how; renderer-specific options live in ``renderer_options``."""
 
-    renderer: str = "default"
-    """A registered renderer name; ``default`` uses the project's default renderer."""
-    guidance_backend: str = "open3d"
+    renderer: str | None = None
+    """A registered renderer name; None (or ``default``) = ``RenderConfig.renderer``."""
+    guidance_backend: str | None = None
+    """None = ``RenderConfig.guidance_backend`` (``configs/render.yaml``)."""
     guidance: list[str] = field(default_factory=lambda: ["depth", "instance", "semantic", "normal", "flow"])
     """Guidance maps written to the clip folder."""
-    samples_per_pixel: int = 16
+    samples_per_pixel: int | None = None
+    """Paths per pixel for renderers that sample (the reference renderer); None = theirs."""
     renderer_options: dict[str, object] = field(default_factory=dict)
 
 
