@@ -73,7 +73,7 @@ def evaluate_clip(
 
 def clip_frames(clip_dir: str | Path) -> Iterator[tuple[np.ndarray, GuidanceFrame]]:
     """(rgb, guidance) pairs of a clip folder; guidance (with surface coordinates) is recomputed
-    from its trajectory.json rather than stored, so the folder layout stays as DESIGN.md has it."""
+    from its trajectory.json rather than stored, so the folder layout stays as docs/ARCHITECTURE.md has it."""
     from renderers.guidance import render_guidance
     from worldsim.clip import Clip
 

@@ -1,7 +1,7 @@
 """The scene authoring model: plain dataclasses, one to one with the YAML scene format.
 
 Every field name here is the YAML key of the same name. Units: metres, seconds, degrees where a
-name ends in ``_deg``, linear RGB in [0, 1]. World frame: right-handed, Z up (see DESIGN.md).
+name ends in ``_deg``, linear RGB in [0, 1]. World frame: right-handed, Z up (see docs/ARCHITECTURE.md).
 Rotations are given either as ``euler_deg`` (extrinsic x, y, z in degrees, scipy's ``"xyz"``)
 or as ``quat_xyzw`` (scalar last, scipy's order); at most one of the two.
 """
