@@ -208,9 +208,11 @@ class WindowedAdapter:
         self, trajectory: Trajectory, camera: str, frames: Sequence[int] | None = None
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield (frame, (h, w, 3) float32 [0, 1] at the model's resolution) in order, window by
-        window, for every frame up to the last of ``frames`` (default: the whole clip). Every
-        window reads what the windows before it made (the depth range fixed on the first window,
-        the entity references, the context), so the chain always starts at frame 0."""
+        window, for ``frames`` (default: the whole clip) and the other final frames of the windows
+        sampled to make them. With ``context`` or entity references every window reads what the
+        windows before it made, so the chain starts at frame 0; without, only the windows the
+        frames need are sampled (the depth range, fixed on the first window with depth, is fitted
+        from the guidance of the windows skipped)."""
         options, geometry = self.options, self.geometry
         if camera not in trajectory.cameras:
             raise RenderError(f"no camera named {camera!r} in the trajectory")
@@ -232,14 +234,22 @@ class WindowedAdapter:
         references = EntityReferences(options.max_references if options.references else 0)
         windows = plan_windows(trajectory.num_frames, options.window, options.overlap)
         wanted = range(trajectory.num_frames) if frames is None else frames
+        chained = options.context or references.limit > 0
         stream = WindowStream(windows)
         carried: dict[int, GuidanceFrame] = {}  # guidance of the frames the next window shares
         window_maps: list[GuidanceFrame] = []
         last = trajectory.num_frames - 1
+        unfitted = 0  # the first window whose depth the range has not seen
 
         def sample(window: Window) -> np.ndarray:
             """The window's (len(window.frames), h, w, 3) frames before the overlap cross-fade."""
-            nonlocal carried, window_maps
+            nonlocal carried, window_maps, unfitted
+            if options.control == "depth":
+                for skipped in windows[unfitted : window.index]:
+                    if depth.near is not None:
+                        break
+                    depth.fit([guidance.render(frame).depth for frame in skipped.frames])
+                unfitted = window.index + 1
             maps = [carried.get(frame) or guidance.render(frame) for frame in window.frames]
             carried, window_maps = {}, maps
             count = geometry.frame_count(len(maps))
@@ -261,7 +271,7 @@ class WindowedAdapter:
             )
             return np.asarray(self.generate_window(inputs, (width, height)), dtype=np.float32)[: len(maps)]
 
-        for made in stream.run(sample, plan_windows_to_sample(windows, wanted, chained=True)):
+        for made in stream.run(sample, plan_windows_to_sample(windows, wanted, chained=chained)):
             window = made.window
             instance = np.stack([frame_maps.instance for frame_maps in window_maps])
             references.remember(list(window.frames), made.outputs, instance)
