@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -59,7 +59,8 @@ class AppearanceRenderer(Protocol):
 
 
 _REGISTRY: dict[str, str] = {
-    # name -> "module:factory"; each factory takes the renderer options dict.
+    # name -> "module:factory"; each factory takes the renderer options dict. The default renderer
+    # is ``worldsim.clip.config.RenderConfig.renderer``.
     "reference": "renderers.reference.renderer:create_reference_renderer",
     "jitter": "renderers.baselines.jitter:create_jitter_renderer",
     "reseed": "renderers.baselines.reseed:create_reseed_renderer",
@@ -68,12 +69,20 @@ _REGISTRY: dict[str, str] = {
     "wan_vace": "renderers.adapters.wan_vace:create_wan_vace_renderer",
     "cogvideox_fun": "renderers.adapters.cogvideox_fun:create_cogvideox_fun_renderer",
 }
-DEFAULT_RENDERER = "diffusion"
+_SCENE_OPTIONS: dict[str, frozenset[str]] = {"reference": frozenset({"samples_per_pixel"})}
+"""The scene-level options (``worldsim.clip.config.SCENE_LEVEL_OPTIONS``) each renderer takes."""
 
 
-def register(name: str, factory_path: str) -> None:
-    """Register ``"package.module:factory"`` under ``name`` (imported on first use)."""
+def register(name: str, factory_path: str, scene_options: Iterable[str] = ()) -> None:
+    """Register ``"package.module:factory"`` under ``name`` (imported on first use), taking the
+    scene-level options ``scene_options`` (e.g. ``samples_per_pixel``)."""
     _REGISTRY[name] = factory_path
+    _SCENE_OPTIONS[name] = frozenset(scene_options)
+
+
+def scene_options(name: str) -> frozenset[str]:
+    """The scene-level options renderer ``name`` takes (none for most)."""
+    return _SCENE_OPTIONS.get(name, frozenset())
 
 
 def available() -> list[str]:
@@ -82,9 +91,7 @@ def available() -> list[str]:
 
 
 def create(name: str, options: dict[str, Any] | None = None) -> AppearanceRenderer:
-    """Instantiate the renderer registered as ``name`` (``default`` = ``DEFAULT_RENDERER``)."""
-    if name == "default":
-        name = DEFAULT_RENDERER
+    """Instantiate the renderer registered as ``name``."""
     if name not in _REGISTRY:
         raise RenderError(f"unknown renderer {name!r}; available: {', '.join(available())}")
     module_name, factory_name = _REGISTRY[name].split(":")

@@ -34,19 +34,20 @@ from omegaconf import OmegaConf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from renderers.diffusion.conditioning import ALBEDO, NORMAL, from_model_space
-from renderers.diffusion.dataset import ClipDataset, build_dataset
 from renderers.diffusion.entity_noise import training_noise
 from renderers.diffusion.flow_matching import drop_condition, sample, training_loss
 from renderers.diffusion.model import ModelConfig, VideoUNet, parameter_count
 from renderers.diffusion.weights import load_weights, save_weights
 from renderers.tonemap import linear_to_srgb_uint8
+from worldsim.clip.atomic import atomic_path, write_text
+from worldsim.datasets.training_clips import ClipDataset, build_dataset
 
 
 @dataclass
 class DataConfig:
-    """The cached training set (``renderers.diffusion.dataset.build_dataset``)."""
+    """The cached training set (``worldsim.datasets.training_clips.build_dataset``)."""
 
-    num_clips: int = 300
+    num_clips: int = 500
     size: int = 64
     frames_per_clip: int = 16
     spp: int = 16
@@ -65,14 +66,14 @@ class OptimConfig:
     lr: float = 5e-4
     weight_decay: float = 0.01
     warmup_steps: int = 200
-    total_steps: int = 20000
+    total_steps: int = 9000
     """Length of the cosine schedule; training also stops at ``--max-minutes``."""
     ema_decay: float = 0.999
     grad_clip: float = 1.0
     seed: int = 0
     threads: int = 2
     log_every: int = 20
-    sample_every: int = 500
+    sample_every: int = 250
     checkpoint_minutes: float = 5.0
     sample_steps: int = 12
 
@@ -110,9 +111,8 @@ def save_optimizer(optimizer: torch.optim.Optimizer, path: Path) -> None:
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
             tensors[f"{index}.{key}"] = torch.as_tensor(value).detach().clone().contiguous()
-    temporary = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(temporary))
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        save_file(tensors, str(temporary))
 
 
 def load_optimizer(optimizer: torch.optim.Optimizer, path: Path) -> None:
@@ -134,9 +134,7 @@ def save_checkpoint(folder: Path, model, ema, optimizer, model_config, step: int
     save_weights(model, model_config, folder / "model.safetensors", {"step": step})
     save_weights(ema, model_config, folder / "ema.safetensors", {"step": step})
     save_optimizer(optimizer, folder / "optimizer.safetensors")
-    temporary = folder / "state.json.tmp"
-    temporary.write_text(json.dumps({"step": step, "elapsed_seconds": elapsed}))
-    os.replace(temporary, folder / "state.json")
+    write_text(folder / "state.json", json.dumps({"step": step, "elapsed_seconds": elapsed}))
 
 
 def sample_grid(ema: VideoUNet, batch: tuple[torch.Tensor, torch.Tensor], steps: int, path: Path) -> None:

@@ -104,7 +104,7 @@ def main() -> None:
         "  model serves G-buffer mode, structure-only mode and classifier-free guidance.",
         "",
         "## Data",
-        f"- {data.get('num_clips')} random procedural scenes (`renderers/diffusion/scene_generator.py`),",
+        f"- {data.get('num_clips')} random procedural scenes (`worldsim/datasets/random_scenes.py`),",
         f"  {data.get('frames_per_clip')} frames each at {data.get('size')} px: primitives and the shipped",
         "  meshes, random materials and procedural textures, sun/point/area lights and skies, camera",
         "  moves, motion and physics.",

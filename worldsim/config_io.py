@@ -1,4 +1,8 @@
-"""Typed configs: a dataclass schema <- a YAML defaults file <- overrides, with errors naming the key."""
+"""Typed configs: a dataclass schema <- a YAML defaults file <- overrides, with errors naming the key.
+
+The YAML files live in the repository's ``configs/``; ``worldsim/configs`` links to it, and the
+wheel ships it there as package data, so ``config_path`` finds them in a checkout and installed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,14 @@ from typing import Any, TypeVar
 from worldsim.errors import WorldsimError
 
 T = TypeVar("T")
+
+CONFIG_DIR = (Path(__file__).resolve().parent / "configs").resolve()
+"""``configs/`` of the checkout (through the ``worldsim/configs`` link) or of the installed wheel."""
+
+
+def config_path(*parts: str) -> Path:
+    """A file under ``configs/``, e.g. ``config_path("diffusion", "render.yaml")``."""
+    return CONFIG_DIR.joinpath(*parts)
 
 
 def load_structured(

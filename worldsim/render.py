@@ -21,7 +21,7 @@ import numpy as np
 
 from worldsim.clip.atomic import write_json, write_png, write_text
 from worldsim.clip.clip import Clip
-from worldsim.clip.config import RenderConfig, load_render_config
+from worldsim.clip.config import RenderConfig, load_render_config, resolve_render_settings
 from worldsim.clip.guidance_io import (
     ClipFileWriter,
     read_exact_guidance_frame,
@@ -149,13 +149,11 @@ def _camera_name(scene: Scene, camera: str | None) -> str:
 def _create_renderer(name: str, options: dict[str, Any]) -> tuple[str, AppearanceRenderer]:
     from renderers import base
 
-    resolved = base.DEFAULT_RENDERER if name == "default" else name
     try:
-        return resolved, base.create(resolved, options)
+        return name, base.create(name, options)
     except ImportError as error:
         raise RenderError(
-            f"renderer {resolved!r} is not available ({error}); install its extra or render with "
-            "--guidance-only"
+            f"renderer {name!r} is not available ({error}); install its extra or render with --guidance-only"
         ) from None
 
 
@@ -364,7 +362,7 @@ def render(
     """Render a scene into the clip folder ``out`` and return it as a ``Clip``.
 
     renderer: a registered appearance renderer; ``default`` = the scene's ``render.renderer``,
-      else ``configs/render.yaml``, else ``renderers.base.DEFAULT_RENDERER``.
+      else ``RenderConfig.renderer`` (``worldsim.clip.config.resolve_render_settings``).
     guidance_only: write only the guidance maps (+ guidance.mp4, contact sheet), no rgb.
     camera: the camera to render (default: the scene's first).
     frames: ``"A:B"`` or a sequence of frame indices (default: all); rollout is always complete.
@@ -378,20 +376,18 @@ def render(
     scene = load_and_validate(scene_or_path)
     maps = _guidance_maps(scene)
     camera_name = _camera_name(scene, camera)
-    backend = scene.render.guidance_backend or config.guidance_backend
+    from renderers.base import scene_options
+
+    resolved = resolve_render_settings(
+        scene.render, config, renderer=renderer, options=options, scene_options=scene_options
+    )
+    backend = resolved.guidance_backend
     selected = parse_frames(frames, scene.frame_count)
 
     appearance = None
-    renderer_options = {
-        "samples_per_pixel": int(scene.render.samples_per_pixel),
-        **dict(scene.render.renderer_options),
-        **dict(options or {}),
-    }
+    renderer_options = resolved.renderer_options
     if not guidance_only:
-        name = renderer
-        if name == "default":
-            name = scene.render.renderer if scene.render.renderer != "default" else config.renderer
-        name, appearance = _create_renderer(name, renderer_options)
+        name, appearance = _create_renderer(resolved.renderer, renderer_options)
     settings = {
         "scene_digest": settings_digest({"yaml": scene_to_yaml(scene)}),
         "camera": camera_name,

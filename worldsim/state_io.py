@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -75,18 +73,10 @@ def trajectory_to_dict(trajectory: Trajectory) -> dict[str, Any]:
 
 def save_trajectory(trajectory: Trajectory, path: str | Path) -> Path:
     """Write ``trajectory`` to ``path`` as JSON atomically (temp file, then ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from worldsim.clip.atomic import write_text
+
     text = json.dumps(trajectory_to_dict(trajectory), allow_nan=True, separators=(",", ":"))
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, text)
 
 
 class _Reader:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worldsim.config_io import load_structured
+from worldsim.config_io import config_path, load_structured
 from worldsim.errors import RenderError
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "adapters"
+CONFIG_DIR = config_path("adapters")
 CONTROLS = ("depth", "edges", "segmentation")
 DTYPES = ("bfloat16", "float16", "float32")
 OFFLOADS = ("none", "model", "sequential")
@@ -78,8 +78,6 @@ class AdapterOptions:
     ``sage``, ...); None = diffusers' default. Backends fetched from the Hub (``*_hub``) are refused."""
     max_sequence_length: int = 512
     """Text tokens the prompt is padded or cut to (the model's own: Wan 512, CogVideoX 226)."""
-    samples_per_pixel: int | None = None
-    """Accepted and ignored (scenes set it for the reference renderer)."""
 
     @property
     def weights_path(self) -> Path | None:

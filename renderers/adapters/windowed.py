@@ -1,9 +1,10 @@
 """What every adapter shares: weights checks, the model's resolution and frame counts, and the
 window loop that streams a clip of any length through a model made for a few seconds.
 
-A clip is cut into overlapping windows (``renderers.diffusion.windows``) of the model's own frame
-count. For each window the adapter renders the guidance at the model's resolution, turns it into
-the control video (``control``), hands the tail of the previous window as context, the entity
+A clip is cut into overlapping windows of the model's own frame count and streamed through
+``renderers.diffusion.windows.WindowStream``, the window loop the diffusion renderer uses too. For
+each window the adapter renders the guidance at the model's resolution, turns it into the control
+video (``control``), hands the tail of the previous window as context, the entity
 crops remembered so far as references (``references``) and surface-anchored initial latents
 (``latents``) to the model (``generate_window``, one per family), cross-fades the overlap and
 yields the frames no later window touches. Only one window's frames, the overlap and at most
@@ -32,7 +33,7 @@ from renderers.adapters.weights import (
     resolve_device,
 )
 from renderers.base import FrameGuidance, GuidanceSource
-from renderers.diffusion.windows import Window, blend_weights, final_frames, plan_windows
+from renderers.diffusion.windows import Window, WindowStream, plan_windows, plan_windows_to_sample
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
 from worldsim.randomness import derive_seed
@@ -201,18 +202,24 @@ class WindowedAdapter:
         if not wanted:
             return
         track = trajectory.cameras[camera]
-        for frame, rgb in self.generate(trajectory, camera, guidance):
+        for frame, rgb in self.generate(trajectory, camera, guidance, wanted):
             if frame in wanted:
                 yield frame, to_uint8(resize(rgb, track.width, track.height))
-            if frame >= wanted[-1]:
-                return
 
     def generate(
-        self, trajectory: Trajectory, camera: str, source: GuidanceSource
+        self,
+        trajectory: Trajectory,
+        camera: str,
+        source: GuidanceSource,
+        frames: Sequence[int] | None = None,
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield (frame, (h, w, 3) float32 [0, 1] at the model's resolution) for every frame of
-        the clip in order, window by window (stop iterating to skip the remaining windows).
-        Guidance at the model's resolution (and the noise's, if finer) comes from ``source.at``."""
+        """Yield (frame, (h, w, 3) float32 [0, 1] at the model's resolution) in order, window by
+        window, for ``frames`` (default: the whole clip) and the other final frames of the windows
+        sampled to make them. With ``context`` or entity references every window reads what the
+        windows before it made, so the chain starts at frame 0; without, only the windows the
+        frames need are sampled (the depth range, fixed on the first window with depth, is fitted
+        from the guidance of the windows skipped). Guidance at the model's resolution (and the
+        noise's, if finer) comes from ``source.at``."""
         options, geometry = self.options, self.geometry
         if camera not in trajectory.cameras:
             raise RenderError(f"no camera named {camera!r} in the trajectory")
@@ -229,16 +236,30 @@ class WindowedAdapter:
         depth = DepthNormaliser()
         references = EntityReferences(options.max_references if options.references else 0)
         windows = plan_windows(trajectory.num_frames, options.window, options.overlap)
-        previous: dict[int, np.ndarray] = {}
-        carried: dict[int, GuidanceFrame] = {}
+        wanted = range(trajectory.num_frames) if frames is None else frames
+        chained = options.context or references.limit > 0
+        stream = WindowStream(windows)
+        carried: dict[int, GuidanceFrame] = {}  # guidance of the frames the next window shares
+        window_maps: list[GuidanceFrame] = []
         last = trajectory.num_frames - 1
-        for position, window in enumerate(windows):
+        unfitted = 0  # the first window whose depth the range has not seen
+
+        def sample(window: Window) -> np.ndarray:
+            """The window's (len(window.frames), h, w, 3) frames before the overlap cross-fade."""
+            nonlocal carried, window_maps, unfitted
+            if options.control == "depth":
+                for skipped in windows[unfitted : window.index]:
+                    if depth.near is not None:
+                        break
+                    depth.fit([guidance(frame).depth for frame in skipped.frames])
+                unfitted = window.index + 1
             maps = [carried.get(frame) or guidance(frame) for frame in window.frames]
+            carried, window_maps = {}, maps
             count = geometry.frame_count(len(maps))
             control = control_frames(options.control, maps, depth)
             if count > len(maps):
                 control = np.concatenate([control, np.repeat(control[-1:], count - len(maps), axis=0)])
-            context = self._context(window, previous) if options.context else None
+            context = self._context(window, stream.previous) if options.context else None
             inputs = WindowInputs(
                 control=control,
                 context=context,
@@ -251,18 +272,18 @@ class WindowedAdapter:
                 negative_prompt_embeds=negative_embeds,
                 seed=derive_seed(seed, GENERATOR_PURPOSE, window.index),
             )
-            rgb = np.asarray(self.generate_window(inputs, (width, height)), dtype=np.float32)[: len(maps)]
-            for index, weight in enumerate(blend_weights(window.context)):
-                frame = window.start + index
-                if frame in previous:
-                    rgb[index] = (1.0 - weight) * previous[frame] + weight * rgb[index]
-            references.remember(list(window.frames), rgb, np.stack([m.instance for m in maps]))
-            following = windows[position + 1] if position + 1 < len(windows) else None
-            for frame in final_frames(window, following):
-                yield frame, rgb[frame - window.start]
-            overlap = [] if following is None else [f for f in window.frames if f >= following.start]
-            previous = {frame: rgb[frame - window.start] for frame in overlap}
-            carried = {frame: maps[frame - window.start] for frame in overlap}
+            return np.asarray(self.generate_window(inputs, (width, height)), dtype=np.float32)[: len(maps)]
+
+        for made in stream.run(sample, plan_windows_to_sample(windows, wanted, chained=chained)):
+            window = made.window
+            instance = np.stack([frame_maps.instance for frame_maps in window_maps])
+            references.remember(list(window.frames), made.outputs, instance)
+            for frame in made.final:
+                yield frame, made.output(frame)
+            following = windows[window.index + 1] if window.index + 1 < len(windows) else None
+            if following is not None:
+                shared = [frame for frame in window.frames if frame >= following.start]
+                carried = {frame: window_maps[frame - window.start] for frame in shared}
 
     def _latents(
         self,

@@ -54,18 +54,12 @@ class FlatRenderer:
             yield frame, linear_to_srgb_uint8(shade(maps, albedo))
 
 
-SCENE_LEVEL_OPTIONS = frozenset({"samples_per_pixel"})
-"""Passed to every renderer from the scene's ``render`` section; renderers without samples ignore it."""
-
-
 def check_options(name: str, options: dict[str, Any], allowed: dict[str, type]) -> dict[str, Any]:
     """Options of ``allowed`` (name -> type) from ``options``; a wrong type raises RenderError naming
-    the key, unknown keys are ignored with a warning (``SCENE_LEVEL_OPTIONS`` silently)."""
+    the key, unknown keys are ignored with a warning."""
     for key, value in options.items():
-        if key in SCENE_LEVEL_OPTIONS and key not in allowed:
-            continue
         if key not in allowed:
-            # scene files carry options for their own renderer (e.g. samples_per_pixel); a
+            # scene files carry options for their own renderer (e.g. max_depth); a
             # calibration baseline swapped in for it ignores them rather than refusing the scene
             LOGGER.warning(
                 "renderer %r ignores option %r (it takes: %s)", name, key, ", ".join(allowed) or "none"

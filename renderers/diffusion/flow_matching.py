@@ -1,4 +1,5 @@
-"""Rectified flow: the training loss, condition dropout and the deterministic ODE sampler.
+"""Rectified flow: the training loss, condition dropout and the deterministic ODE sampler (a
+pipeline over ``scheduler.FlowMatchScheduler``: guided velocity, step, pin).
 
 ``x_t = (1 - t) * x0 + t * noise`` with t in [0, 1] (t = 1 is pure noise); the model predicts
 the velocity ``v = noise - x0``. Sampling integrates ``dx/dt = v`` from t = 1 down to t = 0
@@ -11,6 +12,7 @@ import torch
 from torch import nn
 
 from renderers.diffusion.conditioning import CONDITION_CHANNELS, CONTEXT, GBUFFER, MEMORY
+from renderers.diffusion.scheduler import FlowMatchScheduler
 
 MIN_LOSS_T = 0.05
 """x0-prediction loss weight ``1 / max(t, MIN_LOSS_T)^2``."""
@@ -105,35 +107,31 @@ def sample(
     known_frames: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """x0 (B, 3, T, H, W) in model space, integrating from ``noise`` at t = 1 to t = 0 on a
-    uniform grid of ``steps`` steps with ``euler`` or ``heun`` (no correction on the last step).
+    uniform grid of ``steps`` steps with ``euler`` or ``heun`` (``scheduler.FlowMatchScheduler``),
+    each evaluation classifier-free guided (``guided_velocity``).
 
     ``known`` (B, 3, T, H, W) with ``known_frames`` (T,) per frame or (T, H, W) per pixel (bool, or
-    weights in [0, 1]) pins those frames or pixels: after every step they are replaced by the
-    point of their straight path at the new time, ``(1 - t) * known + t * noise``, so the rest is
-    drawn consistent with them (the replacement method of inpainting) and they come out equal to
-    ``known``."""
-    if method not in ("euler", "heun"):
-        raise ValueError(f"sample: unknown method {method!r}; euler or heun")
-    if steps < 1:
-        raise ValueError(f"sample: steps must be >= 1, got {steps}")
+    weights in [0, 1]) pins those frames or pixels (``pin``) after every step."""
+    scheduler = FlowMatchScheduler(method)
+    scheduler.set_timesteps(steps, device=noise.device, dtype=noise.dtype)
     x = noise.clone()
-    times = torch.linspace(1.0, 0.0, steps + 1, dtype=x.dtype, device=x.device)
     batch = x.shape[0]
-    for index in range(steps):
-        t, t_next = times[index], times[index + 1]
+    for t in scheduler.timesteps:
         velocity = guided_velocity(model, x, t.expand(batch), cond, guidance_scale, uncond)
-        step = t_next - t
-        if method == "heun" and index < steps - 1:
-            predicted = x + step * velocity
-            velocity_next = guided_velocity(
-                model, predicted, t_next.expand(batch), cond, guidance_scale, uncond
-            )
-            velocity = 0.5 * (velocity + velocity_next)
-        x = x + step * velocity
-        if known is not None and known_frames is not None:
-            pinned = (1 - t_next) * known + t_next * noise
-            x = torch.lerp(x, pinned, _pin_weight(known_frames, x))
+        x = scheduler.step(velocity, x)
+        if scheduler.step_completed and known is not None and known_frames is not None:
+            x = pin(x, known, known_frames, noise, scheduler.time)
     return x
+
+
+def pin(
+    x: torch.Tensor, known: torch.Tensor, known_frames: torch.Tensor, noise: torch.Tensor, t: torch.Tensor
+) -> torch.Tensor:
+    """``x`` at time ``t`` with the known frames or pixels replaced by the point of their straight
+    path, ``(1 - t) * known + t * noise``, so the rest is drawn consistent with them (the
+    replacement method of inpainting) and they come out equal to ``known``."""
+    pinned = (1 - t) * known + t * noise
+    return torch.lerp(x, pinned, _pin_weight(known_frames, x))
 
 
 def _pin_weight(known: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worldsim.config_io import load_structured
+from renderers.diffusion.scheduler import METHODS as SAMPLERS
+from worldsim.config_io import config_path, load_structured
 from worldsim.errors import RenderError
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_OPTIONS_PATH = REPO / "configs" / "diffusion" / "render.yaml"
+DEFAULT_OPTIONS_PATH = config_path("diffusion", "render.yaml")
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "guided_video_unet.safetensors"
 MODES = ("structure", "gbuffer")
-SAMPLERS = ("euler", "heun")
 CONTEXT_METHODS = ("surface", "replace", "channel")
 
 
@@ -44,8 +44,6 @@ class DiffusionOptions:
     memory: bool = True
     upsample: bool = True
     seed: int | None = None
-    samples_per_pixel: int | None = None
-    """Accepted and ignored (scenes set it for the reference renderer)."""
 
     @property
     def weights_path(self) -> Path:

@@ -24,7 +24,13 @@ from renderers.diffusion.noise import anchored_noise, frame_noise_inputs, white_
 from renderers.diffusion.options import DEFAULT_WEIGHTS, DiffusionOptions, load_diffusion_options
 from renderers.diffusion.surface_cache import SurfaceCache
 from renderers.diffusion.upsample import UpsampleGuide, guided_upsample
-from renderers.diffusion.windows import blend_weights, final_frames, plan_windows, support_frames
+from renderers.diffusion.windows import (
+    Window,
+    WindowStream,
+    plan_windows,
+    plan_windows_to_sample,
+    support_frames,
+)
 from renderers.tonemap import linear_to_srgb_uint8
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
@@ -72,10 +78,12 @@ class DiffusionRenderer:
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield (frame, (H, W, 3) uint8 sRGB) for each requested frame, in order.
 
-        Windows chain from frame 0, so a resumed render regenerates the chain up to the last
-        missing frame (deterministically: the frames it yields match the first run's); windows
-        after it are not computed. ``guidance`` gives the output-resolution frames (for the
-        upsampler) and, through ``guidance.at``, the native and anchored-noise resolutions.
+        Only the windows ``frames`` need are sampled (``windows.plan_windows_to_sample``), so a
+        resumed render costs about the missing frames' windows and matches an uninterrupted one
+        byte for byte. With ``context`` on every window reads all earlier ones: the chain is
+        regenerated from frame 0 up to the last requested frame. ``guidance`` gives the
+        output-resolution frames (for the upsampler) and, through ``guidance.at``, the native and
+        anchored-noise resolutions.
         """
         if guidance is None:
             raise RenderError(f"renderer {self.name!r} needs guidance maps; none were given")
@@ -84,23 +92,29 @@ class DiffusionRenderer:
             return
         track = trajectory.cameras[camera]
         full_size = (track.width, track.height)
-        for frame, srgb, native in self.generate_native(trajectory, camera, guidance):
+        made = set()
+        for frame, srgb, native in self.generate_native(trajectory, camera, guidance, wanted):
             if frame in wanted:
+                made.add(frame)
                 full = guidance(frame) if self._needs_full(native, full_size) else None
                 yield frame, linear_to_srgb_uint8(self.upsample(srgb_decode(srgb), native, full, full_size))
-            if frame >= wanted[-1]:
-                return
+        if len(made) < len(wanted):
+            missing = sorted(set(wanted) - made)
+            raise RenderError(f"renderer 'diffusion': the window plan did not make frames {missing}")
 
     def generate_native(
-        self, trajectory: Trajectory, camera: str, guidance: GuidanceSource
+        self,
+        trajectory: Trajectory,
+        camera: str,
+        guidance: GuidanceSource,
+        frames: Sequence[int] | None = None,
     ) -> Iterator[tuple[int, np.ndarray, GuidanceFrame]]:
-        """Yield (frame, native (h, w, 3) sRGB-encoded in [0, 1], native guidance) for every frame
-        of the clip in order, window by window (stop iterating to skip the remaining windows).
+        """Yield (frame, native (h, w, 3) sRGB-encoded in [0, 1], native guidance) in order for
+        ``frames`` (default: every frame of the clip) and for the other final frames of the
+        windows sampled to make them (see ``render_frames``).
 
         The native frames come from ``guidance.at(native size)``, the anchored noise's from
         ``guidance.at(noise_factor x native size)``: each frame is cast once per resolution."""
-        import torch
-
         options = self.options
         if camera not in trajectory.cameras:
             raise RenderError(f"no camera named {camera!r} in the trajectory")
@@ -112,17 +126,28 @@ class DiffusionRenderer:
             factor = options.noise_factor
             fine = guidance.at(width * factor, height * factor)
         seed = trajectory.seed if options.seed is None else options.seed
-        windows = plan_windows(trajectory.num_frames, options.window, options.overlap)
+        count = trajectory.num_frames
+        windows = plan_windows(count, options.window, options.overlap)
+        wanted = range(count) if frames is None else frames
+        order = plan_windows_to_sample(windows, wanted, chained=options.context)
+        if options.memory and not options.context and order != list(range(len(order))):
+            learns = self._memory_windows(windows[: order[-1]], native)
+            order = plan_windows_to_sample(windows, wanted, chained=False, state_windows=learns)
         margin = options.margin
         memory = AppearanceMemory()
         surface_context = options.context and options.context_method == "surface"
         cache = SurfaceCache()  # filled with every final frame when surface_context
-        # outputs of the previous window the next one reuses (overlap blend, context)
-        previous: dict[int, np.ndarray] = {}
-        # native guidance and noise of frames the next window samples again
+        stream = WindowStream(windows)
+        # native guidance and noise of the frames the window being sampled (and the next) needs
         carried: dict[int, tuple[GuidanceFrame, np.ndarray]] = {}
-        for position, window in enumerate(windows):
-            support = support_frames(window, margin, trajectory.num_frames)
+
+        def sample(window: Window) -> np.ndarray:
+            """The window's sRGB (len(window.frames), h, w, 3) before the overlap cross-fade."""
+            nonlocal carried
+            import torch
+
+            support = support_frames(window, margin, count)
+            carried = {frame: carried[frame] for frame in support if frame in carried}
             for frame in support:
                 if frame not in carried:
                     carried[frame] = self._frame_inputs(native, fine, frame, seed)
@@ -136,7 +161,7 @@ class DiffusionRenderer:
                 known = self._surface_context(maps, cache) if len(cache) else None
             elif options.context and window.context:
                 end = window.start + window.context
-                known = self._context_frames(support, end, previous, cond.shape[-2:])
+                known = self._context_frames(support, end, stream.previous, cond.shape[-2:])
                 if options.context_method == "channel":
                     cond, known = with_context(cond, *known), None
             noise = torch.from_numpy(np.stack([frame_noise for _, frame_noise in inputs], 1))[None]
@@ -148,22 +173,28 @@ class DiffusionRenderer:
                 # Entities first seen here: draw the window again with their colours painted, so
                 # their first frames are made under the same condition as every later window.
                 srgb = self._sample(with_memory(cond, instance, memory.colours), noise, known)
-            srgb = srgb[own]
-            for index, weight in enumerate(blend_weights(window.context)):
-                frame = window.start + index
-                if frame in previous:
-                    srgb[index] = (1.0 - weight) * previous[frame] + weight * srgb[index]
-            following = windows[position + 1] if position + 1 < len(windows) else None
-            for frame in final_frames(window, following):
-                made, frame_maps = srgb[frame - window.start], maps[margin + frame - window.start]
+            return srgb[own]
+
+        for made in stream.run(sample, order):
+            for frame in made.final:
+                frame_maps = carried[frame][0]
                 if surface_context:
-                    cache.add(made, frame_maps)
-                yield frame, made, frame_maps
-            if following is None:
-                return
-            reused = set(support_frames(following, margin, trajectory.num_frames))
-            previous = {frame: srgb[frame - window.start] for frame in window.frames if frame in reused}
-            carried = {frame: carried[frame] for frame in reused if frame in carried}
+                    cache.add(made.output(frame), frame_maps)
+                yield frame, made.output(frame), frame_maps
+
+    @staticmethod
+    def _memory_windows(windows: list[Window], native: FrameGuidance) -> list[int]:
+        """The windows of ``windows`` where the appearance memory learns an entity: its choice
+        depends on the instance maps only (``AppearanceMemory.remember``), so a dry run with
+        blank colours finds them without sampling."""
+        dry_run = AppearanceMemory()
+        learns = []
+        for window in windows:
+            instance = np.stack([native(frame).instance for frame in window.frames])
+            blank = np.zeros((*instance.shape, 3), dtype=np.float32)
+            if dry_run.remember(list(window.frames), blank, instance):
+                learns.append(window.index)
+        return learns
 
     def _sample(
         self, cond: np.ndarray, noise: torch.Tensor, known: tuple[np.ndarray, np.ndarray] | None = None

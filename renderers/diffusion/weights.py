@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from renderers.diffusion.model import ModelConfig, VideoUNet
+from worldsim.clip.atomic import atomic_path
 from worldsim.errors import RenderError
 
 FORMAT = "worldsim.video_unet.v1"
@@ -28,9 +28,8 @@ def save_weights(model: VideoUNet, config: ModelConfig, path: str | Path, metada
         "config": json.dumps(dataclasses.asdict(config)),
         "metadata": json.dumps(metadata, default=str),
     }
-    temporary = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(temporary), metadata=header)
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        save_file(tensors, str(temporary), metadata=header)
     return path
 
 

@@ -11,10 +11,19 @@ outputs are thrown away: the network's temporal convolutions are zero padded, so
 first and last frames come out systematically different (measured: frame 0 of a clip 5.8 CIELAB
 ΔE from the entity's median colour, interior frames 0.25). A margin keeps every kept frame off
 the edge; at the ends of the clip the edge frame is repeated.
+
+``WindowStream`` is the one window loop of the project (the diffusion renderer and the adapters):
+it samples the windows a ``plan_windows_to_sample`` chose, cross-fades each overlap with the window
+before and yields the frames no later window touches. A resumed render samples only the windows
+that cover missing frames, the windows their overlap blend reads, and the windows a renderer's
+state needs (``state_windows``, e.g. where the appearance memory learns an entity); a renderer
+whose windows read everything made before them (``chained``) samples every window up to the last
+missing frame.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,3 +80,99 @@ def final_frames(window: Window, next_window: Window | None) -> range:
     if next_window is None:
         return window.frames
     return range(window.start, next_window.start)
+
+
+def final_window(windows: list[Window], frame: int) -> int:
+    """The index of the window whose output of ``frame`` is final (the last window covering it)."""
+    for index in range(len(windows) - 1, -1, -1):
+        if windows[index].start <= frame < windows[index].stop:
+            return index
+    raise ValueError(f"frame {frame} is outside the windows (0..{windows[-1].stop - 1})")
+
+
+def blend_sources(windows: list[Window], frames: Iterable[int]) -> set[int]:
+    """The windows whose samples make the final outputs of ``frames``: each frame's final window
+    and, for frames in a window's blended overlap, the window before it (recursively: with an
+    overlap over half the window, a blended frame was blended once before)."""
+    needed: set[int] = set()
+    pending: dict[int, set[int]] = {}
+    for frame in frames:
+        pending.setdefault(final_window(windows, frame), set()).add(int(frame))
+    while pending:
+        index = max(pending)
+        wanted = pending.pop(index)
+        needed.add(index)
+        window = windows[index]
+        blended = {frame for frame in wanted if frame < window.start + window.context}
+        if blended and index > 0:
+            pending.setdefault(index - 1, set()).update(blended)
+    return needed
+
+
+def plan_windows_to_sample(
+    windows: list[Window], frames: Iterable[int], *, chained: bool, state_windows: Iterable[int] = ()
+) -> list[int]:
+    """Indices of the windows to sample, in order, so that every frame of ``frames`` comes out as
+    in an uninterrupted render of all windows.
+
+    chained: every window reads what all earlier windows made (window context): all windows up to
+      the last one ``frames`` needs.
+    state_windows: windows that change state later windows read (e.g. where the appearance memory
+      learns an entity); those before the last needed window are sampled too.
+    """
+    frames = sorted({int(frame) for frame in frames})
+    if not frames:
+        return []
+    needed = blend_sources(windows, frames)
+    last = max(needed)
+    if chained:
+        return list(range(last + 1))
+    return sorted(needed | {index for index in state_windows if index < last})
+
+
+@dataclass
+class WindowOutput:
+    """One sampled window: ``outputs`` (len(window.frames), ...) after the overlap cross-fade, and
+    ``final``, its frames no later window touches whose outputs are complete (a blended frame is
+    incomplete when the window before was not sampled)."""
+
+    window: Window
+    outputs: np.ndarray
+    final: list[int]
+
+    def output(self, frame: int) -> np.ndarray:
+        return self.outputs[frame - self.window.start]
+
+
+class WindowStream:
+    """Samples windows in order, cross-fades each overlap with the window sampled before and hands
+    out final frames. ``previous`` holds the complete outputs of the last sampled window (frame ->
+    array), for renderers that give them to the next window as context."""
+
+    def __init__(self, windows: list[Window]) -> None:
+        self.windows = windows
+        self.previous: dict[int, np.ndarray] = {}
+        self._last: int | None = None
+
+    def run(self, sample: Callable[[Window], np.ndarray], order: Iterable[int]) -> Iterator[WindowOutput]:
+        """For each window index of ``order`` (ascending): ``sample(window)`` -> (len(window.frames),
+        ...) outputs of its own frames, cross-faded over the overlap with ``previous``."""
+        for index in order:
+            window = self.windows[index]
+            if self._last is None or self._last != index - 1:
+                self.previous = {}
+            outputs = sample(window)
+            complete = []
+            weights = blend_weights(window.context)
+            for position, frame in enumerate(window.frames):
+                if position < window.context:
+                    if frame not in self.previous:
+                        continue
+                    weight = weights[position]
+                    outputs[position] = (1.0 - weight) * self.previous[frame] + weight * outputs[position]
+                complete.append(frame)
+            following = self.windows[index + 1] if index + 1 < len(self.windows) else None
+            final = [frame for frame in final_frames(window, following) if frame in complete]
+            self.previous = {frame: outputs[frame - window.start] for frame in complete}
+            self._last = index
+            yield WindowOutput(window, outputs, final)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worldsim.config_io import load_structured
+from worldsim.config_io import config_path, load_structured
 from worldsim.errors import RenderError
 
-DEFAULT_OPTIONS_PATH = Path(__file__).resolve().parents[2] / "configs" / "reference.yaml"
+DEFAULT_OPTIONS_PATH = config_path("reference.yaml")
 FILTERS = ("gaussian", "box", "tent")
 
 

@@ -135,11 +135,11 @@ def _python_scene() -> Scene:
 
 def test_cli_handlers_on_a_python_scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """preview and every export format, with scene loading replaced by a Python-built scene."""
-    import worldsim.cli.scene_cmds as scene_cmds
+    import worldsim.cli.camera_cmd as camera_cmd
     from worldsim.camera.interchange import import_cameras, import_keyframes, import_nerfstudio
     from worldsim.cli.camera_cmd import run_export, run_preview
 
-    monkeypatch.setattr(scene_cmds, "load_valid_scene", lambda path: _python_scene())
+    monkeypatch.setattr(camera_cmd, "load_valid_scene", lambda path: _python_scene())
     png = tmp_path / "preview.png"
     args = argparse.Namespace(scene="unused.yaml", out=str(png), every=3, camera=None, quiet=True)
     assert run_preview(args) == 0 and png.stat().st_size > 10_000

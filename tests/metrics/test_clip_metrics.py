@@ -67,3 +67,24 @@ def test_colour_jump_on_entity_3_at_frame_50_is_found_there_alone():
     assert flicker == [JUMP_FRAME - 1, JUMP_FRAME]  # second differences centred on 49 and 50
     gap = [r["frame"] for r in metrics.frames if r.get("surface_delta_e", 0.0) > 1e-6]
     assert gap == list(range(JUMP_FRAME, JUMP_FRAME + 5))  # t-5 before the jump, t after it
+
+
+def test_a_metric_is_one_function_and_one_row_of_the_table(monkeypatch):
+    from worldsim.metrics import registry
+
+    def mean_red(inputs, scores):
+        scores.frame["mean_red"] = float(inputs.rgb[..., 0].mean())
+        red = inputs.rgb[..., 0]
+        for entity in (1, 3):
+            scores.entity(entity)["red"] = float(red[inputs.guidance.instance == entity].mean())
+
+    monkeypatch.setitem(registry.METRICS, "mean_red", mean_red)
+    metrics = evaluate_clip(clip(jump=True), gap=5)
+    assert [row["mean_red"] for row in metrics.frames][:1] == [pytest.approx(expected_mean_red())]
+    assert {row["red"] for row in metrics.entities if row["entity"] == 3} == {40.0, 100.0}
+    assert all("red" not in row for row in metrics.entities if row["entity"] == 2)
+
+
+def expected_mean_red() -> float:
+    rgb, _ = next(clip(jump=False))
+    return float(rgb[..., 0].mean())

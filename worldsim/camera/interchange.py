@@ -21,12 +21,9 @@ NERFSTUDIO_CAMERA_TYPE = "perspective"
 
 
 def _write_json(data: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(data, indent=1))
-    temporary.replace(path)
-    return path
+    from worldsim.clip.atomic import write_text
+
+    return write_text(path, json.dumps(data, indent=1))
 
 
 def _read_mapping(path: str | Path) -> dict[str, Any]:
@@ -208,11 +205,9 @@ def export_keyframes(spec: CameraSpec, path: str | Path) -> Path:
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(yaml.safe_dump(data, sort_keys=False))
-        temporary.replace(path)
-        return path
+        from worldsim.clip.atomic import write_text
+
+        return write_text(path, yaml.safe_dump(data, sort_keys=False))
     return _write_json(data, path)
 
 

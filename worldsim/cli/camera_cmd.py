@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from worldsim.cli.common import load_valid_scene, require_file
 from worldsim.cli.output import echo, warn
 
 
@@ -47,7 +48,6 @@ def _quiet(args: argparse.Namespace) -> bool:
 
 
 def _rollout(scene_path: str):
-    from worldsim.cli.scene_cmds import load_valid_scene
     from worldsim.world.world import World
 
     scene = load_valid_scene(scene_path)
@@ -134,8 +134,6 @@ def run_export(args: argparse.Namespace) -> int:
     from worldsim.camera import interchange
 
     if args.format == "keyframes":
-        from worldsim.cli.scene_cmds import load_valid_scene
-
         scene = load_valid_scene(args.scene)
         spec = scene.camera(args.camera)
         if not spec.keyframes:
@@ -185,7 +183,6 @@ def read_camera_file(path: str | Path):
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from worldsim.cli.scene_cmds import load_valid_scene, require_file
     from worldsim.scene.yaml_io import save_scene
 
     require_file(args.file)

@@ -16,12 +16,10 @@ import traceback
 from collections.abc import Sequence
 
 from worldsim import __version__
+from worldsim.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 from worldsim.cli.output import warn
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 OPTIONAL_SUBCOMMANDS = (
     ("worldsim.cli.camera_cmd", "add_camera_subparser"),
@@ -29,10 +27,6 @@ OPTIONAL_SUBCOMMANDS = (
 )
 """Subcommands contributed by other modules: ``module:function(subparsers, common)``; ``common``
 is the parent parser carrying ``--quiet`` and ``--debug``."""
-
-
-class UsageError(Exception):
-    """Bad arguments or an unreadable input file (exit code 2)."""
 
 
 def _common_options(suppress: bool) -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from worldsim.cli.common import UsageError, require_file
 from worldsim.cli.output import echo
 
 
@@ -52,8 +53,6 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
     """``["key=value", ...]`` -> options, each value parsed as a YAML scalar or list."""
     import yaml
 
-    from worldsim.cli.main import UsageError
-
     options: dict[str, object] = {}
     for pair in pairs:
         key, separator, text = pair.partition("=")
@@ -68,8 +67,6 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
 
 def run_render(args: argparse.Namespace) -> int:
     """Render and print where the clip went."""
-    from worldsim.cli.main import UsageError
-    from worldsim.cli.scene_cmds import require_file
     from worldsim.render import render
 
     if args.spp is not None and args.spp < 1:

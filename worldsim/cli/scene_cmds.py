@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from worldsim.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, load_valid_scene, require_file
 from worldsim.cli.output import echo, warn
 from worldsim.errors import SceneError, format_issue
 
@@ -41,28 +41,8 @@ def add_subparsers(subparsers: argparse._SubParsersAction, common: argparse.Argu
     simulate.set_defaults(func=run_simulate)
 
 
-def require_file(path: str) -> Path:
-    """``path`` as a Path; UsageError if it is not a readable file."""
-    from worldsim.cli.main import UsageError
-
-    candidate = Path(path)
-    if not candidate.exists():
-        raise UsageError(f"{path}: file not found")
-    if not candidate.is_file():
-        raise UsageError(f"{path}: not a file")
-    return candidate
-
-
-def load_valid_scene(path: str):
-    """Load and validate the scene file ``path``."""
-    from worldsim.render import load_and_validate
-
-    return load_and_validate(require_file(path))
-
-
 def run_validate(args: argparse.Namespace) -> int:
     """Validate each file; every problem goes to stderr."""
-    from worldsim.cli.main import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
 
     invalid = unreadable = 0
     for path in args.scenes:
@@ -152,8 +132,8 @@ def describe_scene(scene) -> str:
     render = scene.render
     lines += [
         "",
-        f"render: renderer={render.renderer} guidance={','.join(render.guidance)} "
-        f"backend={render.guidance_backend} spp={render.samples_per_pixel}",
+        f"render: renderer={render.renderer or 'default'} guidance={','.join(render.guidance)} "
+        f"backend={render.guidance_backend or 'default'} spp={render.samples_per_pixel or 'default'}",
     ]
     return "\n".join(lines)
 

@@ -1,7 +1,10 @@
-"""Atomic file writes: write a temp file in the target's folder, then ``os.replace`` it.
+"""Atomic file writes, the one writer of the project: a temp file in the target's folder, then
+``os.replace``.
 
 A reader (or a resumed render) therefore sees either the old file or the complete new one, never
-a partial file, even if the process dies mid-write.
+a partial file, even if the process dies mid-write. Temp files are named ``TEMP_PREFIX...`` so
+``layout.remove_stale_temp_files`` can clean up after a crash, and they are created with mode
+``0o666`` minus the process umask (0644 under the usual 022), like any file ``open`` creates.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import contextlib
 import io
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,22 +22,33 @@ import numpy as np
 
 TEMP_PREFIX = ".tmp-"
 """Temp files start with this; ``layout.remove_stale_temp_files`` cleans up after a crash."""
+FILE_MODE = 0o666
+"""Mode requested for new files; the kernel removes the umask's bits from it."""
+
+
+def _create_temp(path: Path) -> Path:
+    """A new empty file next to ``path`` (same suffix), created exclusively with ``FILE_MODE``."""
+    for _ in range(100):
+        temp = path.with_name(f"{TEMP_PREFIX}{path.stem}.{secrets.token_hex(4)}{path.suffix}")
+        try:
+            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            continue
+        os.close(handle)
+        return temp
+    raise FileExistsError(f"{path.parent}: no free temp file name for {path.name}")
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temp path next to ``path`` (same suffix); on success it replaces ``path``.
 
-    For writers that need a file name (video encoders). On any exception the temp file is removed
-    and ``path`` is left as it was.
+    For writers that need a file name (video encoders, safetensors, ``np.savez``). On any
+    exception the temp file is removed and ``path`` is left as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f"{TEMP_PREFIX}{path.stem}.", suffix=path.suffix, dir=path.parent
-    )
-    os.close(handle)
-    temp = Path(temp_name)
+    temp = _create_temp(path)
     try:
         yield temp
         os.replace(temp, path)

@@ -19,7 +19,7 @@ from worldsim.state import Trajectory
 
 @dataclass
 class Clip:
-    """A clip folder on disk (see DESIGN.md for the layout). Frames are read on demand."""
+    """A clip folder on disk (see docs/ARCHITECTURE.md for the layout). Frames are read on demand."""
 
     path: Path
 

@@ -1,4 +1,4 @@
-"""Encodings of the clip folder's maps (DESIGN.md "Clip folder layout"), each with its decoder.
+"""Encodings of the clip folder's maps (docs/ARCHITECTURE.md, "The clip folder"), each with its decoder.
 
 - depth PNG: uint16 millimetres, ``0`` = background (non-finite or non-positive depth). Depths are
   rounded to the nearest millimetre and clipped to ``[1, 65535]`` mm, so anything beyond 65.535 m

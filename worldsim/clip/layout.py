@@ -1,4 +1,4 @@
-"""Paths of the clip folder (DESIGN.md "Clip folder layout") and which frames are complete.
+"""Paths of the clip folder (docs/ARCHITECTURE.md, "The clip folder") and which frames are complete.
 
 A frame is complete when every file it should have exists; temp files are never mistaken for
 finished ones because writes are atomic (``atomic.py``). Resume renders only incomplete frames.

@@ -11,6 +11,7 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
+from worldsim.clip.atomic import atomic_path, write_text
 from worldsim.experiments.config import ExperimentConfig, RendererSetting
 from worldsim.metrics.clip_metrics import ClipMetrics, Row, evaluate_clip_folder
 
@@ -65,12 +66,10 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     columns: list[str] = []
     for row in rows:
         columns += [key for key in row if key not in columns]
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("w", newline="") as handle:
+    with atomic_path(path) as temporary, temporary.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    temporary.replace(path)
 
 
 def tidy_rows(identity: dict[str, Any], metrics: ClipMetrics) -> tuple[Row, list[Row], list[Row]]:
@@ -124,9 +123,7 @@ def execute_run(
     summary, frame_rows, entity_rows = tidy_rows(identity, metrics)
     _write_csv(run_dir / "frames.csv", frame_rows)
     _write_csv(run_dir / "entities.csv", entity_rows)
-    temporary = done.with_suffix(".tmp")
-    temporary.write_text(json.dumps(summary, indent=1))
-    temporary.replace(done)  # written last: its presence marks the run done
+    write_text(done, json.dumps(summary, indent=1))  # written last: its presence marks the run done
     return summary
 
 

@@ -11,17 +11,10 @@ from typing import Any
 import numpy as np
 
 from worldsim.guidance_frame import GuidanceFrame
-from worldsim.metrics.adherence import boundary_f_score, guidance_edges, image_edges, region_homogeneity
-from worldsim.metrics.fidelity import fidelity
-from worldsim.metrics.flicker import flicker_energy, static_mask
-from worldsim.metrics.identity import EntityAppearance, appearance_distance, frame_appearances
-from worldsim.metrics.surface import surface_colour_difference
-from worldsim.metrics.warping import gap_warping_error, warping_error
+from worldsim.metrics.registry import CLIP_SUMMARY, METRICS, MetricFrame, Row, Scores, nanmean
 
 DEFAULT_GAP = 8
 """Frames between the two frames compared through surface correspondences."""
-
-Row = dict[str, Any]
 
 
 @dataclass
@@ -34,130 +27,47 @@ class ClipMetrics:
     clip: Row = field(default_factory=dict)
 
 
-def _nanmean(values: Iterable[float]) -> float:
-    array = np.asarray([v for v in values if v is not None], dtype=np.float64)
-    array = array[np.isfinite(array)]
-    return float(array.mean()) if array.size else float("nan")
-
-
-def _previous_flicker(history: deque, guidance: GuidanceFrame, rgb: np.ndarray) -> dict[int, Any] | None:
-    """Flicker at the previous frame once frame t is known (needs t-2, t-1, t and both flows)."""
-    if len(history) < 2:
-        return None
-    (rgb_a, maps_a), (rgb_b, maps_b) = history[-2], history[-1]
-    if maps_a.flow_forward is None or maps_b.flow_forward is None:
-        return None
-    before = static_mask(maps_a.flow_forward, maps_a.flow_forward_valid, maps_a.instance, maps_b.instance)
-    after = static_mask(maps_b.flow_forward, maps_b.flow_forward_valid, maps_b.instance, guidance.instance)
-    result = flicker_energy(rgb_a, rgb_b, rgb, before, after, maps_b.instance)
-    return {"overall": result.overall, "per_entity": result.per_entity}
-
-
 def evaluate_clip(
     frames: Iterable[tuple[np.ndarray, GuidanceFrame]],
     *,
     gap: int = DEFAULT_GAP,
     reference: Callable[[int], np.ndarray | None] | None = None,
 ) -> ClipMetrics:
-    """All metrics of a clip given (rgb (H, W, 3) uint8, guidance) pairs in frame order.
+    """All metrics of ``registry.METRICS`` over a clip given (rgb (H, W, 3) uint8, guidance) pairs
+    in frame order.
 
     gap: k of the surface-correspondence warping error and colour difference (frame t vs t-k).
     reference: ``frame -> reference rgb`` (or None) for PSNR / SSIM. Memory holds ``gap`` frames.
     """
     metrics = ClipMetrics()
     history: deque[tuple[np.ndarray, GuidanceFrame]] = deque(maxlen=max(gap, 2))
-    first: dict[int, EntityAppearance] = {}
-    drift_final: dict[int, float] = {}
-    drift_max: dict[int, float] = {}
+    state: dict[str, Any] = {}
+    previous_entities: list[Row] = []  # the entity rows of the frame before
     for rgb, maps in frames:
-        row: Row = {"frame": maps.frame}
-        per_entity: dict[int, Row] = {}
-        if history:
-            previous_rgb, previous = history[-1]
-            if previous.flow_forward is not None:
-                warp = warping_error(
-                    previous_rgb, rgb, previous.flow_forward, previous.flow_forward_valid, previous.instance
-                )
-                metrics.frames[-1]["warping_error"] = warp.overall
-                for entity, value in warp.per_entity.items():
-                    for entity_row in metrics.entities[::-1]:
-                        if entity_row["frame"] != previous.frame:
-                            break
-                        if entity_row["entity"] == entity:
-                            entity_row["warping_error"] = value
-        flicker = _previous_flicker(history, maps, rgb)
-        if flicker is not None:
-            metrics.frames[-1]["flicker"] = flicker["overall"]
-        if len(history) >= gap:
-            old_rgb, old = history[-gap]
-            gap_warp = gap_warping_error(
-                old_rgb, rgb, old.instance, old.surface_coords, maps.instance, maps.surface_coords
-            )
-            colour = surface_colour_difference(
-                old_rgb, rgb, old.instance, old.surface_coords, maps.instance, maps.surface_coords
-            )
-            chroma = surface_colour_difference(
-                old_rgb,
-                rgb,
-                old.instance,
-                old.surface_coords,
-                maps.instance,
-                maps.surface_coords,
-                chromaticity_only=True,
-            )
-            row.update(
-                gap_warping_error=gap_warp.overall,
-                surface_delta_e=colour.overall,
-                surface_delta_ab=chroma.overall,
-            )
-            for entity, value in colour.per_entity.items():
-                per_entity.setdefault(entity, {})["surface_delta_e"] = value
-        row["boundary_f"] = boundary_f_score(
-            image_edges(rgb), guidance_edges(maps.instance, maps.depth)
-        ).f_score
-        homogeneity = region_homogeneity(rgb, maps.instance)
-        row["homogeneity"] = _nanmean(homogeneity.values())
         reference_rgb = reference(maps.frame) if reference is not None else None
-        if reference_rgb is not None:
-            fid = fidelity(rgb, reference_rgb, maps.instance)
-            row.update(psnr=fid.psnr, ssim=fid.ssim)
-            for entity in fid.per_entity_psnr:
-                per_entity.setdefault(entity, {}).update(
-                    psnr=fid.per_entity_psnr[entity], ssim=fid.per_entity_ssim[entity]
-                )
-        for entity, appearance in frame_appearances(rgb, maps.instance).items():
-            delta_e, histogram, texture = appearance_distance(
-                first.setdefault(entity, appearance), appearance
-            )
-            drift_final[entity] = delta_e
-            drift_max[entity] = max(drift_max.get(entity, 0.0), delta_e)
-            per_entity.setdefault(entity, {}).update(
-                drift_delta_e=delta_e, drift_histogram=histogram, drift_texture=texture
-            )
-        for entity, values in sorted(per_entity.items()):
+        inputs = MetricFrame(rgb, maps, list(history), gap, reference_rgb, state)
+        scores = Scores(frame={"frame": maps.frame})
+        for metric in METRICS.values():
+            metric(inputs, scores)
+        if metrics.frames:
+            metrics.frames[-1].update(scores.previous)
+        for entity_row in previous_entities:
+            entity_row.update(scores.previous_entities.get(entity_row["entity"], {}))
+        homogeneity = state.get("homogeneity", {})
+        previous_entities = []
+        for entity, values in sorted(scores.entities.items()):
             values.setdefault("homogeneity", homogeneity.get(entity, float("nan")))
-            metrics.entities.append({"frame": maps.frame, "entity": entity, **values})
-        row["drift_delta_e"] = _nanmean(r.get("drift_delta_e") for r in per_entity.values())
-        row["drift_histogram"] = _nanmean(r.get("drift_histogram") for r in per_entity.values())
+            previous_entities.append({"frame": maps.frame, "entity": entity, **values})
+        metrics.entities += previous_entities
+        row = scores.frame
+        row["drift_delta_e"] = nanmean(r.get("drift_delta_e") for r in scores.entities.values())
+        row["drift_histogram"] = nanmean(r.get("drift_histogram") for r in scores.entities.values())
         metrics.frames.append(row)
         history.append((rgb, maps))
-    keys = [
-        "warping_error",
-        "gap_warping_error",
-        "surface_delta_e",
-        "surface_delta_ab",
-        "flicker",
-        "boundary_f",
-        "homogeneity",
-        "drift_delta_e",
-        "drift_histogram",
-        "psnr",
-        "ssim",
-    ]
-    metrics.clip = {key: _nanmean(r.get(key) for r in metrics.frames) for key in keys}
+    metrics.clip = {key: nanmean(r.get(key) for r in metrics.frames) for key in CLIP_SUMMARY}
     metrics.clip["frames"] = len(metrics.frames)
-    metrics.clip["drift_delta_e_final"] = _nanmean(drift_final.values())
-    metrics.clip["drift_delta_e_max"] = _nanmean(drift_max.values())
+    metrics.clip["drift_delta_e_final"] = nanmean(state.get("drift_final", {}).values())
+    metrics.clip["drift_delta_e_max"] = nanmean(state.get("drift_max", {}).values())
     return metrics
 
 

@@ -1,8 +1,8 @@
 """Evaluate a ``MaterialSpec`` at object-frame points: the one function every consumer calls.
 
 The guidance albedo buffer and the appearance renderers' textures both come from
-``evaluate_material``, so what the guidance shows is what a renderer draws (DESIGN.md,
-"Materials"). Points are in the entity's object frame, so a texture sticks to the surface as the
+``evaluate_material``, so what the guidance shows is what a renderer draws (docs/ARCHITECTURE.md,
+"Conventions"). Points are in the entity's object frame, so a texture sticks to the surface as the
 entity moves; the seed comes from ``material_seed`` so an entity looks the same in every frame,
 shot and run.
 """

@@ -1,7 +1,7 @@
 """The scene authoring model: plain dataclasses, one to one with the YAML scene format.
 
 Every field name here is the YAML key of the same name. Units: metres, seconds, degrees where a
-name ends in ``_deg``, linear RGB in [0, 1]. World frame: right-handed, Z up (see DESIGN.md).
+name ends in ``_deg``, linear RGB in [0, 1]. World frame: right-handed, Z up (see docs/ARCHITECTURE.md).
 Rotations are given either as ``euler_deg`` (extrinsic x, y, z in degrees, scipy's ``"xyz"``)
 or as ``quat_xyzw`` (scalar last, scipy's order); at most one of the two.
 """
@@ -231,12 +231,14 @@ class WorldSettings:
 class RenderSettings:
     """What to render and how; renderer-specific options live in ``renderer_options``."""
 
-    renderer: str = "default"
-    """A registered renderer name; ``default`` uses the project's default renderer."""
-    guidance_backend: str = "open3d"
+    renderer: str | None = None
+    """A registered renderer name; None (or ``default``) = ``RenderConfig.renderer``."""
+    guidance_backend: str | None = None
+    """None = ``RenderConfig.guidance_backend`` (``configs/render.yaml``)."""
     guidance: list[str] = field(default_factory=lambda: ["depth", "instance", "semantic", "normal", "flow"])
     """Guidance maps written to the clip folder."""
-    samples_per_pixel: int = 16
+    samples_per_pixel: int | None = None
+    """Paths per pixel for renderers that sample (the reference renderer); None = theirs."""
     renderer_options: dict[str, object] = field(default_factory=dict)
 
 

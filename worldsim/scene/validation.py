@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from worldsim.camera.spec import MOVE_TYPES, CameraKeyframe, CameraSpec
+from worldsim.config_io import config_path
 from worldsim.errors import SceneError
 from worldsim.scene.model import (
     LIGHT_TYPES,
@@ -25,7 +26,7 @@ from worldsim.scene.model import (
     SceneSpec,
 )
 
-LIMITS_FILE = Path(__file__).resolve().parents[2] / "configs" / "limits.yaml"
+LIMITS_FILE = config_path("limits.yaml")
 POSITION_INTERPOLATIONS = ("linear", "cubic")
 ROTATION_INTERPOLATIONS = ("slerp", "spline")
 CAMERA_POSITION_INTERPOLATIONS = ("linear", "catmull_rom", "cubic")

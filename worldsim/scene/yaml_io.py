@@ -15,8 +15,6 @@ is self-contained and re-runnable as is from any folder.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -281,15 +279,6 @@ def scene_to_yaml(scene: Scene) -> str:
 
 def save_scene(scene: Scene, path: str | Path) -> Path:
     """Write ``scene_to_yaml(scene)`` to ``path`` atomically (temp file + rename); returns the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = scene_to_yaml(scene)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return target
+    from worldsim.clip.atomic import write_text
+
+    return write_text(path, scene_to_yaml(scene))

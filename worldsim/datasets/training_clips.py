@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -32,8 +31,9 @@ from renderers.diffusion.conditioning import (
     with_context,
     with_memory,
 )
+from worldsim.clip.atomic import atomic_path, write_text
 
-LOGGER = logging.getLogger("renderers.diffusion.dataset")
+LOGGER = logging.getLogger("worldsim.datasets.training_clips")
 REFERENCE_OPTIONS = {"max_triangles_per_entity": 30_000}
 """Reference-render settings for training targets (a smaller texture-refinement budget: 64 px)."""
 
@@ -46,8 +46,8 @@ def clip_path(out_dir: Path, index: int) -> Path:
 def render_clip(seed: int, *, size: int, frames_per_clip: int, spp: int) -> dict[str, np.ndarray]:
     """The arrays of one clip: random scene ``seed`` -> rollout -> guidance + reference render."""
     from renderers.base import create
-    from renderers.diffusion.scene_generator import random_scene
     from renderers.guidance import render_guidance
+    from worldsim.datasets.random_scenes import random_scene
     from worldsim.render import load_and_validate, rollout
 
     scene = load_and_validate(random_scene(seed, size=(size, size), num_frames=frames_per_clip))
@@ -72,9 +72,8 @@ def render_clip(seed: int, *, size: int, frames_per_clip: int, spp: int) -> dict
 def write_clip(path: Path, seed: int, size: int, frames_per_clip: int, spp: int) -> Path:
     """Render clip ``seed`` and write it to ``path`` atomically (temp file, then rename)."""
     arrays = render_clip(seed, size=size, frames_per_clip=frames_per_clip, spp=spp)
-    temporary = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(temporary, **arrays)
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        np.savez_compressed(temporary, **arrays)
     return path
 
 
@@ -122,9 +121,7 @@ def build_dataset(
         "seed": seed,
         "clips": [clip_path(out_dir, i).name for i in range(num_clips)],
     }
-    temporary = index_path.with_name("index.json.tmp")
-    temporary.write_text(json.dumps(index, indent=2))
-    os.replace(temporary, index_path)
+    write_text(index_path, json.dumps(index, indent=2))
     return index_path
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from renderers.diffusion.conditioning import CONDITION_CHANNELS, GBUFFER_MASK
-from renderers.diffusion.dataset import ClipDataset, build_dataset
-from renderers.diffusion.scene_generator import random_scene
+from worldsim.datasets.random_scenes import random_scene
+from worldsim.datasets.training_clips import ClipDataset, build_dataset
 from worldsim.render import load_and_validate
 
 
