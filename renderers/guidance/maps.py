@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from renderers.guidance import kernels
 from renderers.guidance.backend import RayHits
-from renderers.guidance.geometry import (
-    SEGMENT_LOOP_LIMIT,
-    ClipMeshes,
-    barycentric_interpolate,
-    normalized,
-    per_segment_matmul,
-    transformed_normals,
-)
+from renderers.guidance.geometry import ClipMeshes, segment_array
 from worldsim.scene.materials import MaterialSample, evaluate_material, is_uniform, material_seed
 from worldsim.state import EntityInfo, Trajectory
 
 
 def depth_map(hits: RayHits) -> np.ndarray:
     """(H, W) float32 metres along the optical axis (t times the unit ray's z), +inf background."""
-    return (hits.ray_distance * hits.rays_camera[..., 2]).astype(np.float32)
+    out = np.empty(hits.ray_distance.shape, dtype=np.float32)
+    kernels.depth(hits.ray_distance.ravel(), hits.rays_camera.reshape(-1, 3), out.reshape(-1))
+    return out
 
 
 def ray_distance_map(hits: RayHits) -> np.ndarray:
@@ -49,8 +45,11 @@ def camera_normal_map(hits: RayHits) -> np.ndarray:
     Normals face the camera: one pointing away from the viewer (``dot(n, ray) > 0``, a back face
     or an inward-wound triangle) is flipped, so every visible normal has ``dot(n, ray) <= 0``.
     """
-    normal = hits.hit_normal_camera.copy()
-    return hits.scatter(_face_camera(normal, hits))
+    out = np.zeros((*hits.shape, 3), dtype=np.float32)
+    kernels.face_camera(
+        hits.hit_normal_camera, hits.hit_pixels, hits.rays_camera.reshape(-1, 3), out.reshape(-1, 3)
+    )
+    return out
 
 
 def shading_normal_map(hits: RayHits, meshes: ClipMeshes, trajectory: Trajectory) -> np.ndarray:
@@ -61,42 +60,38 @@ def shading_normal_map(hits: RayHits, meshes: ClipMeshes, trajectory: Trajectory
     """
     to_camera = np.linalg.inv(trajectory.object_to_world[hits.frame, :, :3, :3]) @ hits.cam_to_world[:3, :3]
     to_camera = to_camera.astype(np.float32)
-    if len(hits.hit_segments) > SEGMENT_LOOP_LIMIT:
-        local = barycentric_interpolate(
-            np.take(meshes.corner_normal_edges, hits.hit_face, axis=0), hits.hit_barycentric
-        )
-        normal = normalized(per_segment_matmul(local, to_camera, hits.hit_segments, hits.hit_column))
-    else:
-
-        def triangle_rows(col: int) -> np.ndarray | None:
-            # Flat-shaded meshes: the interpolation gives corner 0's normal exactly (zero edges).
-            if not meshes.column_flat_shading[col]:
-                return None
-            first = meshes.column_face_offset[col]
-            return meshes.corner_normal_edges[first : first + meshes.column_face_count[col], 0]
-
-        def hit_rows(col: int, start: int, stop: int) -> np.ndarray:
-            edges = np.take(meshes.corner_normal_edges, hits.hit_face[start:stop], axis=0)
-            return barycentric_interpolate(edges, hits.hit_barycentric[start:stop])
-
-        normal = transformed_normals(
-            to_camera, hits.hit_segments, hits.hit_primitive, triangle_rows, hit_rows
-        )
-    return hits.scatter(_face_camera(normal, hits))
-
-
-def _face_camera(normal: np.ndarray, hits: RayHits) -> np.ndarray:
-    """Per-hit normals (N, 3) flipped in place where they point away from the viewing ray."""
-    rays = hits.hit_rays
-    away = normal[:, 0] * rays[:, 0] + normal[:, 1] * rays[:, 1] + normal[:, 2] * rays[:, 2] > 0
-    for k in range(3):
-        np.negative(normal[:, k], out=normal[:, k], where=away)
-    return normal.astype(np.float32, copy=False)
+    segments = hits.hit_segments
+    # Flat-shaded meshes with fewer triangles than hits take corner 0's normal (the interpolation
+    # gives it exactly: zero edges), transformed once per triangle.
+    use_corner_zero = np.array(
+        [
+            meshes.column_flat_shading[col] and meshes.column_face_count[col] < stop - start
+            for col, start, stop in segments
+        ],
+        dtype=bool,
+    )
+    out = np.zeros((*hits.shape, 3), dtype=np.float32)
+    kernels.shading_normals(
+        segment_array(segments),
+        use_corner_zero,
+        meshes.column_face_offset,
+        meshes.column_face_count,
+        hits.hit_primitive,
+        hits.hit_barycentric,
+        meshes.corner_normal_edges,
+        to_camera,
+        hits.hit_pixels,
+        hits.rays_camera.reshape(-1, 3),
+        out.reshape(-1, 3),
+    )
+    return out
 
 
 def surface_coords_map(hits: RayHits) -> np.ndarray:
     """(H, W, 3) float32 object-frame hit points, 0 on background (pair with the instance map)."""
-    return hits.object_point
+    out = np.zeros((*hits.shape, 3), dtype=np.float32)
+    kernels.scatter_rows(hits.hit_object_point, hits.hit_pixels, out.reshape(-1, 3))
+    return out
 
 
 def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -124,10 +119,13 @@ def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np
             sample.metallic[0],
         )
     # Table look-ups per pixel (column + 1: background is row 0), then textured entities' hits.
-    lookup = hits.column.ravel() + 1
-    albedo_image = np.take(albedo, lookup, axis=0)
-    roughness_image = np.take(roughness, lookup)
-    metallic_image = np.take(metallic, lookup)
+    column = hits.column.ravel()
+    albedo_image = np.empty((column.size, 3), dtype=np.float32)
+    roughness_image = np.empty(column.size, dtype=np.float32)
+    metallic_image = np.empty(column.size, dtype=np.float32)
+    kernels.lookup_rows(albedo, column, albedo_image)
+    kernels.lookup_rows(roughness[:, None], column, roughness_image[:, None])
+    kernels.lookup_rows(metallic[:, None], column, metallic_image[:, None])
     for col, start, stop in textured:
         sample = _evaluate(trajectory.entities[col], trajectory.seed, hits.hit_object_point[start:stop])
         pixels = hits.hit_pixels[start:stop]

@@ -7,27 +7,24 @@ each entity covers). Rays are pruned to the pixel window of the entity's project
 sphere, and all entities sharing a mesh are cast in one call. Rays keep the world ray parameter
 in the object frame (directions are not renormalised), so ``t`` is comparable across entities.
 
-Per-pixel work is written for numpy's fast paths: whole-array passes axis by axis, ``np.take``
-gathers, hits grouped by entity so per-entity transforms are dense slices, and no ``@`` on
-(N, 3) arrays (numpy hands it to a multi-threaded BLAS that costs more than it saves here).
+Per-ray and per-hit work (ray set-up, the nearest-hit merge, grouping hits by entity, hit
+geometry) runs in the compiled loops of ``renderers.guidance.kernels``, one pass each; hits are
+grouped by entity so per-entity transforms are dense runs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from renderers.guidance import kernels
 from renderers.guidance.backend import EntitySilhouette, RayHits
 from renderers.guidance.geometry import (
-    SEGMENT_LOOP_LIMIT,
     ClipMeshes,
-    barycentric_interpolate,
     clip_meshes,
     column_segments,
     linear_scale,
-    normalized,
-    per_segment_matmul,
     screen_rect,
-    transformed_normals,
+    segment_array,
 )
 from worldsim.camera.conventions import invert_pose
 from worldsim.camera.intrinsics import Intrinsics
@@ -82,36 +79,73 @@ class Open3DBackend:
         height, width = rays_camera.shape[:2]
         cam_to_world = np.asarray(cam_to_world, dtype=np.float64)
         world_to_cam = invert_pose(cam_to_world)
-        world_axes = _world_axes(ray_axes, cam_to_world)
+        groups = self._jobs(frame, world_to_cam, intrinsics, custom, height, width)
+        # Jobs in cast order: per unique mesh, its entities. All rays go into one buffer (one
+        # compiled pass); each mesh's rays are one contiguous slice, cast in one Embree call.
+        jobs = [job for _, entity_jobs in groups for job in entity_jobs]
+        job_columns = np.array([col for col, _, _ in jobs], dtype=np.int64)
+        rects = np.array([rect for _, rect, _ in jobs], dtype=np.int64).reshape(-1, 4)
+        first_rays = np.concatenate([np.zeros(1, np.int64), np.cumsum(_areas(rects))])
+        rays = np.empty((int(first_rays[-1]), 6), dtype=np.float32)
+        if jobs:
+            world_to_object = np.stack([matrix for _, _, matrix in jobs])
+            # Per job as before (a batched matmul may sum in another order).
+            starts = np.stack([m[:3, :3] @ cam_to_world[:3, 3] + m[:3, 3] for m in world_to_object])
+            to_object = world_to_object[:, :3, :3].astype(np.float32)
+            kernels.object_rays(ray_axes, cam_to_world[:3, :3], rects, to_object, starts, rays)
 
         best_t = np.full((height, width), np.inf, dtype=np.float32)
         column = np.full((height, width), -1, dtype=np.int32)
-        silhouettes: list[EntitySilhouette] = []
+        silhouette_hit = np.empty(len(rays), dtype=bool)
         primitives, barycentrics = [], []
-        cast_jobs = []  # (column, rect, index of its first ray among all rays cast this frame)
-        cast_count = 0
-        for entry_index, entity_jobs in self._jobs(frame, world_to_cam, intrinsics, custom, height, width):
-            rays = _object_rays(entity_jobs, world_axes, cam_to_world[:3, 3])
+        first_job = 0
+        for entry_index, entity_jobs in groups:
+            stop_job = first_job + len(entity_jobs)
+            ray_slice = slice(int(first_rays[first_job]), int(first_rays[stop_job]))
             # from_numpy shares the buffer (Tensor(...) would copy every ray once more).
-            result = self._scenes[entry_index].cast_rays(self._o3d.core.Tensor.from_numpy(rays))
-            t_all = result["t_hit"].numpy()
+            result = self._scenes[entry_index].cast_rays(self._o3d.core.Tensor.from_numpy(rays[ray_slice]))
             primitives.append(result["primitive_ids"].numpy())
             barycentrics.append(result["primitive_uvs"].numpy())
-            for col, rect, _ in entity_jobs:
-                y0, y1, x0, x1 = rect
-                t = t_all[: (y1 - y0) * (x1 - x0)].reshape(y1 - y0, x1 - x0)
-                t_all = t_all[t.size :]
-                silhouettes.append(EntitySilhouette(col, rect, np.isfinite(t)))
-                window = best_t[y0:y1, x0:x1]
-                nearer = t < window  # misses are +inf, never nearer
-                np.copyto(window, t, where=nearer)
-                np.copyto(column[y0:y1, x0:x1], col, where=nearer)
-                cast_jobs.append((col, rect, cast_count))
-                cast_count += t.size
+            kernels.merge_nearest(
+                result["t_hit"].numpy(),
+                rects[first_job:stop_job],
+                job_columns[first_job:stop_job],
+                best_t,
+                column,
+                silhouette_hit[ray_slice],
+            )
+            first_job = stop_job
+        silhouettes = [
+            EntitySilhouette(
+                int(col), rect, silhouette_hit[first_rays[j] : first_rays[j + 1]].reshape(_window_shape(rect))
+            )
+            for j, (col, rect, _) in enumerate(jobs)
+        ]
 
-        hit_pixels, hit_ray, segments = _grouped_hits(cast_jobs, column)
+        # Each entity's final pixels, read from its own window, grouped by entity in column order.
+        order = np.argsort(job_columns, kind="stable")
         primitive = np.concatenate([np.zeros(0, np.uint32), *primitives])
         barycentric = np.concatenate([np.zeros((0, 2), np.float32), *barycentrics])
+        hit_capacity = height * width
+        hit_pixels = np.empty(hit_capacity, dtype=np.int64)
+        hit_primitive = np.empty(hit_capacity, dtype=np.int64)
+        hit_barycentric = np.empty((hit_capacity, 2), dtype=np.float32)
+        counts = kernels.group_hits(
+            column,
+            job_columns[order],
+            rects[order],
+            first_rays[:-1][order],
+            primitive,
+            barycentric,
+            hit_pixels,
+            hit_primitive,
+            hit_barycentric,
+        )
+        segments, hit_count = [], 0
+        for col, count in zip(job_columns[order].tolist(), counts.tolist(), strict=True):
+            if count:
+                segments.append((col, hit_count, hit_count + count))
+                hit_count += count
         return hits_from_pixels(
             self.trajectory,
             self.meshes,
@@ -121,10 +155,10 @@ class Open3DBackend:
             best_t,
             rays_camera,
             column,
-            hit_pixels,
+            hit_pixels[:hit_count],
             segments,
-            np.take(primitive, hit_ray).astype(np.int64),
-            np.take(barycentric, hit_ray, axis=0),
+            hit_primitive[:hit_count],
+            hit_barycentric[:hit_count],
             silhouettes,
         )
 
@@ -157,66 +191,14 @@ class Open3DBackend:
         return list(jobs.items())
 
 
-def _world_axes(ray_axes: np.ndarray, cam_to_world: np.ndarray) -> np.ndarray:
-    """(3, H, W) float32 world directions of camera rays ``ray_axes`` (3, H, W) float64.
-
-    Rounded to float32 once, as open3d casts them; the per-entity transforms run in float32 too.
-    """
-    rotation = cam_to_world[:3, :3]
-    world_axes = np.empty(ray_axes.shape, dtype=np.float32)
-    for k in range(3):
-        world_axes[k] = (
-            ray_axes[0] * rotation[k, 0] + ray_axes[1] * rotation[k, 1] + ray_axes[2] * rotation[k, 2]
-        )
-    return world_axes
+def _areas(rects: np.ndarray) -> np.ndarray:
+    """(J,) int64 pixel count of each (y0, y1, x0, x1) window of ``rects`` (J, 4)."""
+    return (rects[:, 1] - rects[:, 0]) * (rects[:, 3] - rects[:, 2])
 
 
-def _object_rays(
-    entity_jobs: list[tuple[int, tuple[int, int, int, int], np.ndarray]],
-    world_axes: np.ndarray,
-    origin: np.ndarray,
-) -> np.ndarray:
-    """(R, 6) float32 open3d rays (origin, direction) of each job's pixel window, in its object frame.
-
-    Written axis by axis into one buffer: no (R, 3) temporaries and no concatenation.
-    """
-    areas = [(y1 - y0) * (x1 - x0) for _, (y0, y1, x0, x1), _ in entity_jobs]
-    rays = np.empty((sum(areas), 6), dtype=np.float32)
-    offset = 0
-    for (_, (y0, y1, x0, x1), world_to_object), area in zip(entity_jobs, areas, strict=True):
-        block = rays[offset : offset + area].reshape(y1 - y0, x1 - x0, 6)
-        offset += area
-        to_object = world_to_object[:3, :3].astype(np.float32)
-        start = world_to_object[:3, :3] @ origin + world_to_object[:3, 3]
-        x, y, z = (axis[y0:y1, x0:x1] for axis in world_axes)
-        for k in range(3):
-            block[..., k] = start[k]
-            direction = block[..., 3 + k]
-            np.multiply(x, to_object[k, 0], out=direction)
-            direction += y * to_object[k, 1]
-            direction += z * to_object[k, 2]
-    return rays
-
-
-def _grouped_hits(
-    cast_jobs: list[tuple[int, tuple[int, int, int, int], int]], column: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
-    """Each entity's final pixels, read from its own window: (hit pixels, index of each hit's ray
-    among the rays cast, (column, start, stop) segments), grouped by entity in column order."""
-    width = column.shape[1]
-    pixels, ray_index, segments = [], [], []
-    hit_count = 0
-    for col, (y0, y1, x0, x1), first_ray in sorted(cast_jobs):
-        local = np.flatnonzero(column[y0:y1, x0:x1] == col)
-        if len(local) == 0:
-            continue
-        rows, cols = np.divmod(local, x1 - x0)
-        pixels.append((rows + y0) * width + (cols + x0))
-        ray_index.append(local + first_ray)
-        segments.append((col, hit_count, hit_count + len(local)))
-        hit_count += len(local)
-    hit_pixels = np.concatenate([np.zeros(0, np.int64), *pixels])
-    return hit_pixels, np.concatenate([np.zeros(0, np.intp), *ray_index]), segments
+def _window_shape(rect: tuple[int, int, int, int]) -> tuple[int, int]:
+    y0, y1, x0, x1 = rect
+    return y1 - y0, x1 - x0
 
 
 def _with_axes(rays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -282,15 +264,29 @@ def hits_from_pixels(
     Object-frame points come from the barycentrics on the mesh's own vertices (exactly on the
     surface); camera-frame normals from the face normals by the inverse transpose of each pose.
     """
-    hit_column = np.empty(len(hit_pixels), dtype=np.int32)
-    for col, start, stop in segments:
-        hit_column[start:stop] = col
-    face = np.take(meshes.column_face_offset, hit_column) + hit_primitive
-    object_point = barycentric_interpolate(np.take(meshes.triangle_edges, face, axis=0), hit_barycentric)
+    count = len(hit_pixels)
+    hit_column = np.empty(count, dtype=np.int32)
+    face = np.empty(count, dtype=np.int64)
+    object_point = np.empty((count, 3), dtype=np.float32)
+    normal_camera = np.empty((count, 3), dtype=np.float32)
     # Normals transform with the inverse transpose: n_world (row) = n_object @ inv(R), and
     # n_camera = n_world @ cam_to_world[:3, :3].
     to_world = np.linalg.inv(trajectory.object_to_world[frame, :, :3, :3])
     normal_matrices = (to_world @ cam_to_world[:3, :3]).astype(np.float32)
+    kernels.complete_hits(
+        segment_array(segments),
+        meshes.column_face_offset,
+        meshes.column_face_count,
+        np.asarray(hit_primitive, dtype=np.int64),
+        np.asarray(hit_barycentric, dtype=np.float32),
+        meshes.triangle_edges,
+        meshes.face_normals,
+        normal_matrices,
+        hit_column,
+        face,
+        object_point,
+        normal_camera,
+    )
     return RayHits(
         frame=frame,
         intrinsics=intrinsics,
@@ -304,30 +300,7 @@ def hits_from_pixels(
         hit_primitive=hit_primitive,
         hit_face=face,
         hit_barycentric=hit_barycentric,
-        hit_object_point=object_point.astype(np.float32, copy=False),
-        hit_normal_camera=_camera_normals(meshes, normal_matrices, segments, hit_column, face, hit_primitive),
+        hit_object_point=object_point,
+        hit_normal_camera=normal_camera,
         silhouettes=silhouettes,
     )
-
-
-def _camera_normals(
-    meshes: ClipMeshes,
-    matrices: np.ndarray,
-    segments: list[tuple[int, int, int]],
-    hit_column: np.ndarray,
-    face: np.ndarray,
-    primitive: np.ndarray,
-) -> np.ndarray:
-    """(N, 3) float32 unit face normals times each entity's ``matrices`` (E, 3, 3)."""
-    if len(segments) > SEGMENT_LOOP_LIMIT:
-        normal = np.take(meshes.face_normals, face, axis=0)
-        return normalized(per_segment_matmul(normal, matrices, segments, hit_column))
-
-    def triangle_rows(col: int) -> np.ndarray:
-        first = meshes.column_face_offset[col]
-        return meshes.face_normals[first : first + meshes.column_face_count[col]]
-
-    def hit_rows(col: int, start: int, stop: int) -> np.ndarray:
-        return np.take(meshes.face_normals, face[start:stop], axis=0)
-
-    return transformed_normals(matrices, segments, primitive, triangle_rows, hit_rows)
