@@ -49,6 +49,11 @@ class Open3DBackend:
                 o3d.core.Tensor(entry.faces.astype(np.uint32)),
             )
             self._scenes.append(scene)
+        # open3d builds (commits) a scene on its first cast: do it here, so that casts of two
+        # frames on two threads never both build the same scene.
+        probe = o3d.core.Tensor(np.array([[0, 0, 0, 0, 0, 1]], dtype=np.float32))
+        for scene in self._scenes:
+            scene.cast_rays(probe)
         self._ray_cache: dict[Intrinsics, tuple[np.ndarray, np.ndarray]] = {}
 
     def _rays(self, intrinsics: Intrinsics) -> tuple[np.ndarray, np.ndarray]:
