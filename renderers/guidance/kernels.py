@@ -155,10 +155,16 @@ def complete_hits(
 @_compiled
 def _transform_unit(out, i, n, m):  # pragma: no cover - compiled
     """``out[i]`` = row ``n`` (3,) times ``m`` (3, 3) (``geometry.rows_times``), normalised."""
-    n0, n1, n2 = n[0], n[1], n[2]
-    _store_unit(
-        out,
-        i,
+    x, y, z = _unit(*_times(n[0], n[1], n[2], m))
+    out[i, 0] = x
+    out[i, 1] = y
+    out[i, 2] = z
+
+
+@_compiled
+def _times(n0, n1, n2, m):  # pragma: no cover - compiled
+    """Row ``(n0, n1, n2)`` times ``m`` (3, 3), each component ``((n0 m0k) + (n1 m1k)) + (n2 m2k)``."""
+    return (
         n0 * m[0, 0] + n1 * m[1, 0] + n2 * m[2, 0],
         n0 * m[0, 1] + n1 * m[1, 1] + n2 * m[2, 1],
         n0 * m[0, 2] + n1 * m[1, 2] + n2 * m[2, 2],
@@ -166,14 +172,12 @@ def _transform_unit(out, i, n, m):  # pragma: no cover - compiled
 
 
 @_compiled
-def _store_unit(out, i, x, y, z):  # pragma: no cover - compiled
-    """``out[i] = (x, y, z) / length`` (float32, ``geometry.normalized``); zero stays zero."""
+def _unit(x, y, z):  # pragma: no cover - compiled
+    """``(x, y, z) / length`` in float32 (``geometry.normalized``); zero stays zero."""
     length = np.float32(np.sqrt(x * x + y * y + z * z))
     if length > 0:
-        x, y, z = x / length, y / length, z / length
-    out[i, 0] = x
-    out[i, 1] = y
-    out[i, 2] = z
+        return x / length, y / length, z / length
+    return x, y, z
 
 
 @_compiled
@@ -198,8 +202,6 @@ def shading_normals(
     transformed once and looked up (the interpolation would give it exactly: zero edges).
     """
     table = np.empty((0, 3), dtype=np.float32)
-    local = np.empty((1, 3), dtype=np.float32)
-    unit = np.empty((1, 3), dtype=np.float32)
     for segment in range(segments.shape[0]):
         entity, start, stop = segments[segment, 0], segments[segment, 1], segments[segment, 2]
         m = to_camera[entity]
@@ -218,10 +220,14 @@ def shading_normals(
             else:
                 e = corner_normal_edges[offset + primitive]
                 u, v = hit_barycentric[i, 0], hit_barycentric[i, 1]
-                for k in range(3):
-                    local[0, k] = u * e[1, k] + e[0, k] + v * e[2, k]
-                _transform_unit(unit, 0, local[0], m)
-                x, y, z = unit[0, 0], unit[0, 1], unit[0, 2]
+                x, y, z = _unit(
+                    *_times(
+                        u * e[1, 0] + e[0, 0] + v * e[2, 0],
+                        u * e[1, 1] + e[0, 1] + v * e[2, 1],
+                        u * e[1, 2] + e[0, 2] + v * e[2, 2],
+                        m,
+                    )
+                )
             _store_facing(out, hit_pixels[i], x, y, z, rays_camera)
 
 
@@ -256,12 +262,24 @@ def scatter_rows(values, hit_pixels, out):  # pragma: no cover - compiled
 
 
 @_compiled
-def lookup_rows(table, column, out):  # pragma: no cover - compiled
-    """``out[p] = table[column[p] + 1]`` for (E + 1, K) ``table`` and (H * W,) ``column``."""
+def lookup_materials(
+    albedo, roughness, metallic, column, albedo_out, roughness_out, metallic_out
+):  # pragma: no cover - compiled
+    """Per pixel ``p``, row ``column[p] + 1`` of the (E + 1,) tables (background is row 0)."""
     for p in range(column.shape[0]):
         row = column[p] + 1
-        for k in range(table.shape[1]):
-            out[p, k] = table[row, k]
+        albedo_out[p, 0] = albedo[row, 0]
+        albedo_out[p, 1] = albedo[row, 1]
+        albedo_out[p, 2] = albedo[row, 2]
+        roughness_out[p] = roughness[row]
+        metallic_out[p] = metallic[row]
+
+
+@_compiled
+def lookup(table, column, out):  # pragma: no cover - compiled
+    """``out[p] = table[column[p] + 1]`` for an (E + 1,) ``table`` and (H * W,) ``column``."""
+    for p in range(column.shape[0]):
+        out[p] = table[column[p] + 1]
 
 
 @_compiled

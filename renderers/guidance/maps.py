@@ -30,13 +30,19 @@ def column_ids(trajectory: Trajectory) -> np.ndarray:
 
 def instance_map(hits: RayHits, trajectory: Trajectory) -> np.ndarray:
     """(H, W) uint16 entity ids, 0 on background."""
-    return column_ids(trajectory)[hits.column + 1]
+    return _lookup(column_ids(trajectory), hits)
 
 
 def semantic_map(hits: RayHits, trajectory: Trajectory) -> np.ndarray:
     """(H, W) uint16 semantic class ids from the entity table, 0 on background."""
-    lookup = np.array([0] + [info.semantic_id for info in trajectory.entities], dtype=np.uint16)
-    return lookup[hits.column + 1]
+    return _lookup(np.array([0] + [info.semantic_id for info in trajectory.entities], dtype=np.uint16), hits)
+
+
+def _lookup(table: np.ndarray, hits: RayHits) -> np.ndarray:
+    """(H, W) ``table[column + 1]`` per pixel for an (E + 1,) table (row 0: background)."""
+    out = np.empty(hits.shape, dtype=table.dtype)
+    kernels.lookup(table, hits.column.ravel(), out.reshape(-1))
+    return out
 
 
 def camera_normal_map(hits: RayHits) -> np.ndarray:
@@ -123,9 +129,9 @@ def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np
     albedo_image = np.empty((column.size, 3), dtype=np.float32)
     roughness_image = np.empty(column.size, dtype=np.float32)
     metallic_image = np.empty(column.size, dtype=np.float32)
-    kernels.lookup_rows(albedo, column, albedo_image)
-    kernels.lookup_rows(roughness[:, None], column, roughness_image[:, None])
-    kernels.lookup_rows(metallic[:, None], column, metallic_image[:, None])
+    kernels.lookup_materials(
+        albedo, roughness, metallic, column, albedo_image, roughness_image, metallic_image
+    )
     for col, start, stop in textured:
         sample = _evaluate(trajectory.entities[col], trajectory.seed, hits.hit_object_point[start:stop])
         pixels = hits.hit_pixels[start:stop]

@@ -14,6 +14,8 @@ grouped by entity so per-entity transforms are dense runs.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from renderers.guidance import kernels
@@ -55,6 +57,7 @@ class Open3DBackend:
         for scene in self._scenes:
             scene.cast_rays(probe)
         self._ray_cache: dict[Intrinsics, tuple[np.ndarray, np.ndarray]] = {}
+        self._buffers = threading.local()
 
     def _rays(self, intrinsics: Intrinsics) -> tuple[np.ndarray, np.ndarray]:
         """Pixel-centre rays: (H, W, 3) float64, and the same as (3, H, W) per axis."""
@@ -91,7 +94,7 @@ class Open3DBackend:
         job_columns = np.array([col for col, _, _ in jobs], dtype=np.int64)
         rects = np.array([rect for _, rect, _ in jobs], dtype=np.int64).reshape(-1, 4)
         first_rays = np.concatenate([np.zeros(1, np.int64), np.cumsum(_areas(rects))])
-        rays = np.empty((int(first_rays[-1]), 6), dtype=np.float32)
+        rays = self._scratch("rays", (int(first_rays[-1]), 6), np.float32)
         if jobs:
             world_to_object = np.stack([matrix for _, _, matrix in jobs])
             # Per job as before (a batched matmul may sum in another order).
@@ -129,8 +132,11 @@ class Open3DBackend:
 
         # Each entity's final pixels, read from its own window, grouped by entity in column order.
         order = np.argsort(job_columns, kind="stable")
-        primitive = np.concatenate([np.zeros(0, np.uint32), *primitives])
-        barycentric = np.concatenate([np.zeros((0, 2), np.float32), *barycentrics])
+        primitive = self._scratch("primitive", (len(rays),), np.uint32)
+        barycentric = self._scratch("barycentric", (len(rays), 2), np.float32)
+        if primitives:
+            np.concatenate(primitives, out=primitive)
+            np.concatenate(barycentrics, out=barycentric)
         hit_capacity = height * width
         hit_pixels = np.empty(hit_capacity, dtype=np.int64)
         hit_primitive = np.empty(hit_capacity, dtype=np.int64)
@@ -166,6 +172,16 @@ class Open3DBackend:
             hit_barycentric[:hit_count],
             silhouettes,
         )
+
+    def _scratch(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """A buffer of ``shape`` for use inside one cast, kept per thread and reused across casts
+        (fresh arrays of this size would cost a page fault per 4 KiB on every frame)."""
+        buffers = self._buffers.__dict__
+        size = int(np.prod(shape))
+        buffer = buffers.get(name)
+        if buffer is None or buffer.size < size or buffer.dtype != dtype:
+            buffer = buffers[name] = np.empty(max(size, 1), dtype=dtype)
+        return buffer[:size].reshape(shape)
 
     def _jobs(
         self,
