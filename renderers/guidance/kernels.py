@@ -3,9 +3,9 @@
 Each kernel does in one pass what the numpy formulation did in several whole-array passes with
 temporaries, and releases the GIL, so the renderer's worker threads run them side by side with
 Embree. Every kernel performs the same IEEE operations in the same order and precision as the
-numpy expression named in its docstring (no fast-math, no fused multiply-add), so its results are
-bit-identical to that expression; ``tests/renderers/test_guidance_kernels.py`` checks each one
-against a plain numpy reference.
+whole-array numpy formulation it replaced (written out in its docstring; no fast-math, no fused
+multiply-add), so its results are bit-identical to it; ``tests/renderers/test_guidance_kernels.py``
+keeps those numpy formulations as references and checks every kernel against them.
 
 Conventions: H x W image, pixels flat row-major (``row * W + col``); N hits; E entity columns;
 (y0, y1, x0, x1) half-open pixel windows.
@@ -116,10 +116,10 @@ def complete_hits(
     """Per hit: entity column, stacked face index, object-frame point and unit camera normal.
 
     segments (S, 3) int64 (column, start, stop); object_point = ``(u e1 + e0) + v e2`` on the
-    float32 triangle edges (``geometry.barycentric_interpolate``); normal_camera = the float32
-    face normal times ``normal_matrices[column]`` (``geometry.rows_times``), then normalised
-    (``geometry.normalized``). An entity with fewer triangles than hits (a ground plane) has its
-    triangles' normals transformed once and looked up: the same operations on the same numbers.
+    float32 triangle edges (``ClipMeshes.triangle_edges``); normal_camera = the float32 face normal
+    times ``normal_matrices[column]`` (``_times``), then normalised (``_unit``). An entity with
+    fewer triangles than hits (a ground plane) has its triangles' normals transformed once and
+    looked up: the same operations on the same numbers.
     """
     table = np.empty((0, 3), dtype=np.float32)
     for segment in range(segments.shape[0]):
@@ -154,7 +154,7 @@ def complete_hits(
 
 @_compiled
 def _transform_unit(out, i, n, m):  # pragma: no cover - compiled
-    """``out[i]`` = row ``n`` (3,) times ``m`` (3, 3) (``geometry.rows_times``), normalised."""
+    """``out[i]`` = row ``n`` (3,) times ``m`` (3, 3), normalised."""
     x, y, z = _unit(*_times(n[0], n[1], n[2], m))
     out[i, 0] = x
     out[i, 1] = y
@@ -173,7 +173,7 @@ def _times(n0, n1, n2, m):  # pragma: no cover - compiled
 
 @_compiled
 def _unit(x, y, z):  # pragma: no cover - compiled
-    """``(x, y, z) / length`` in float32 (``geometry.normalized``); zero stays zero."""
+    """``(x, y, z) / length``, ``length = sqrt((x x + y y) + z z)``, all float32; zero stays zero."""
     length = np.float32(np.sqrt(x * x + y * y + z * z))
     if length > 0:
         return x / length, y / length, z / length
