@@ -123,33 +123,53 @@ def screen_rect(
     """Conservative pixel window ``(y0, y1, x0, x1)`` whose pixel centres cover a sphere's image.
 
     None when the sphere is entirely behind the camera or off the image. A sphere that reaches
-    the camera plane gets the whole image.
+    the camera plane gets the whole image. One sphere of ``screen_rects``.
     """
+    rects, seen = screen_rects(np.asarray(center_world)[None], np.array([radius]), world_to_cam, intrinsics)
+    return tuple(int(value) for value in rects[0]) if seen[0] else None
+
+
+def screen_rects(
+    centers_world: np.ndarray, radii: np.ndarray, world_to_cam: np.ndarray, intrinsics: Intrinsics
+) -> tuple[np.ndarray, np.ndarray]:
+    """``screen_rect`` of many spheres at once: (S, 4) int64 windows and (S,) bool "on screen"
+    (rows of spheres that are not are undefined) for centres (S, 3) and radii (S,)."""
     width, height = intrinsics.width, intrinsics.height
-    cam = world_to_cam[:3, :3] @ center_world + world_to_cam[:3, 3]
-    if cam[2] + radius <= 0.0:
-        return None
-    near = cam[2] - radius
-    if near <= 1e-6 * max(1.0, abs(cam[2])):
-        return 0, height, 0, width
+    rotation, shift = world_to_cam[:3, :3], world_to_cam[:3, 3]
+    c = np.asarray(centers_world, dtype=np.float64)
+    radii = np.asarray(radii, dtype=np.float64)
+    cam = [
+        c[:, 0] * rotation[k, 0] + c[:, 1] * rotation[k, 1] + c[:, 2] * rotation[k, 2] + shift[k]
+        for k in range(3)
+    ]
+    in_front = cam[2] + radii > 0.0
+    near = cam[2] - radii
+    whole = near <= 1e-6 * np.maximum(1.0, np.abs(cam[2]))
     # x / z is monotone in x and in z (z > 0), so the extremes sit at the corners of the box.
-    zs = np.array([near, cam[2] + radius])
-    xs = np.array([cam[0] - radius, cam[0] + radius])
-    ys = np.array([cam[1] - radius, cam[1] + radius])
-    u = intrinsics.fx * (xs[:, None] / zs[None, :]) + intrinsics.cx
+    zs = np.where(whole, 1.0, np.stack([near, cam[2] + radii]))  # (2, S); whole-image rows unused
+    xs = np.stack([cam[0] - radii, cam[0] + radii])
+    ys = np.stack([cam[1] - radii, cam[1] + radii])
+    u = intrinsics.fx * (xs[:, None] / zs[None, :]) + intrinsics.cx  # (2, 2, S)
     v = intrinsics.fy * (ys[:, None] / zs[None, :]) + intrinsics.cy
-    x0 = max(0, int(np.ceil(u.min() - 0.5)))
-    x1 = min(width, int(np.floor(u.max() - 0.5)) + 1)
-    y0 = max(0, int(np.ceil(v.min() - 0.5)))
-    y1 = min(height, int(np.floor(v.max() - 0.5)) + 1)
-    if x0 >= x1 or y0 >= y1:
-        return None
-    return y0, y1, x0, x1
+    u, v = u.reshape(4, -1), v.reshape(4, -1)
+    x0 = np.maximum(0, np.ceil(u.min(axis=0) - 0.5))
+    x1 = np.minimum(width, np.floor(u.max(axis=0) - 0.5) + 1)
+    y0 = np.maximum(0, np.ceil(v.min(axis=0) - 0.5))
+    y1 = np.minimum(height, np.floor(v.max(axis=0) - 0.5) + 1)
+    rects = np.stack([y0, y1, x0, x1], axis=1)
+    rects[whole] = (0, height, 0, width)
+    seen = in_front & (whole | ((x0 < x1) & (y0 < y1)))
+    return rects.astype(np.int64), seen
 
 
 def linear_scale(object_to_world: np.ndarray) -> float:
     """Largest stretch of a pose's linear part (scales a bounding-sphere radius)."""
-    return float(np.linalg.svd(object_to_world[:3, :3], compute_uv=False)[0])
+    return float(linear_scales(object_to_world[None])[0])
+
+
+def linear_scales(object_to_world: np.ndarray) -> np.ndarray:
+    """(S,) largest stretch of each pose (S, 4, 4)'s linear part."""
+    return np.linalg.svd(object_to_world[:, :3, :3], compute_uv=False)[:, 0]
 
 
 def segment_array(segments: list[tuple[int, int, int]]) -> np.ndarray:

@@ -118,12 +118,7 @@ def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np
         if not is_uniform(info.material):
             textured.append((col, start, stop))
             continue
-        sample = _evaluate(info, trajectory.seed, np.zeros((1, 3)))
-        albedo[col + 1], roughness[col + 1], metallic[col + 1] = (
-            sample.albedo[0],
-            sample.roughness[0],
-            sample.metallic[0],
-        )
+        albedo[col + 1], roughness[col + 1], metallic[col + 1] = _uniform_sample(info, trajectory.seed)
     # Table look-ups per pixel (column + 1: background is row 0), then textured entities' hits.
     column = hits.column.ravel()
     albedo_image = np.empty((column.size, 3), dtype=np.float32)
@@ -140,6 +135,26 @@ def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np
         metallic_image[pixels] = sample.metallic
     shape = hits.column.shape
     return albedo_image.reshape(*shape, 3), roughness_image.reshape(shape), metallic_image.reshape(shape)
+
+
+_UNIFORM_SAMPLES: dict[tuple, tuple[np.ndarray, float, float]] = {}
+"""(material as written, scene seed, entity id, name) -> its constant (albedo, roughness, metallic)."""
+_UNIFORM_SAMPLES_LIMIT = 4096
+
+
+def _uniform_sample(info: EntityInfo, scene_seed: int) -> tuple[np.ndarray, float, float]:
+    """A uniform material's value, evaluated once per (material, seed, entity) and then reused
+    (every frame of a clip asks again). Keyed by the material's repr, so an edited material is a
+    new key."""
+    key = (repr(info.material), scene_seed, info.id, info.name)
+    cached = _UNIFORM_SAMPLES.get(key)
+    if cached is None:
+        sample = _evaluate(info, scene_seed, np.zeros((1, 3)))
+        cached = (sample.albedo[0], sample.roughness[0], sample.metallic[0])
+        if len(_UNIFORM_SAMPLES) >= _UNIFORM_SAMPLES_LIMIT:
+            _UNIFORM_SAMPLES.clear()
+        _UNIFORM_SAMPLES[key] = cached
+    return cached
 
 
 def _evaluate(info: EntityInfo, scene_seed: int, points: np.ndarray) -> MaterialSample:

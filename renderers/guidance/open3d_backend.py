@@ -24,8 +24,8 @@ from renderers.guidance.geometry import (
     ClipMeshes,
     clip_meshes,
     column_segments,
-    linear_scale,
-    screen_rect,
+    linear_scales,
+    screen_rects,
     segment_array,
 )
 from worldsim.camera.conventions import invert_pose
@@ -193,22 +193,35 @@ class Open3DBackend:
         width: int,
     ) -> list[tuple[int, list[tuple[int, tuple[int, int, int, int], np.ndarray]]]]:
         """Per unique mesh, its present entities: (column, pixel window, world_to_object)."""
-        poses = self.trajectory.object_to_world[frame]
-        present = self.trajectory.present[frame]
+        columns = np.flatnonzero(self.trajectory.present[frame])
+        if len(columns) == 0:
+            return []
+        poses = self.trajectory.object_to_world[frame, columns]
+        world_to_object = np.linalg.inv(poses)
+        entry_of = np.asarray(self.meshes.column_entry, dtype=np.int64)[columns]
+        if custom:
+            rects = np.tile(np.array([0, height, 0, width], dtype=np.int64), (len(columns), 1))
+            seen = np.ones(len(columns), dtype=bool)
+        else:
+            centers = np.stack([entry.center for entry in self.meshes.entries])[entry_of]
+            radii = np.array([entry.radius for entry in self.meshes.entries])[entry_of] * linear_scales(poses)
+            centers_world = np.stack(
+                [
+                    centers[:, 0] * poses[:, k, 0]
+                    + centers[:, 1] * poses[:, k, 1]
+                    + centers[:, 2] * poses[:, k, 2]
+                    + poses[:, k, 3]
+                    for k in range(3)
+                ],
+                axis=1,
+            )
+            rects, seen = screen_rects(centers_world, radii, world_to_cam, intrinsics)
         jobs: dict[int, list[tuple[int, tuple[int, int, int, int], np.ndarray]]] = {}
-        for col in np.flatnonzero(present):
-            entry_index = self.meshes.column_entry[col]
-            entry = self.meshes.entries[entry_index]
-            pose = poses[col]
-            center_world = pose[:3, :3] @ entry.center + pose[:3, 3]
-            if custom:
-                rect = (0, height, 0, width)
-            else:
-                radius = entry.radius * linear_scale(pose)
-                rect = screen_rect(center_world, radius, world_to_cam, intrinsics)
-            if rect is None:
-                continue
-            jobs.setdefault(entry_index, []).append((int(col), rect, np.linalg.inv(pose)))
+        for index in np.flatnonzero(seen).tolist():
+            rect = tuple(rects[index].tolist())
+            jobs.setdefault(int(entry_of[index]), []).append(
+                (int(columns[index]), rect, world_to_object[index])
+            )
         return list(jobs.items())
 
 

@@ -342,3 +342,39 @@ def test_custom_rays_and_nearest_hit_completion_equal_the_reference():
     for name in ("hit_pixels", "hit_column", "hit_face", "hit_object_point", "hit_normal_camera"):
         np.testing.assert_array_equal(getattr(rebuilt, name), getattr(hits, name), err_msg=name)
     assert rebuilt.hit_segments == hits.hit_segments
+
+
+def reference_screen_rect(center, radius, world_to_cam, intrinsics):
+    """The single-sphere window, scalar by scalar."""
+    cam = [sum(world_to_cam[k, j] * center[j] for j in range(3)) + world_to_cam[k, 3] for k in range(3)]
+    if cam[2] + radius <= 0.0:
+        return None
+    near = cam[2] - radius
+    if near <= 1e-6 * max(1.0, abs(cam[2])):
+        return 0, intrinsics.height, 0, intrinsics.width
+    zs, xs, ys = (
+        (near, cam[2] + radius),
+        (cam[0] - radius, cam[0] + radius),
+        (cam[1] - radius, cam[1] + radius),
+    )
+    u = [intrinsics.fx * (x / z) + intrinsics.cx for x in xs for z in zs]
+    v = [intrinsics.fy * (y / z) + intrinsics.cy for y in ys for z in zs]
+    x0, x1 = max(0, int(np.ceil(min(u) - 0.5))), min(intrinsics.width, int(np.floor(max(u) - 0.5)) + 1)
+    y0, y1 = max(0, int(np.ceil(min(v) - 0.5))), min(intrinsics.height, int(np.floor(max(v) - 0.5)) + 1)
+    return None if x0 >= x1 or y0 >= y1 else (y0, y1, x0, x1)
+
+
+def test_screen_rects_of_many_spheres_equal_one_at_a_time():
+    from renderers.guidance.geometry import screen_rects
+
+    rng = np.random.default_rng(7)
+    intrinsics = Intrinsics.from_fov(50.0, 80, 60)
+    world_to_cam = invert_pose(looking_at(np.array([4.0, -3.0, 2.0]), np.zeros(3)))
+    centers = rng.uniform(-12, 12, size=(500, 3))  # in front, behind, beside, straddling the camera
+    radii = rng.uniform(0.05, 4.0, size=500)
+    rects, seen = screen_rects(centers, radii, world_to_cam, intrinsics)
+    expected = [reference_screen_rect(c, r, world_to_cam, intrinsics) for c, r in zip(centers, radii)]
+    assert [tuple(rect) if ok else None for rect, ok in zip(rects.tolist(), seen)] == expected
+    whole = (0, 60, 0, 80)
+    assert None in expected and whole in expected, "the draw has off-screen and whole-image spheres"
+    assert sum(e not in (None, whole) for e in expected) > 50, "and many partial windows"
