@@ -168,7 +168,7 @@ class GuidanceRenderer:
         Background (+inf) where the pixel-centre ray misses, so the maps agree with the ids.
         """
         factor = self.supersample
-        self._settle()  # one cast at a time
+        self._settle()  # let the casts in flight finish before the large sub-pixel cast
         base = hits.intrinsics
         fine_intrinsics = base.resize(base.width * factor, base.height * factor)
         fine = self.backend.cast(hits.frame, hits.cam_to_world, fine_intrinsics)
