@@ -344,7 +344,9 @@ def correspondence_flow(
             u = fx * x / z + cx
             v = fy * y / z + cy
             pixel = hit_pixels[i]
-            row = pixel // source_width
+            # floor of the float quotient is the exact row for any image below 2**26 pixels and
+            # is several times faster than an integer division.
+            row = np.int64(np.float64(pixel) / np.float64(source_width))
             flow[pixel, 0] = np.float32(u - (np.float64(pixel - row * source_width) + 0.5))
             flow[pixel, 1] = np.float32(v - (np.float64(row) + 0.5))
             if not (alive and z > 0 and u >= 0 and u < width and v >= 0 and v < height):
