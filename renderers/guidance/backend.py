@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from renderers.guidance import kernels
 from renderers.guidance.geometry import ClipMeshes
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.errors import RenderError
@@ -43,7 +44,7 @@ class RayHits:
     hit_pixels: (N,) int64 flat indices (row * W + col) of the pixels that hit, grouped by entity
       (see ``hit_segments``) and ascending within each group.
     hit_segments: (column, start, stop) per entity hit: ``hit_*[start:stop]`` are that entity's
-      hits, so per-entity transforms are dense slices (``geometry.per_segment_matmul``).
+      hits, so per-entity transforms run over dense slices.
     hit_column: (N,) int32 entity column of each hit.
     hit_primitive: (N,) int64 triangle index of each hit in the entity's mesh.
     hit_face: (N,) int64 triangle index in the clip's stacked tables (``ClipMeshes``).
@@ -81,10 +82,7 @@ class RayHits:
     @cached_property
     def pixel_hit(self) -> np.ndarray:
         """(H * W,) intp index of each pixel's hit in the per-hit arrays, N on background."""
-        count = len(self.hit_pixels)
-        index = np.full(self.column.size, count, dtype=np.intp)
-        index[self.hit_pixels] = np.arange(count, dtype=np.intp)
-        return index
+        return kernels.pixel_hit(self.hit_pixels, self.column.size)
 
     def scatter(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """Per-hit ``values`` (N, ...) as an image (H, W, ...) with ``fill`` on background."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,32 +111,6 @@ def _edges(corners: np.ndarray) -> np.ndarray:
     return edges
 
 
-def transformed_normals(
-    matrices: np.ndarray,
-    segments: list[tuple[int, int, int]],
-    primitive: np.ndarray,
-    triangle_rows: Callable[[int], np.ndarray | None],
-    hit_rows: Callable[[int, int, int], np.ndarray],
-) -> np.ndarray:
-    """(N, 3) float32 unit normals: per entity segment, its rows times ``matrices[column]``.
-
-    ``hit_rows(column, start, stop)`` gives the segment's own rows (n, 3). ``triangle_rows(column)``
-    may instead give one row per triangle of the entity's mesh (F_e, 3) when each hit's row is
-    its triangle's: with fewer triangles than hits (a ground plane filling the view has two) that
-    table is transformed once and looked up by ``primitive`` (N,). The same operations on the same
-    numbers either way, so the result does not depend on the choice.
-    """
-    out = np.empty((len(primitive), 3), dtype=np.float32)
-    for col, start, stop in segments:
-        table = triangle_rows(col)
-        if table is not None and len(table) < stop - start:
-            transformed = normalized(rows_times(table, matrices[col]))
-            np.take(transformed, primitive[start:stop], axis=0, out=out[start:stop])
-        else:
-            out[start:stop] = normalized(rows_times(hit_rows(col, start, stop), matrices[col]))
-    return out
-
-
 def _stack(parts: list[np.ndarray], empty_shape: tuple[int, ...]) -> np.ndarray:
     if not parts:
         return np.zeros(empty_shape, dtype=np.float32)
@@ -150,80 +123,58 @@ def screen_rect(
     """Conservative pixel window ``(y0, y1, x0, x1)`` whose pixel centres cover a sphere's image.
 
     None when the sphere is entirely behind the camera or off the image. A sphere that reaches
-    the camera plane gets the whole image.
+    the camera plane gets the whole image. One sphere of ``screen_rects``.
     """
+    rects, seen = screen_rects(np.asarray(center_world)[None], np.array([radius]), world_to_cam, intrinsics)
+    return tuple(int(value) for value in rects[0]) if seen[0] else None
+
+
+def screen_rects(
+    centers_world: np.ndarray, radii: np.ndarray, world_to_cam: np.ndarray, intrinsics: Intrinsics
+) -> tuple[np.ndarray, np.ndarray]:
+    """``screen_rect`` of many spheres at once: (S, 4) int64 windows and (S,) bool "on screen"
+    (rows of spheres that are not are undefined) for centres (S, 3) and radii (S,)."""
     width, height = intrinsics.width, intrinsics.height
-    cam = world_to_cam[:3, :3] @ center_world + world_to_cam[:3, 3]
-    if cam[2] + radius <= 0.0:
-        return None
-    near = cam[2] - radius
-    if near <= 1e-6 * max(1.0, abs(cam[2])):
-        return 0, height, 0, width
+    rotation, shift = world_to_cam[:3, :3], world_to_cam[:3, 3]
+    c = np.asarray(centers_world, dtype=np.float64)
+    radii = np.asarray(radii, dtype=np.float64)
+    cam = [
+        c[:, 0] * rotation[k, 0] + c[:, 1] * rotation[k, 1] + c[:, 2] * rotation[k, 2] + shift[k]
+        for k in range(3)
+    ]
+    in_front = cam[2] + radii > 0.0
+    near = cam[2] - radii
+    whole = near <= 1e-6 * np.maximum(1.0, np.abs(cam[2]))
     # x / z is monotone in x and in z (z > 0), so the extremes sit at the corners of the box.
-    zs = np.array([near, cam[2] + radius])
-    xs = np.array([cam[0] - radius, cam[0] + radius])
-    ys = np.array([cam[1] - radius, cam[1] + radius])
-    u = intrinsics.fx * (xs[:, None] / zs[None, :]) + intrinsics.cx
+    zs = np.where(whole, 1.0, np.stack([near, cam[2] + radii]))  # (2, S); whole-image rows unused
+    xs = np.stack([cam[0] - radii, cam[0] + radii])
+    ys = np.stack([cam[1] - radii, cam[1] + radii])
+    u = intrinsics.fx * (xs[:, None] / zs[None, :]) + intrinsics.cx  # (2, 2, S)
     v = intrinsics.fy * (ys[:, None] / zs[None, :]) + intrinsics.cy
-    x0 = max(0, int(np.ceil(u.min() - 0.5)))
-    x1 = min(width, int(np.floor(u.max() - 0.5)) + 1)
-    y0 = max(0, int(np.ceil(v.min() - 0.5)))
-    y1 = min(height, int(np.floor(v.max() - 0.5)) + 1)
-    if x0 >= x1 or y0 >= y1:
-        return None
-    return y0, y1, x0, x1
+    u, v = u.reshape(4, -1), v.reshape(4, -1)
+    x0 = np.maximum(0, np.ceil(u.min(axis=0) - 0.5))
+    x1 = np.minimum(width, np.floor(u.max(axis=0) - 0.5) + 1)
+    y0 = np.maximum(0, np.ceil(v.min(axis=0) - 0.5))
+    y1 = np.minimum(height, np.floor(v.max(axis=0) - 0.5) + 1)
+    rects = np.stack([y0, y1, x0, x1], axis=1)
+    rects[whole] = (0, height, 0, width)
+    seen = in_front & (whole | ((x0 < x1) & (y0 < y1)))
+    return rects.astype(np.int64), seen
 
 
 def linear_scale(object_to_world: np.ndarray) -> float:
     """Largest stretch of a pose's linear part (scales a bounding-sphere radius)."""
-    return float(np.linalg.svd(object_to_world[:3, :3], compute_uv=False)[0])
+    return float(linear_scales(object_to_world[None])[0])
 
 
-SEGMENT_LOOP_LIMIT = 64
-"""Up to this many entity segments, per-entity transforms loop over dense slices; beyond it
-(many small entities) they gather each row's matrix instead, which costs the same for any count."""
+def linear_scales(object_to_world: np.ndarray) -> np.ndarray:
+    """(S,) largest stretch of each pose (S, 4, 4)'s linear part."""
+    return np.linalg.svd(object_to_world[:, :3, :3], compute_uv=False)[:, 0]
 
 
-def per_segment_matmul(
-    values: np.ndarray,
-    matrices: np.ndarray,
-    segments: list[tuple[int, int, int]],
-    column: np.ndarray,
-    offsets: np.ndarray | None = None,
-) -> np.ndarray:
-    """Row vectors ``values`` (N, 3) times their entity's matrix ``matrices[column]`` (E, 3, K),
-    plus ``offsets[column]`` (E, K) if given.
-
-    ``segments``: (column, start, stop) runs of rows sharing one entity (``RayHits.hit_segments``);
-    ``column`` (N,) the entity of each row. Returns (N, K) in the dtype of values x matrices.
-    """
-    values = np.asarray(values)
-    out = np.empty((len(values), matrices.shape[-1]), dtype=np.result_type(values, matrices))
-    if len(segments) <= SEGMENT_LOOP_LIMIT:
-        for col, start, stop in segments:
-            rows_times(values[start:stop], matrices[col], out=out[start:stop])
-            if offsets is not None:
-                for k in range(out.shape[1]):
-                    out[start:stop, k] += offsets[col, k]
-        return out
-    return gathered_matmul(values, matrices, column, offsets)
-
-
-def gathered_matmul(
-    values: np.ndarray, matrices: np.ndarray, column: np.ndarray, offsets: np.ndarray | None = None
-) -> np.ndarray:
-    """``per_segment_matmul`` without segments: each row's matrix entries are gathered (np.take),
-    so the cost does not grow with the number of entities."""
-    out = np.empty((len(values), matrices.shape[-1]), dtype=np.result_type(values, matrices))
-    columns = np.ascontiguousarray(values.T)
-    for k in range(matrices.shape[-1]):
-        row = columns[0] * np.take(matrices[:, 0, k], column)
-        row += columns[1] * np.take(matrices[:, 1, k], column)
-        row += columns[2] * np.take(matrices[:, 2, k], column)
-        if offsets is not None:
-            row += np.take(offsets[:, k], column)
-        out[:, k] = row
-    return out
+def segment_array(segments: list[tuple[int, int, int]]) -> np.ndarray:
+    """(S, 3) int64 rows (column, start, stop) of ``segments`` (for the compiled kernels)."""
+    return np.array(segments, dtype=np.int64).reshape(-1, 3)
 
 
 def column_segments(column: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
@@ -234,47 +185,3 @@ def column_segments(column: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(grouped) else np.zeros(0, int)
     stops = np.r_[starts[1:], len(grouped)]
     return order, [(int(grouped[a]), int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
-
-
-# Per-row work on (N, 3) arrays goes component by component: numpy runs an (N, 3) operation on
-# strided views or with (N, 1) / (3,) broadcasting as N inner loops of length 3, ~20x slower.
-
-
-def normalized(vectors: np.ndarray) -> np.ndarray:
-    """Rows of ``vectors`` (N, 3) scaled to unit length in place; zero rows stay zero."""
-    x, y, z = vectors[:, 0], vectors[:, 1], vectors[:, 2]
-    length = np.sqrt(x * x + y * y + z * z)
-    nonzero = length > 0
-    for k in range(3):
-        np.divide(vectors[:, k], length, out=vectors[:, k], where=nonzero)
-    return vectors
-
-
-def rows_times(values: np.ndarray, matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Row vectors ``values`` (..., 3) times ``matrix`` (3, K) -> (..., K), without BLAS.
-
-    numpy hands ``@`` to a multi-threaded BLAS whose thread start-up and spinning costs more than
-    these 3-term products (and collapses when the cores are busy); elementwise passes do not.
-    """
-    if out is None:
-        out = np.empty((*values.shape[:-1], matrix.shape[1]), dtype=np.result_type(values, matrix))
-    x, y, z = values[..., 0], values[..., 1], values[..., 2]
-    for k in range(matrix.shape[1]):
-        column = out[..., k]
-        np.multiply(x, matrix[0, k], out=column)
-        column += y * matrix[1, k]
-        column += z * matrix[2, k]
-    return out
-
-
-def barycentric_interpolate(edges: np.ndarray, barycentric: np.ndarray) -> np.ndarray:
-    """``c0 + u (c1 - c0) + v (c2 - c0)`` at (u, v) (N, 2) -> (N, 3), from ``edges`` (N, 3, 3):
-    rows c0, c1 - c0, c2 - c0 (``ClipMeshes.triangle_edges`` rows)."""
-    u, v = barycentric[:, 0], barycentric[:, 1]
-    out = np.empty((len(edges), edges.shape[2]), dtype=np.result_type(edges, barycentric))
-    for k in range(edges.shape[2]):
-        row = out[:, k]
-        np.multiply(u, edges[:, 1, k], out=row)
-        row += edges[:, 0, k]
-        row += v * edges[:, 2, k]
-    return out

@@ -2,23 +2,16 @@
 
 Every backend finds, per pixel, the nearest entity, triangle and barycentrics its own way; the rest
 (object-frame points on the mesh's own vertices, camera-frame normals, per-entity grouping) is the
-same for all of them and lives here.
+same for all of them and lives here, in the compiled loops of ``renderers.guidance.kernels``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from renderers.guidance import kernels
 from renderers.guidance.backend import EntitySilhouette, RayHits
-from renderers.guidance.geometry import (
-    SEGMENT_LOOP_LIMIT,
-    ClipMeshes,
-    barycentric_interpolate,
-    column_segments,
-    normalized,
-    per_segment_matmul,
-    transformed_normals,
-)
+from renderers.guidance.geometry import ClipMeshes, column_segments, segment_array
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.state import Trajectory
 
@@ -81,15 +74,29 @@ def hits_from_pixels(
     Object-frame points come from the barycentrics on the mesh's own vertices (exactly on the
     surface); camera-frame normals from the face normals by the inverse transpose of each pose.
     """
-    hit_column = np.empty(len(hit_pixels), dtype=np.int32)
-    for col, start, stop in segments:
-        hit_column[start:stop] = col
-    face = np.take(meshes.column_face_offset, hit_column) + hit_primitive
-    object_point = barycentric_interpolate(np.take(meshes.triangle_edges, face, axis=0), hit_barycentric)
+    count = len(hit_pixels)
+    hit_column = np.empty(count, dtype=np.int32)
+    face = np.empty(count, dtype=np.int64)
+    object_point = np.empty((count, 3), dtype=np.float32)
+    normal_camera = np.empty((count, 3), dtype=np.float32)
     # Normals transform with the inverse transpose: n_world (row) = n_object @ inv(R), and
     # n_camera = n_world @ cam_to_world[:3, :3].
     to_world = np.linalg.inv(trajectory.object_to_world[frame, :, :3, :3])
     normal_matrices = (to_world @ cam_to_world[:3, :3]).astype(np.float32)
+    kernels.complete_hits(
+        segment_array(segments),
+        meshes.column_face_offset,
+        meshes.column_face_count,
+        np.asarray(hit_primitive, dtype=np.int64),
+        np.asarray(hit_barycentric, dtype=np.float32),
+        meshes.triangle_edges,
+        meshes.face_normals,
+        normal_matrices,
+        hit_column,
+        face,
+        object_point,
+        normal_camera,
+    )
     return RayHits(
         frame=frame,
         intrinsics=intrinsics,
@@ -103,30 +110,7 @@ def hits_from_pixels(
         hit_primitive=hit_primitive,
         hit_face=face,
         hit_barycentric=hit_barycentric,
-        hit_object_point=object_point.astype(np.float32, copy=False),
-        hit_normal_camera=_camera_normals(meshes, normal_matrices, segments, hit_column, face, hit_primitive),
+        hit_object_point=object_point,
+        hit_normal_camera=normal_camera,
         silhouettes=silhouettes,
     )
-
-
-def _camera_normals(
-    meshes: ClipMeshes,
-    matrices: np.ndarray,
-    segments: list[tuple[int, int, int]],
-    hit_column: np.ndarray,
-    face: np.ndarray,
-    primitive: np.ndarray,
-) -> np.ndarray:
-    """(N, 3) float32 unit face normals times each entity's ``matrices`` (E, 3, 3)."""
-    if len(segments) > SEGMENT_LOOP_LIMIT:
-        normal = np.take(meshes.face_normals, face, axis=0)
-        return normalized(per_segment_matmul(normal, matrices, segments, hit_column))
-
-    def triangle_rows(col: int) -> np.ndarray:
-        first = meshes.column_face_offset[col]
-        return meshes.face_normals[first : first + meshes.column_face_count[col]]
-
-    def hit_rows(col: int, start: int, stop: int) -> np.ndarray:
-        return np.take(meshes.face_normals, face[start:stop], axis=0)
-
-    return transformed_normals(matrices, segments, primitive, triangle_rows, hit_rows)

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from renderers.guidance import kernels
 from renderers.guidance.backend import RayHits
-from renderers.guidance.geometry import (
-    SEGMENT_LOOP_LIMIT,
-    ClipMeshes,
-    barycentric_interpolate,
-    normalized,
-    per_segment_matmul,
-    transformed_normals,
-)
+from renderers.guidance.geometry import ClipMeshes, segment_array
 from worldsim.scene.materials import MaterialSample, evaluate_material, is_uniform, material_seed
 from worldsim.state import EntityInfo, Trajectory
 
 
 def depth_map(hits: RayHits) -> np.ndarray:
     """(H, W) float32 metres along the optical axis (t times the unit ray's z), +inf background."""
-    return (hits.ray_distance * hits.rays_camera[..., 2]).astype(np.float32)
+    out = np.empty(hits.ray_distance.shape, dtype=np.float32)
+    kernels.depth(hits.ray_distance.ravel(), hits.rays_camera.reshape(-1, 3), out.reshape(-1))
+    return out
 
 
 def ray_distance_map(hits: RayHits) -> np.ndarray:
@@ -34,13 +30,19 @@ def column_ids(trajectory: Trajectory) -> np.ndarray:
 
 def instance_map(hits: RayHits, trajectory: Trajectory) -> np.ndarray:
     """(H, W) uint16 entity ids, 0 on background."""
-    return column_ids(trajectory)[hits.column + 1]
+    return _lookup(column_ids(trajectory), hits)
 
 
 def semantic_map(hits: RayHits, trajectory: Trajectory) -> np.ndarray:
     """(H, W) uint16 semantic class ids from the entity table, 0 on background."""
-    lookup = np.array([0] + [info.semantic_id for info in trajectory.entities], dtype=np.uint16)
-    return lookup[hits.column + 1]
+    return _lookup(np.array([0] + [info.semantic_id for info in trajectory.entities], dtype=np.uint16), hits)
+
+
+def _lookup(table: np.ndarray, hits: RayHits) -> np.ndarray:
+    """(H, W) ``table[column + 1]`` per pixel for an (E + 1,) table (row 0: background)."""
+    out = np.empty(hits.shape, dtype=table.dtype)
+    kernels.lookup(table, hits.column.ravel(), out.reshape(-1))
+    return out
 
 
 def camera_normal_map(hits: RayHits) -> np.ndarray:
@@ -49,8 +51,11 @@ def camera_normal_map(hits: RayHits) -> np.ndarray:
     Normals face the camera: one pointing away from the viewer (``dot(n, ray) > 0``, a back face
     or an inward-wound triangle) is flipped, so every visible normal has ``dot(n, ray) <= 0``.
     """
-    normal = hits.hit_normal_camera.copy()
-    return hits.scatter(_face_camera(normal, hits))
+    out = np.zeros((*hits.shape, 3), dtype=np.float32)
+    kernels.face_camera(
+        hits.hit_normal_camera, hits.hit_pixels, hits.rays_camera.reshape(-1, 3), out.reshape(-1, 3)
+    )
+    return out
 
 
 def shading_normal_map(hits: RayHits, meshes: ClipMeshes, trajectory: Trajectory) -> np.ndarray:
@@ -61,42 +66,38 @@ def shading_normal_map(hits: RayHits, meshes: ClipMeshes, trajectory: Trajectory
     """
     to_camera = np.linalg.inv(trajectory.object_to_world[hits.frame, :, :3, :3]) @ hits.cam_to_world[:3, :3]
     to_camera = to_camera.astype(np.float32)
-    if len(hits.hit_segments) > SEGMENT_LOOP_LIMIT:
-        local = barycentric_interpolate(
-            np.take(meshes.corner_normal_edges, hits.hit_face, axis=0), hits.hit_barycentric
-        )
-        normal = normalized(per_segment_matmul(local, to_camera, hits.hit_segments, hits.hit_column))
-    else:
-
-        def triangle_rows(col: int) -> np.ndarray | None:
-            # Flat-shaded meshes: the interpolation gives corner 0's normal exactly (zero edges).
-            if not meshes.column_flat_shading[col]:
-                return None
-            first = meshes.column_face_offset[col]
-            return meshes.corner_normal_edges[first : first + meshes.column_face_count[col], 0]
-
-        def hit_rows(col: int, start: int, stop: int) -> np.ndarray:
-            edges = np.take(meshes.corner_normal_edges, hits.hit_face[start:stop], axis=0)
-            return barycentric_interpolate(edges, hits.hit_barycentric[start:stop])
-
-        normal = transformed_normals(
-            to_camera, hits.hit_segments, hits.hit_primitive, triangle_rows, hit_rows
-        )
-    return hits.scatter(_face_camera(normal, hits))
-
-
-def _face_camera(normal: np.ndarray, hits: RayHits) -> np.ndarray:
-    """Per-hit normals (N, 3) flipped in place where they point away from the viewing ray."""
-    rays = hits.hit_rays
-    away = normal[:, 0] * rays[:, 0] + normal[:, 1] * rays[:, 1] + normal[:, 2] * rays[:, 2] > 0
-    for k in range(3):
-        np.negative(normal[:, k], out=normal[:, k], where=away)
-    return normal.astype(np.float32, copy=False)
+    segments = hits.hit_segments
+    # Flat-shaded meshes with fewer triangles than hits take corner 0's normal (the interpolation
+    # gives it exactly: zero edges), transformed once per triangle.
+    use_corner_zero = np.array(
+        [
+            meshes.column_flat_shading[col] and meshes.column_face_count[col] < stop - start
+            for col, start, stop in segments
+        ],
+        dtype=bool,
+    )
+    out = np.zeros((*hits.shape, 3), dtype=np.float32)
+    kernels.shading_normals(
+        segment_array(segments),
+        use_corner_zero,
+        meshes.column_face_offset,
+        meshes.column_face_count,
+        hits.hit_primitive,
+        hits.hit_barycentric,
+        meshes.corner_normal_edges,
+        to_camera,
+        hits.hit_pixels,
+        hits.rays_camera.reshape(-1, 3),
+        out.reshape(-1, 3),
+    )
+    return out
 
 
 def surface_coords_map(hits: RayHits) -> np.ndarray:
     """(H, W, 3) float32 object-frame hit points, 0 on background (pair with the instance map)."""
-    return hits.object_point
+    out = np.zeros((*hits.shape, 3), dtype=np.float32)
+    kernels.scatter_rows(hits.hit_object_point, hits.hit_pixels, out.reshape(-1, 3))
+    return out
 
 
 def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,17 +118,15 @@ def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np
         if not is_uniform(info.material):
             textured.append((col, start, stop))
             continue
-        sample = _evaluate(info, trajectory.seed, np.zeros((1, 3)))
-        albedo[col + 1], roughness[col + 1], metallic[col + 1] = (
-            sample.albedo[0],
-            sample.roughness[0],
-            sample.metallic[0],
-        )
+        albedo[col + 1], roughness[col + 1], metallic[col + 1] = _uniform_sample(info, trajectory.seed)
     # Table look-ups per pixel (column + 1: background is row 0), then textured entities' hits.
-    lookup = hits.column.ravel() + 1
-    albedo_image = np.take(albedo, lookup, axis=0)
-    roughness_image = np.take(roughness, lookup)
-    metallic_image = np.take(metallic, lookup)
+    column = hits.column.ravel()
+    albedo_image = np.empty((column.size, 3), dtype=np.float32)
+    roughness_image = np.empty(column.size, dtype=np.float32)
+    metallic_image = np.empty(column.size, dtype=np.float32)
+    kernels.lookup_materials(
+        albedo, roughness, metallic, column, albedo_image, roughness_image, metallic_image
+    )
     for col, start, stop in textured:
         sample = _evaluate(trajectory.entities[col], trajectory.seed, hits.hit_object_point[start:stop])
         pixels = hits.hit_pixels[start:stop]
@@ -136,6 +135,26 @@ def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np
         metallic_image[pixels] = sample.metallic
     shape = hits.column.shape
     return albedo_image.reshape(*shape, 3), roughness_image.reshape(shape), metallic_image.reshape(shape)
+
+
+_UNIFORM_SAMPLES: dict[tuple, tuple[np.ndarray, float, float]] = {}
+"""(material as written, scene seed, entity id, name) -> its constant (albedo, roughness, metallic)."""
+_UNIFORM_SAMPLES_LIMIT = 4096
+
+
+def _uniform_sample(info: EntityInfo, scene_seed: int) -> tuple[np.ndarray, float, float]:
+    """A uniform material's value, evaluated once per (material, seed, entity) and then reused
+    (every frame of a clip asks again). Keyed by the material's repr, so an edited material is a
+    new key."""
+    key = (repr(info.material), scene_seed, info.id, info.name)
+    cached = _UNIFORM_SAMPLES.get(key)
+    if cached is None:
+        sample = _evaluate(info, scene_seed, np.zeros((1, 3)))
+        cached = (sample.albedo[0], sample.roughness[0], sample.metallic[0])
+        if len(_UNIFORM_SAMPLES) >= _UNIFORM_SAMPLES_LIMIT:
+            _UNIFORM_SAMPLES.clear()
+        _UNIFORM_SAMPLES[key] = cached
+    return cached
 
 
 def _evaluate(info: EntityInfo, scene_seed: int, points: np.ndarray) -> MaterialSample:

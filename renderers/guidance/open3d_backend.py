@@ -7,17 +7,24 @@ each entity covers). Rays are pruned to the pixel window of the entity's project
 sphere, and all entities sharing a mesh are cast in one call. Rays keep the world ray parameter
 in the object frame (directions are not renormalised), so ``t`` is comparable across entities.
 
-Per-pixel work is written for numpy's fast paths: whole-array passes axis by axis, ``np.take``
-gathers, hits grouped by entity so per-entity transforms are dense slices, and no ``@`` on
-(N, 3) arrays (numpy hands it to a multi-threaded BLAS that costs more than it saves here).
+Per-ray and per-hit work (ray set-up, the nearest-hit merge, grouping hits by entity, hit
+geometry) runs in the compiled loops of ``renderers.guidance.kernels``, one pass each; hits are
+grouped by entity so per-entity transforms are dense runs.
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
+from renderers.guidance import kernels
 from renderers.guidance.backend import EntitySilhouette, RayHits
-from renderers.guidance.geometry import clip_meshes, linear_scale, screen_rect
+from renderers.guidance.geometry import (
+    clip_meshes,
+    linear_scales,
+    screen_rects,
+)
 from renderers.guidance.hits import hits_from_pixels
 from worldsim.camera.conventions import invert_pose
 from worldsim.camera.intrinsics import Intrinsics
@@ -42,7 +49,13 @@ class Open3DBackend:
                 o3d.core.Tensor(entry.faces.astype(np.uint32)),
             )
             self._scenes.append(scene)
+        # open3d builds (commits) a scene on its first cast: do it here, so that casts of two
+        # frames on two threads never both build the same scene.
+        probe = o3d.core.Tensor(np.array([[0, 0, 0, 0, 0, 1]], dtype=np.float32))
+        for scene in self._scenes:
+            scene.cast_rays(probe)
         self._ray_cache: dict[Intrinsics, tuple[np.ndarray, np.ndarray]] = {}
+        self._buffers = threading.local()
 
     def _rays(self, intrinsics: Intrinsics) -> tuple[np.ndarray, np.ndarray]:
         """Pixel-centre rays: (H, W, 3) float64, and the same as (3, H, W) per axis."""
@@ -72,36 +85,76 @@ class Open3DBackend:
         height, width = rays_camera.shape[:2]
         cam_to_world = np.asarray(cam_to_world, dtype=np.float64)
         world_to_cam = invert_pose(cam_to_world)
-        world_axes = _world_axes(ray_axes, cam_to_world)
+        groups = self._jobs(frame, world_to_cam, intrinsics, custom, height, width)
+        # Jobs in cast order: per unique mesh, its entities. All rays go into one buffer (one
+        # compiled pass); each mesh's rays are one contiguous slice, cast in one Embree call.
+        jobs = [job for _, entity_jobs in groups for job in entity_jobs]
+        job_columns = np.array([col for col, _, _ in jobs], dtype=np.int64)
+        rects = np.array([rect for _, rect, _ in jobs], dtype=np.int64).reshape(-1, 4)
+        first_rays = np.concatenate([np.zeros(1, np.int64), np.cumsum(_areas(rects))])
+        rays = self._scratch("rays", (int(first_rays[-1]), 6), np.float32)
+        if jobs:
+            world_to_object = np.stack([matrix for _, _, matrix in jobs])
+            # Per job as before (a batched matmul may sum in another order).
+            starts = np.stack([m[:3, :3] @ cam_to_world[:3, 3] + m[:3, 3] for m in world_to_object])
+            to_object = world_to_object[:, :3, :3].astype(np.float32)
+            kernels.object_rays(ray_axes, cam_to_world[:3, :3], rects, to_object, starts, rays)
 
         best_t = np.full((height, width), np.inf, dtype=np.float32)
         column = np.full((height, width), -1, dtype=np.int32)
-        silhouettes: list[EntitySilhouette] = []
+        silhouette_hit = np.empty(len(rays), dtype=bool)
         primitives, barycentrics = [], []
-        cast_jobs = []  # (column, rect, index of its first ray among all rays cast this frame)
-        cast_count = 0
-        for entry_index, entity_jobs in self._jobs(frame, world_to_cam, intrinsics, custom, height, width):
-            rays = _object_rays(entity_jobs, world_axes, cam_to_world[:3, 3])
+        first_job = 0
+        for entry_index, entity_jobs in groups:
+            stop_job = first_job + len(entity_jobs)
+            ray_slice = slice(int(first_rays[first_job]), int(first_rays[stop_job]))
             # from_numpy shares the buffer (Tensor(...) would copy every ray once more).
-            result = self._scenes[entry_index].cast_rays(self._o3d.core.Tensor.from_numpy(rays))
-            t_all = result["t_hit"].numpy()
+            result = self._scenes[entry_index].cast_rays(self._o3d.core.Tensor.from_numpy(rays[ray_slice]))
             primitives.append(result["primitive_ids"].numpy())
             barycentrics.append(result["primitive_uvs"].numpy())
-            for col, rect, _ in entity_jobs:
-                y0, y1, x0, x1 = rect
-                t = t_all[: (y1 - y0) * (x1 - x0)].reshape(y1 - y0, x1 - x0)
-                t_all = t_all[t.size :]
-                silhouettes.append(EntitySilhouette(col, rect, np.isfinite(t)))
-                window = best_t[y0:y1, x0:x1]
-                nearer = t < window  # misses are +inf, never nearer
-                np.copyto(window, t, where=nearer)
-                np.copyto(column[y0:y1, x0:x1], col, where=nearer)
-                cast_jobs.append((col, rect, cast_count))
-                cast_count += t.size
+            kernels.merge_nearest(
+                result["t_hit"].numpy(),
+                rects[first_job:stop_job],
+                job_columns[first_job:stop_job],
+                best_t,
+                column,
+                silhouette_hit[ray_slice],
+            )
+            first_job = stop_job
+        silhouettes = [
+            EntitySilhouette(
+                int(col), rect, silhouette_hit[first_rays[j] : first_rays[j + 1]].reshape(_window_shape(rect))
+            )
+            for j, (col, rect, _) in enumerate(jobs)
+        ]
 
-        hit_pixels, hit_ray, segments = _grouped_hits(cast_jobs, column)
-        primitive = np.concatenate([np.zeros(0, np.uint32), *primitives])
-        barycentric = np.concatenate([np.zeros((0, 2), np.float32), *barycentrics])
+        # Each entity's final pixels, read from its own window, grouped by entity in column order.
+        order = np.argsort(job_columns, kind="stable")
+        primitive = self._scratch("primitive", (len(rays),), np.uint32)
+        barycentric = self._scratch("barycentric", (len(rays), 2), np.float32)
+        if primitives:
+            np.concatenate(primitives, out=primitive)
+            np.concatenate(barycentrics, out=barycentric)
+        hit_capacity = height * width
+        hit_pixels = np.empty(hit_capacity, dtype=np.int64)
+        hit_primitive = np.empty(hit_capacity, dtype=np.int64)
+        hit_barycentric = np.empty((hit_capacity, 2), dtype=np.float32)
+        counts = kernels.group_hits(
+            column,
+            job_columns[order],
+            rects[order],
+            first_rays[:-1][order],
+            primitive,
+            barycentric,
+            hit_pixels,
+            hit_primitive,
+            hit_barycentric,
+        )
+        segments, hit_count = [], 0
+        for col, count in zip(job_columns[order].tolist(), counts.tolist(), strict=True):
+            if count:
+                segments.append((col, hit_count, hit_count + count))
+                hit_count += count
         return hits_from_pixels(
             self.trajectory,
             self.meshes,
@@ -111,12 +164,22 @@ class Open3DBackend:
             best_t,
             rays_camera,
             column,
-            hit_pixels,
+            hit_pixels[:hit_count],
             segments,
-            np.take(primitive, hit_ray).astype(np.int64),
-            np.take(barycentric, hit_ray, axis=0),
+            hit_primitive[:hit_count],
+            hit_barycentric[:hit_count],
             silhouettes,
         )
+
+    def _scratch(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """A buffer of ``shape`` for use inside one cast, kept per thread and reused across casts
+        (fresh arrays of this size would cost a page fault per 4 KiB on every frame)."""
+        buffers = self._buffers.__dict__
+        size = int(np.prod(shape))
+        buffer = buffers.get(name)
+        if buffer is None or buffer.size < size or buffer.dtype != dtype:
+            buffer = buffers[name] = np.empty(max(size, 1), dtype=dtype)
+        return buffer[:size].reshape(shape)
 
     def _jobs(
         self,
@@ -128,85 +191,46 @@ class Open3DBackend:
         width: int,
     ) -> list[tuple[int, list[tuple[int, tuple[int, int, int, int], np.ndarray]]]]:
         """Per unique mesh, its present entities: (column, pixel window, world_to_object)."""
-        poses = self.trajectory.object_to_world[frame]
-        present = self.trajectory.present[frame]
+        columns = np.flatnonzero(self.trajectory.present[frame])
+        if len(columns) == 0:
+            return []
+        poses = self.trajectory.object_to_world[frame, columns]
+        world_to_object = np.linalg.inv(poses)
+        entry_of = np.asarray(self.meshes.column_entry, dtype=np.int64)[columns]
+        if custom:
+            rects = np.tile(np.array([0, height, 0, width], dtype=np.int64), (len(columns), 1))
+            seen = np.ones(len(columns), dtype=bool)
+        else:
+            centers = np.stack([entry.center for entry in self.meshes.entries])[entry_of]
+            radii = np.array([entry.radius for entry in self.meshes.entries])[entry_of] * linear_scales(poses)
+            centers_world = np.stack(
+                [
+                    centers[:, 0] * poses[:, k, 0]
+                    + centers[:, 1] * poses[:, k, 1]
+                    + centers[:, 2] * poses[:, k, 2]
+                    + poses[:, k, 3]
+                    for k in range(3)
+                ],
+                axis=1,
+            )
+            rects, seen = screen_rects(centers_world, radii, world_to_cam, intrinsics)
         jobs: dict[int, list[tuple[int, tuple[int, int, int, int], np.ndarray]]] = {}
-        for col in np.flatnonzero(present):
-            entry_index = self.meshes.column_entry[col]
-            entry = self.meshes.entries[entry_index]
-            pose = poses[col]
-            center_world = pose[:3, :3] @ entry.center + pose[:3, 3]
-            if custom:
-                rect = (0, height, 0, width)
-            else:
-                radius = entry.radius * linear_scale(pose)
-                rect = screen_rect(center_world, radius, world_to_cam, intrinsics)
-            if rect is None:
-                continue
-            jobs.setdefault(entry_index, []).append((int(col), rect, np.linalg.inv(pose)))
+        for index in np.flatnonzero(seen).tolist():
+            rect = tuple(rects[index].tolist())
+            jobs.setdefault(int(entry_of[index]), []).append(
+                (int(columns[index]), rect, world_to_object[index])
+            )
         return list(jobs.items())
 
 
-def _world_axes(ray_axes: np.ndarray, cam_to_world: np.ndarray) -> np.ndarray:
-    """(3, H, W) float32 world directions of camera rays ``ray_axes`` (3, H, W) float64.
-
-    Rounded to float32 once, as open3d casts them; the per-entity transforms run in float32 too.
-    """
-    rotation = cam_to_world[:3, :3]
-    world_axes = np.empty(ray_axes.shape, dtype=np.float32)
-    for k in range(3):
-        world_axes[k] = (
-            ray_axes[0] * rotation[k, 0] + ray_axes[1] * rotation[k, 1] + ray_axes[2] * rotation[k, 2]
-        )
-    return world_axes
+def _areas(rects: np.ndarray) -> np.ndarray:
+    """(J,) int64 pixel count of each (y0, y1, x0, x1) window of ``rects`` (J, 4)."""
+    return (rects[:, 1] - rects[:, 0]) * (rects[:, 3] - rects[:, 2])
 
 
-def _object_rays(
-    entity_jobs: list[tuple[int, tuple[int, int, int, int], np.ndarray]],
-    world_axes: np.ndarray,
-    origin: np.ndarray,
-) -> np.ndarray:
-    """(R, 6) float32 open3d rays (origin, direction) of each job's pixel window, in its object frame.
-
-    Written axis by axis into one buffer: no (R, 3) temporaries and no concatenation.
-    """
-    areas = [(y1 - y0) * (x1 - x0) for _, (y0, y1, x0, x1), _ in entity_jobs]
-    rays = np.empty((sum(areas), 6), dtype=np.float32)
-    offset = 0
-    for (_, (y0, y1, x0, x1), world_to_object), area in zip(entity_jobs, areas, strict=True):
-        block = rays[offset : offset + area].reshape(y1 - y0, x1 - x0, 6)
-        offset += area
-        to_object = world_to_object[:3, :3].astype(np.float32)
-        start = world_to_object[:3, :3] @ origin + world_to_object[:3, 3]
-        x, y, z = (axis[y0:y1, x0:x1] for axis in world_axes)
-        for k in range(3):
-            block[..., k] = start[k]
-            direction = block[..., 3 + k]
-            np.multiply(x, to_object[k, 0], out=direction)
-            direction += y * to_object[k, 1]
-            direction += z * to_object[k, 2]
-    return rays
-
-
-def _grouped_hits(
-    cast_jobs: list[tuple[int, tuple[int, int, int, int], int]], column: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
-    """Each entity's final pixels, read from its own window: (hit pixels, index of each hit's ray
-    among the rays cast, (column, start, stop) segments), grouped by entity in column order."""
-    width = column.shape[1]
-    pixels, ray_index, segments = [], [], []
-    hit_count = 0
-    for col, (y0, y1, x0, x1), first_ray in sorted(cast_jobs):
-        local = np.flatnonzero(column[y0:y1, x0:x1] == col)
-        if len(local) == 0:
-            continue
-        rows, cols = np.divmod(local, x1 - x0)
-        pixels.append((rows + y0) * width + (cols + x0))
-        ray_index.append(local + first_ray)
-        segments.append((col, hit_count, hit_count + len(local)))
-        hit_count += len(local)
-    hit_pixels = np.concatenate([np.zeros(0, np.int64), *pixels])
-    return hit_pixels, np.concatenate([np.zeros(0, np.intp), *ray_index]), segments
+def _window_shape(rect: tuple[int, int, int, int]) -> tuple[int, int]:
+    y0, y1, x0, x1 = rect
+    return y1 - y0, x1 - x0
 
 
 def _with_axes(rays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

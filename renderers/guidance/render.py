@@ -2,8 +2,9 @@
 
 Frames are cast in order with a window of three frames (t-1, t, t+1), so each frame is cast once
 when rendering a contiguous range and memory stays flat however long the clip is. Rendering in
-order, frame t+2 is cast on a worker thread while frame t's maps are computed, and the flows run
-beside the other maps (numpy and Embree release the GIL); results do not depend on the threads.
+order, frames t+1 and t+2 are cast on worker threads while frame t's maps are computed, and the
+flows run beside the other maps, the forward one as soon as t+1's cast is done (the compiled
+kernels and Embree release the GIL); results do not depend on the threads.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class GuidanceRenderer:
         self.threads = threads
         self.backend = create_backend(backend, trajectory) if isinstance(backend, str) else backend
         self._window: dict[int, tuple[RayHits, np.ndarray]] = {}
-        self._pending: tuple[int, Future] | None = None
+        self._pending: dict[int, Future] = {}
         self._last_frame: int | None = None
 
     def _cast(self, frame: int) -> tuple[RayHits, np.ndarray]:
@@ -74,42 +75,58 @@ class GuidanceRenderer:
         return hits, depth_map(hits)
 
     def _settle(self) -> None:
-        """Wait for the cast in flight (if any) and keep it; never two casts at once."""
-        if self._pending is not None:
-            frame, future = self._pending
-            self._pending = None
-            self._window[frame] = future.result()
+        """Wait for the casts in flight (if any) and keep them."""
+        for frame in list(self._pending):
+            self._window[frame] = self._pending.pop(frame).result()
 
     def _hits(self, frame: int) -> tuple[RayHits, np.ndarray]:
-        """The hits and depth of ``frame``, from the window or freshly cast."""
-        self._settle()
+        """The hits and depth of ``frame``, from the window, its cast in flight or freshly cast."""
+        if frame in self._pending:
+            self._window[frame] = self._pending.pop(frame).result()
         cached = self._window.get(frame)
         if cached is None:
             cached = self._window[frame] = self._cast(frame)
         return cached
 
+    def _future_hits(self, frame: int) -> Future:
+        """A future of ``_hits(frame)``: the cast in flight, or done here."""
+        if frame in self._pending:
+            return self._pending[frame]
+        future: Future = Future()
+        future.set_result(self._hits(frame))
+        return future
+
     def _prefetch(self, frame: int) -> None:
-        """Start casting ``frame`` on a worker thread (when in range and not held yet)."""
-        if self.threads and frame < len(self.trajectory) and frame not in self._window:
-            self._pending = (frame, _worker_pool().submit(self._cast, frame))
+        """Start casting ``frame`` on a worker thread (when in range and not held or in flight)."""
+        if (
+            self.threads
+            and frame < len(self.trajectory)
+            and frame not in self._window
+            and frame not in self._pending
+        ):
+            self._pending[frame] = _worker_pool().submit(self._cast, frame)
 
     def render(self, frame: int) -> GuidanceFrame:
         """Every map of ``frame`` (flow to the neighbouring frames of the clip)."""
         count = len(self.trajectory)
         if not 0 <= frame < count:
             raise RenderError(f"guidance: frame {frame} out of range for a clip of {count} frames")
-        self._settle()
+        in_order = self._last_frame == frame - 1
+        if not in_order:
+            self._settle()
         for old in [f for f in self._window if abs(f - frame) > 1]:
             del self._window[old]
         trajectory = self.trajectory
         hits, depth = self._hits(frame)
         previous = self._hits(frame - 1) if frame > 0 else None
-        following = self._hits(frame + 1) if frame + 1 < count else None
-        if self._last_frame == frame - 1:
+        self._prefetch(frame + 1)
+        if in_order:
             self._prefetch(frame + 2)
+        following = self._future_hits(frame + 1) if frame + 1 < count else None
         self._last_frame = frame
-        # Both flows go to a worker (the other one is casting ahead) while this thread does the rest.
-        forward = self._run(correspondence_flow, hits, *following, trajectory) if following else None
+        # Both flows go to workers (the forward one waits for t+1's cast, submitted before it, so
+        # it never waits on work queued behind it) while this thread does the other maps.
+        forward = self._run(_flow_to, hits, following, trajectory) if following else None
         backward = self._run(correspondence_flow, hits, *previous, trajectory) if previous else None
         albedo, roughness, metallic = material_maps(hits, trajectory)
         normal = camera_normal_map(hits)
@@ -159,7 +176,7 @@ class GuidanceRenderer:
         Background (+inf) where the pixel-centre ray misses, so the maps agree with the ids.
         """
         factor = self.supersample
-        self._settle()  # one cast at a time
+        self._settle()  # let the casts in flight finish before the large sub-pixel cast
         base = hits.intrinsics
         fine_intrinsics = base.resize(base.width * factor, base.height * factor)
         fine = self.backend.cast(hits.frame, hits.cam_to_world, fine_intrinsics)
@@ -186,10 +203,19 @@ class GuidanceRenderer:
         return depth_out, normal_out, ray_out
 
 
+def _flow_to(hits: RayHits, target: Future, trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray]:
+    """``correspondence_flow`` from ``hits`` to the frame whose cast ``target`` delivers."""
+    return correspondence_flow(hits, *target.result(), trajectory)
+
+
 @cache
 def _worker_pool() -> ThreadPoolExecutor:
-    """Two workers shared by all renderers: one casts ahead, one computes a flow."""
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="guidance")
+    """Four workers shared by all renderers: two cast ahead (t+1, t+2), two compute the flows.
+
+    Tasks that wait (the forward flow) only wait on casts submitted before them, so the FIFO
+    queue never deadlocks.
+    """
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="guidance")
 
 
 def render_guidance(

@@ -160,41 +160,6 @@ def test_bad_camera_and_backend_raise_render_error():
         next(render_guidance(trajectory, backend="nope"))
 
 
-def many_entities_trajectory(count: int = 80):
-    """A grid of small moving boxes in front of a plane, more entities than the segment loop takes."""
-    intrinsics = Intrinsics.from_fov(60.0, 64, 48)
-    side = int(np.ceil(np.sqrt(count)))
-    frames = 3
-    poses = np.zeros((frames, count + 1, 4, 4))
-    for t in range(frames):
-        poses[t, 0] = plane_facing_camera(12.0)
-        for index in range(count):
-            row, col = divmod(index, side)
-            poses[t, index + 1] = translation(8.0, 0.5 * (col - side / 2) + 0.02 * t, 0.5 * (row - side / 2))
-    meshes = [MeshSpec(type="plane", size=[50.0, 50.0])] + [
-        MeshSpec(type="box", size=[0.3, 0.3, 0.3])
-    ] * count
-    cams = np.stack([HEAD_ON] * frames)
-    return make_trajectory(meshes, poses, cams, intrinsics)
-
-
-def test_many_entities_gathered_path_matches_segment_loop(monkeypatch):
-    import renderers.guidance.flow as flow_module
-    import renderers.guidance.geometry as geometry_module
-
-    trajectory = many_entities_trajectory()
-    gathered = next(render_guidance(trajectory, frames=[1]))
-    assert len(np.unique(gathered.instance)) > geometry_module.SEGMENT_LOOP_LIMIT
-    monkeypatch.setattr(geometry_module, "SEGMENT_LOOP_LIMIT", 10_000)
-    monkeypatch.setattr(flow_module, "SEGMENT_LOOP_LIMIT", 10_000)
-    looped = next(render_guidance(trajectory, frames=[1]))
-    np.testing.assert_array_equal(gathered.instance, looped.instance)
-    np.testing.assert_array_equal(gathered.flow_forward_valid, looped.flow_forward_valid)
-    np.testing.assert_array_equal(gathered.flow_backward_valid, looped.flow_backward_valid)
-    for name in ("depth", "normal", "shading_normal", "surface_coords", "flow_forward", "flow_backward"):
-        np.testing.assert_allclose(getattr(gathered, name), getattr(looped, name), atol=1e-5, err_msg=name)
-
-
 def test_uniform_material_buffers_match_evaluate_material():
     from worldsim.scene.materials import evaluate_material, is_uniform, material_seed
 

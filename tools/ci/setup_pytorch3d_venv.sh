@@ -60,7 +60,8 @@ done
 "${pip[@]}" --no-deps "easypytorch3d==0.7.9.post1"
 "${pip[@]}" iopath
 # worldsim's light requirements for the trajectory / mesh code the backend imports.
-"${pip[@]}" "numpy>=1.26" "scipy>=1.11" "trimesh>=4.0" "omegaconf>=2.3" "PyYAML>=6.0" "tqdm>=4.66"
+"${pip[@]}" "numpy>=1.26" "scipy>=1.11" "trimesh>=4.0" "omegaconf>=2.3" "PyYAML>=6.0" "tqdm>=4.66" \
+  "numba>=0.61"
 "${pip[@]}" --no-deps -e "${repo_root}"
 
 "${venv}/bin/python" - <<'PY'

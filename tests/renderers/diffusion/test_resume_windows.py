@@ -107,9 +107,7 @@ OPTION_SETS = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(OPTION_SETS))
-def test_a_resume_is_byte_identical_and_samples_only_the_windows_it_needs(
-    trajectory, weights, name
-):
+def test_a_resume_is_byte_identical_and_samples_only_the_windows_it_needs(trajectory, weights, name):
     options, missing, resume_calls, full_calls = OPTION_SETS[name]
     full, full_sampled = render(trajectory, weights, range(FRAMES), **options)
     resumed, resume_sampled = render(trajectory, weights, missing, **options)
