@@ -25,7 +25,7 @@ from worldsim.scene.model import EntitySpec
 from worldsim.scene.scene import Scene
 from worldsim.state import EntityInfo, Trajectory
 from worldsim.world.events import detect_events, presence, spheres_in_view
-from worldsim.world.kinematics import evaluate_motions, motion_dependencies
+from worldsim.world.kinematics import evaluate_motion_blocks, evaluate_motions, motion_dependencies
 from worldsim.world.physics import PhysicsWorld
 from worldsim.world.rotations import pose_matrix
 
@@ -87,12 +87,10 @@ class World:
 
     def _rollout(self, bar: tqdm) -> Trajectory:
         times = self.times
-        poses = self.entity_poses(times, bar=bar)
-        object_to_world = (
-            np.stack([poses[entity.name] for entity in self.entities], axis=1)
-            if self.entities
-            else np.zeros((len(times), 0, 4, 4))
-        )
+        object_to_world = np.empty((len(times), len(self.entities), 4, 4))
+        columns = {entity.name: column for column, entity in enumerate(self.entities)}
+        for names, block in self._pose_blocks(times, bar).items():
+            object_to_world[:, [columns[name] for name in names]] = block
         present = presence(
             times, [e.spawn_time for e in self.entities], [e.despawn_time for e in self.entities]
         )
@@ -136,19 +134,30 @@ class World:
 
         ``bar``: an optional tqdm bar; physics moves it through ``PHYSICS_STAGES`` units.
         """
+        return {
+            name: block[:, column]
+            for names, block in self._pose_blocks(times, bar).items()
+            for column, name in enumerate(names)
+        }
+
+    def _pose_blocks(self, times: np.ndarray, bar: tqdm | None) -> dict[tuple[str, ...], np.ndarray]:
+        """Entity names -> their (T, N, 4, 4) poses, in blocks as kinematics and physics make them."""
         entities = self.entities
         simulated = {e.name for e in entities if e.physics.mode == "dynamic" and e.physics.collides}
         follows_simulated = _dependents_of(entities, simulated)
         first = [e.name for e in entities if e.name not in simulated and e.name not in follows_simulated]
-        poses = evaluate_motions(entities, times, names=first)
+        blocks = evaluate_motion_blocks(entities, times, names=first)
         if simulated:
-            poses.update(self._simulate(times, simulated, follows_simulated, bar))
+            simulated_poses = self._simulate(times, simulated, follows_simulated, bar)
+            names = tuple(simulated_poses)
+            blocks[names] = np.stack([simulated_poses[name] for name in names], axis=1)
         elif bar is not None:
             bar.update(PHYSICS_STAGES)
         rest = [e.name for e in entities if e.name in follows_simulated]
         if rest:
-            poses.update(evaluate_motions(entities, times, names=rest, known=poses))
-        return poses
+            known = {name: block[:, i] for names, block in blocks.items() for i, name in enumerate(names)}
+            blocks.update(evaluate_motion_blocks(entities, times, names=rest, known=known))
+        return blocks
 
     def _simulate(
         self, times: np.ndarray, simulated: set[str], follows_simulated: set[str], bar: tqdm | None
@@ -215,9 +224,13 @@ class World:
         """(E, 3) object-frame centres and (E,) radii of the entities' bounding spheres."""
         centers = np.zeros((len(self.entities), 3))
         radii = np.zeros(len(self.entities))
+        bounds: dict[str, tuple[np.ndarray, float]] = {}  # repr(mesh spec) -> sphere: crowds share meshes
         for i, entity in enumerate(self.entities):
-            mesh = load_mesh(entity.mesh, self.base_dir, key_path=f"{self.key_paths[entity.name]}.mesh")
-            centers[i], radii[i] = mesh_bounds(mesh)
+            key = repr(entity.mesh)
+            if key not in bounds:
+                mesh = load_mesh(entity.mesh, self.base_dir, key_path=f"{self.key_paths[entity.name]}.mesh")
+                bounds[key] = mesh_bounds(mesh)
+            centers[i], radii[i] = bounds[key]
         return centers, radii
 
     def entity_table(self) -> list[EntityInfo]:
@@ -263,7 +276,7 @@ def _dependents_of(entities: list[EntitySpec], sources: set[str]) -> set[str]:
 
 def _hold_outside_presence(object_to_world: np.ndarray, present: np.ndarray) -> None:
     """Hold each entity at its first present pose before it spawns and its last after it despawns."""
-    for column in range(present.shape[1]):
+    for column in np.flatnonzero(~np.all(present, axis=0)):
         frames = np.flatnonzero(present[:, column])
         if len(frames) == 0:
             continue
