@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,10 +20,10 @@ import numpy as np
 
 from worldsim.camera.evaluate import evaluate_camera
 from worldsim.camera.track import CameraTrack
-from worldsim.errors import SceneError
+from worldsim.errors import SceneError, format_issue
 from worldsim.scene.meshes import load_mesh, mesh_bounds
 from worldsim.scene.model import EntitySpec
-from worldsim.scene.scene import Scene
+from worldsim.scene.scene import Scene, SceneWarning
 from worldsim.state import EntityInfo, Trajectory
 from worldsim.world.events import detect_events, presence, spheres_in_view
 from worldsim.world.kinematics import evaluate_motion_blocks, evaluate_motions, motion_dependencies
@@ -86,6 +87,11 @@ class World:
             raise
 
     def _rollout(self, bar: tqdm) -> Trajectory:
+        if not self.scene.lights:
+            message = format_issue(
+                self.scene.source_file, "lights", "no lights (an empty list): a dark scene"
+            )
+            warnings.warn(message, SceneWarning, stacklevel=3)
         times = self.times
         object_to_world = np.empty((len(times), len(self.entities), 4, 4))
         columns = {entity.name: column for column, entity in enumerate(self.entities)}
