@@ -217,8 +217,9 @@ class WorldSettings:
     """
 
     gravity: list[float] = field(default_factory=lambda: [0.0, 0.0, -9.81])
-    physics_timestep: float = 0.002
-    """Seconds per physics substep."""
+    physics_timestep: float = 0.00016
+    """Seconds per physics substep (small enough for stiff contacts: see ``CONTACT_TIME_CONSTANT``
+    in ``worldsim/world/physics.py``)."""
 
 
 @dataclass
