@@ -1,9 +1,10 @@
 """Kinematic motion: every ``MotionSpec`` type evaluated for many entities and times at once.
 
 ``MOTIONS`` maps each motion type to one function of a ``MotionBatch`` (the entities of that type
-whose dependencies are known, and the times) returning their ``object_to_world`` as
-(T, N, 4, 4) float64. Motion time is scene time (seconds from the first frame) for every type,
-also for entities that spawn later.
+whose dependencies are known, and the times) that checks and prepares them and returns a
+``fill(frames, out)`` writing their ``object_to_world`` (t, N, 4, 4) float64 for a chunk of frames.
+Motion time is scene time (seconds from the first frame) for every type, also for entities that
+spawn later.
 
 - ``static``: the entity's pose.
 - ``keyframes``: position by ``np.interp`` (linear) or a cubic spline (cubic, not-a-knot, as
@@ -53,6 +54,8 @@ DEFAULT_PATH_SPEED = 1.0
 """m/s when a path gives neither ``speed`` nor ``duration``."""
 POSITION_INTERPOLATIONS = ("linear", "cubic")
 ROTATION_INTERPOLATIONS = ("slerp", "spline")
+CHUNK_ENTITY_FRAMES = 16384
+"""Entity-frames filled per call of a motion's fill function: its temporaries stay in cache."""
 DEPENDENCY_FIELDS = {"attach": "parent", "orbit": "target"}
 """Motion type -> the ``MotionSpec`` field naming the entity whose pose it needs."""
 
@@ -76,13 +79,6 @@ class MotionBatch:
 
     def motion_path(self, index: int) -> str:
         return f"{self.key_paths[index]}.motion"
-
-    def empty_poses(self) -> np.ndarray:
-        """(T, N, 4, 4) with the last row ``0 0 0 1`` and the rest to be filled."""
-        poses = np.empty((len(self.times), len(self.entities), 4, 4))
-        poses[..., 3, :3] = 0.0
-        poses[..., 3, 3] = 1.0
-        return poses
 
 
 def motion_dependencies(entity: EntitySpec) -> list[str]:
@@ -141,25 +137,34 @@ def evaluate_motions(
 
     ``known``: name -> (T, 4, 4) poses already computed (e.g. by physics) that parents and
     orbit targets may refer to. Returns name -> (T, 4, 4) float64 for the evaluated entities
-    and their dependencies (views into one array per motion type and dependency level).
+    and their dependencies (views into one (T, N, 4, 4) array).
     """
-    blocks = evaluate_motion_blocks(entities, times, names=names, known=known)
-    return {name: block[:, column] for group, block in blocks.items() for column, name in enumerate(group)}
+    times = np.asarray(times, dtype=float)
+    order = evaluation_order(entities, names, known or {})
+    columns = {entity.name: column for column, entity in enumerate(order)}
+    poses = np.empty((len(times), len(order), 4, 4))
+    evaluate_motions_into(entities, times, poses, columns, names=names, known=known)
+    return {name: poses[:, column] for name, column in columns.items()}
 
 
-def evaluate_motion_blocks(
+def evaluate_motions_into(
     entities: Sequence[EntitySpec],
     times: np.ndarray,
+    out: np.ndarray,
+    columns: Mapping[str, int],
     *,
     names: Iterable[str] | None = None,
     known: Mapping[str, np.ndarray] | None = None,
-) -> dict[tuple[str, ...], np.ndarray]:
-    """As ``evaluate_motions``, as made: entity names -> their (T, N, 4, 4) poses, one block per
-    motion type and dependency level (no per-entity copies)."""
+) -> None:
+    """``evaluate_motions`` written straight into ``out`` (T, C, 4, 4): entity ``name`` at column
+    ``columns[name]``, for ``names`` and their dependencies; other columns are left as they are.
+
+    Each motion type fills chunks of ``CHUNK_ENTITY_FRAMES`` entity-frames in a small buffer that
+    stays in cache, copied into ``out`` chunk by chunk (no whole-clip temporaries).
+    """
     times = np.asarray(times, dtype=float)
     poses: dict[str, np.ndarray] = dict(known or {})
     index = {entity.name: i for i, entity in enumerate(entities)}
-    blocks: dict[tuple[str, ...], np.ndarray] = {}
     for level in _dependency_levels(evaluation_order(entities, names, poses)):
         by_type: dict[str, list[EntitySpec]] = defaultdict(list)
         for entity in level:
@@ -171,11 +176,19 @@ def evaluate_motion_blocks(
             by_type[entity.motion.type].append(entity)
         for motion_type, group in by_type.items():
             batch = MotionBatch(group, [f"entities[{index[e.name]}]" for e in group], times, poses)
-            block = MOTIONS[motion_type](batch)
-            blocks[tuple(e.name for e in group)] = block
-            for column, entity in enumerate(group):
-                poses[entity.name] = block[:, column]
-    return blocks
+            fill = MOTIONS[motion_type](batch)
+            target = np.array([columns[entity.name] for entity in group])
+            step = max(1, CHUNK_ENTITY_FRAMES // len(group))
+            buffer = np.empty((min(step, len(times)), len(group), 4, 4))
+            buffer[..., 3, :3] = 0.0  # fill functions write the upper 3 x 4 only
+            buffer[..., 3, 3] = 1.0
+            for start in range(0, len(times), step):
+                frames = slice(start, min(start + step, len(times)))
+                chunk = buffer[: frames.stop - frames.start]
+                fill(frames, chunk)
+                out[frames, target] = chunk
+            for entity in group:
+                poses[entity.name] = out[:, columns[entity.name]]
 
 
 def _dependency_levels(order: list[EntitySpec]) -> list[list[EntitySpec]]:
@@ -216,15 +229,25 @@ def _pose_blocks(batch: MotionBatch) -> tuple[np.ndarray, Rotation]:
     return pose_positions(poses, pose_paths), pose_rotations(poses, pose_paths)
 
 
-def static(batch: MotionBatch) -> np.ndarray:
+def _columns(index: np.ndarray, count: int) -> slice | np.ndarray:
+    """``index`` as a slice when it is every column (plain slicing writes faster than fancy indexing)."""
+    return slice(None) if len(index) == count else index
+
+
+def static(batch: MotionBatch) -> FillPoses:
     positions, rotations = _pose_blocks(batch)
-    poses = batch.empty_poses()
-    poses[..., :3, :3] = rotations.as_matrix()[None]
-    poses[..., :3, 3] = positions[None]
-    return poses
+    matrices = np.zeros((len(positions), 4, 4))
+    matrices[:, :3, :3] = rotations.as_matrix()
+    matrices[:, :3, 3] = positions
+    matrices[:, 3, 3] = 1.0
+
+    def fill(frames: slice, out: np.ndarray) -> None:
+        out[:] = matrices[None]
+
+    return fill
 
 
-def velocity(batch: MotionBatch) -> np.ndarray:
+def velocity(batch: MotionBatch) -> FillPoses:
     motions, times = batch.motions, batch.times
     paths = [batch.motion_path(i) for i in range(len(motions))]
     linear = _stacked([m.linear_velocity for m in motions], 3, [f"{p}.linear_velocity" for p in paths])
@@ -233,19 +256,24 @@ def velocity(batch: MotionBatch) -> np.ndarray:
     )
     omega = np.radians(degrees)
     positions, rotations = _pose_blocks(batch)
-    poses = batch.empty_poses()
-    poses[..., :3, 3] = positions[None] + times[:, None, None] * linear[None]
     base = rotations.as_matrix()
-    poses[..., :3, :3] = base[None]
     spinning = np.flatnonzero(np.any(omega != 0.0, axis=1))
-    if len(spinning):
-        # Rotation.from_rotvec(omega t) * R0, composed as quaternions (3x3 matmuls cost more).
-        rotvecs = times[:, None, None] * omega[None, spinning]
-        spin = Rotation.from_rotvec(rotvecs.reshape(-1, 3)).as_quat()
-        base_quats = np.broadcast_to(rotations.as_quat()[spinning], (len(times), len(spinning), 4))
-        composed = quat_matrices(compose_quats(spin, base_quats.reshape(-1, 4)))
-        poses[:, spinning, :3, :3] = composed.reshape(len(times), len(spinning), 3, 3)
-    return poses
+    spin_columns = _columns(spinning, len(motions))
+    spin_omega, spin_base = omega[spinning], rotations.as_quat()[spinning]
+
+    def fill(frames: slice, out: np.ndarray) -> None:
+        t = times[frames]
+        out[..., :3, 3] = positions[None] + t[:, None, None] * linear[None]
+        if len(spinning) < len(motions):
+            out[..., :3, :3] = base[None]
+        if len(spinning):
+            # Rotation.from_rotvec(omega t) * R0, composed as quaternions (3x3 matmuls cost more).
+            spin = Rotation.from_rotvec((t[:, None, None] * spin_omega[None]).reshape(-1, 3)).as_quat()
+            base_quats = np.broadcast_to(spin_base, (len(t), len(spinning), 4)).reshape(-1, 4)
+            composed = quat_matrices(compose_quats(spin, base_quats))
+            out[:, spin_columns, :3, :3] = composed.reshape(len(t), len(spinning), 3, 3)
+
+    return fill
 
 
 def orbit_basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -260,89 +288,116 @@ def orbit_basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return axis, start, np.cross(axis, start)
 
 
-def orbit(batch: MotionBatch) -> np.ndarray:
+def orbit(batch: MotionBatch) -> FillPoses:
     motions, times = batch.motions, batch.times
     count = len(motions)
     paths = [batch.motion_path(i) for i in range(count)]
     axis_vectors = _stacked([m.axis for m in motions], 3, [f"{p}.axis" for p in paths])
-    centers = np.empty((len(times), count, 3))
+    fixed_centers = np.zeros((count, 3))
     for i, (motion, path) in enumerate(zip(motions, paths)):
         if np.linalg.norm(axis_vectors[i]) < 1e-12:
             raise SceneError("orbit axis must be non-zero", key_path=f"{path}.axis")
         if not motion.period or not np.isfinite(motion.period) or motion.period <= 0:
             raise SceneError("orbit period must be a positive number of seconds", key_path=f"{path}.period")
-        if motion.target:
-            centers[:, i] = batch.poses[motion.target][:, :3, 3]
-        elif motion.center is None:
-            raise SceneError("orbit needs a center or a target", key_path=f"{path}.center")
-        else:
-            centers[:, i] = _stacked([motion.center], 3, [f"{path}.center"])[0]
+        if not motion.target:
+            if motion.center is None:
+                raise SceneError("orbit needs a center or a target", key_path=f"{path}.center")
+            fixed_centers[i] = _stacked([motion.center], 3, [f"{path}.center"])[0]
+    targeted = [(i, m.target) for i, m in enumerate(motions) if m.target]
     bases = [orbit_basis(vector) for vector in axis_vectors]
     axes, starts, sides = (np.stack([basis[k] for basis in bases]) for k in range(3))
     phases = np.radians([float(m.phase_deg) for m in motions])
     periods = np.array([float(m.period) for m in motions])
     radii = np.array([float(m.radius) for m in motions])
-    angle = phases[None] + (2.0 * np.pi * times)[:, None] / periods[None]
-    radial = np.cos(angle)[..., None] * starts[None] + np.sin(angle)[..., None] * sides[None]
-    poses = batch.empty_poses()
-    poses[..., :3, 3] = centers + radii[None, :, None] * radial
     _, rotations = _pose_blocks(batch)
-    poses[..., :3, :3] = rotations.as_matrix()[None]
+    own = rotations.as_matrix()
     facing = np.flatnonzero([bool(m.face_center) for m in motions])
-    if len(facing):
-        x_axis = -radial[:, facing]
-        z_axis = np.broadcast_to(axes[None, facing], x_axis.shape)
-        poses[:, facing, :3, :3] = np.stack([x_axis, np.cross(z_axis, x_axis), z_axis], axis=-1)
-    return poses
+    facing_columns = _columns(facing, count)
+
+    def fill(frames: slice, out: np.ndarray) -> None:
+        t = times[frames]
+        angle = phases[None] + (2.0 * np.pi * t)[:, None] / periods[None]
+        radial = np.cos(angle)[..., None] * starts[None] + np.sin(angle)[..., None] * sides[None]
+        centers = np.broadcast_to(fixed_centers, radial.shape).copy() if targeted else fixed_centers
+        for i, target in targeted:
+            centers[:, i] = batch.poses[target][frames, :3, 3]
+        out[..., :3, 3] = centers + radii[None, :, None] * radial
+        if len(facing) < count:
+            out[..., :3, :3] = own[None]
+        if len(facing):
+            x_axis = -radial[:, facing_columns]
+            z_axis = np.broadcast_to(axes[None, facing_columns], x_axis.shape)
+            out[:, facing_columns, :3, :3] = np.stack([x_axis, np.cross(z_axis, x_axis), z_axis], axis=-1)
+
+    return fill
 
 
-def path_arc_length(motion: MotionSpec, length: float, times: np.ndarray, key_path: str) -> np.ndarray:
-    """(T,) distance travelled along the path at ``times``."""
+def _path_distance_terms(motion: MotionSpec, key_path: str) -> tuple[str, float]:
+    """How distance grows with time: ``("speed", v)``, ``("duration", d)`` or the default speed."""
     if motion.speed is not None:
         if not np.isfinite(motion.speed) or motion.speed < 0:
             raise SceneError("path speed must be a non-negative number", key_path=f"{key_path}.speed")
-        return float(motion.speed) * times
+        return "speed", float(motion.speed)
     if motion.duration is not None:
         if not np.isfinite(motion.duration) or motion.duration <= 0:
             raise SceneError("path duration must be positive", key_path=f"{key_path}.duration")
-        return length * times / float(motion.duration)
-    return DEFAULT_PATH_SPEED * times
+        return "duration", float(motion.duration)
+    return "speed", DEFAULT_PATH_SPEED
 
 
-def path(batch: MotionBatch) -> np.ndarray:
+def path(batch: MotionBatch) -> FillPoses:
     motions, times = batch.motions, batch.times
     count = len(motions)
     paths = [batch.motion_path(i) for i in range(count)]
     groups: dict[tuple, list[int]] = defaultdict(list)
-    points, knots = [], []
+    points, knots, timing = [], [], []
     for i, (motion, key_path) in enumerate(zip(motions, paths)):
         points.append(path_points(motion, key_path))
         knots.append(chord_knots(points[-1], key_path))
+        timing.append(_path_distance_terms(motion, key_path))
         cubic = motion.interpolation == "cubic"
         groups[(cubic, len(points[-1]) if cubic else 0, bool(motion.closed) if cubic else False)].append(i)
     orient = np.array([bool(m.orient_along_path) for m in motions])
+    # Interpolation tables are per path (np.interp one path at a time): evaluated for all frames
+    # here, the per-frame rest in chunks by ``fill``.
     positions = np.empty((len(times), count, 3))
     tangents = np.empty((len(times), count, 3))
     for members in groups.values():
         curves = PathCurves(
             [motions[i] for i in members], [points[i] for i in members], [knots[i] for i in members]
         )
+        # distance = speed * t, or length * t / duration (path_arc_length's arithmetic)
         arc_length = np.stack(
-            [path_arc_length(motions[i], curves.length[j], times, paths[i]) for j, i in enumerate(members)]
+            [
+                value * times if kind == "speed" else curves.length[j] * times / value
+                for j, (kind, value) in enumerate(timing[i] for i in members)
+            ]
         )
         position, tangent = curves.positions_and_tangents(arc_length, tangents=bool(orient[members].any()))
         positions[:, members] = np.swapaxes(position, 0, 1)
         if tangent is not None:
             tangents[:, members] = np.swapaxes(tangent, 0, 1)
-    poses = batch.empty_poses()
-    poses[..., :3, 3] = positions
     _, rotations = _pose_blocks(batch)
-    poses[..., :3, :3] = rotations.as_matrix()[None]
+    own = rotations.as_matrix()
     oriented = np.flatnonzero(orient)
-    if len(oriented) and len(times):
-        frames = frame_along(tangents[:, oriented].reshape(-1, 3))
-        poses[:, oriented, :3, :3] = frames.reshape(len(times), len(oriented), 3, 3)
-    return poses
+    oriented_columns = _columns(oriented, count)
+
+    def fill(frames: slice, out: np.ndarray) -> None:
+        out[..., :3, 3] = positions[frames]
+        if len(oriented) < count:
+            out[..., :3, :3] = own[None]
+        if len(oriented):
+            frame_count = len(range(*frames.indices(len(times))))
+            axes = frame_along(tangents[frames, oriented_columns].reshape(-1, 3))
+            out[:, oriented_columns, :3, :3] = axes.reshape(frame_count, len(oriented), 3, 3)
+
+    return fill
+
+
+def path_arc_length(motion: MotionSpec, length: float, times: np.ndarray, key_path: str) -> np.ndarray:
+    """(T,) distance travelled along the path at ``times``."""
+    kind, value = _path_distance_terms(motion, key_path)
+    return value * times if kind == "speed" else length * times / value
 
 
 def keyframe_arrays(batch: MotionBatch) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -380,7 +435,7 @@ def keyframe_arrays(batch: MotionBatch) -> list[tuple[np.ndarray, np.ndarray, np
     return [(times, positions, q) for (times, positions), q in zip(arrays, quats_per_entity)]
 
 
-def keyframes(batch: MotionBatch) -> np.ndarray:
+def keyframes(batch: MotionBatch) -> FillPoses:
     motions, times = batch.motions, batch.times
     for i, motion in enumerate(motions):
         if motion.position_interpolation not in POSITION_INTERPOLATIONS:
@@ -394,19 +449,23 @@ def keyframes(batch: MotionBatch) -> np.ndarray:
                 key_path=f"{batch.motion_path(i)}.rotation_interpolation",
             )
     keys = keyframe_arrays(batch)
-    poses = batch.empty_poses()
+    count = len(motions)
+    # Per-entity interpolation (searches, np.interp, RotationSpline) for all frames here; the
+    # slerp's quaternion arithmetic per chunk of frames in ``fill``.
+    positions = np.empty((len(times), count, 3))
+    rotations = np.empty((len(times), count, 3, 3))
     clamped = np.stack([np.clip(times, key_times[0], key_times[-1]) for key_times, _, _ in keys], axis=1)
     for i, (key_times, key_positions, key_quats) in enumerate(keys):
         if len(key_times) == 1:
-            poses[:, i, :3, :3] = Rotation.from_quat(key_quats).as_matrix()[0]
-            poses[:, i, :3, 3] = key_positions[0]
+            rotations[:, i] = Rotation.from_quat(key_quats).as_matrix()[0]
+            positions[:, i] = key_positions[0]
             continue
         if motions[i].position_interpolation == "linear":
             for axis in range(3):
-                poses[:, i, axis, 3] = np.interp(clamped[:, i], key_times, key_positions[:, axis])
+                positions[:, i, axis] = np.interp(clamped[:, i], key_times, key_positions[:, axis])
         if motions[i].rotation_interpolation == "spline":
             spline = RotationSpline(key_times, Rotation.from_quat(key_quats))
-            poses[:, i, :3, :3] = spline(clamped[:, i]).as_matrix()
+            rotations[:, i] = spline(clamped[:, i]).as_matrix()
     cubic: dict[int, list[int]] = defaultdict(list)
     for i, (key_times, _, _) in enumerate(keys):
         if len(key_times) > 1 and motions[i].position_interpolation == "cubic":
@@ -415,45 +474,61 @@ def keyframes(batch: MotionBatch) -> np.ndarray:
         spline = BatchedCubicSpline(
             np.stack([keys[i][0] for i in members]), np.stack([keys[i][1] for i in members])
         )
-        # Two advanced indices around a slice: the indexed block is (N, T, 3), as the spline returns.
-        poses[:, members, :3, 3] = spline(clamped[:, members].T)
-    slerped = [
-        i
-        for i, (key_times, _, _) in enumerate(keys)
-        if len(key_times) > 1 and motions[i].rotation_interpolation == "slerp"
-    ]
-    if slerped:
-        poses[:, slerped, :3, :3] = _slerp([keys[i] for i in slerped], clamped[:, slerped])
-    return poses
+        positions[:, members] = np.swapaxes(spline(clamped[:, members].T), 0, 1)
+    slerped = np.array(
+        [
+            i
+            for i, (key_times, _, _) in enumerate(keys)
+            if len(key_times) > 1 and motions[i].rotation_interpolation == "slerp"
+        ],
+        dtype=np.intp,
+    )
+    slerp = _Slerp([keys[i] for i in slerped], clamped[:, slerped]) if len(slerped) else None
+    slerped_columns = _columns(slerped, count)
+
+    def fill(frames: slice, out: np.ndarray) -> None:
+        out[..., :3, 3] = positions[frames]
+        if len(slerped) < count:
+            out[..., :3, :3] = rotations[frames]
+        if slerp is not None:
+            out[:, slerped_columns, :3, :3] = slerp.matrices(frames)
+
+    return fill
 
 
-def _slerp(keys: list[tuple[np.ndarray, np.ndarray, np.ndarray]], clamped: np.ndarray) -> np.ndarray:
-    """(T, N, 3, 3) scipy ``Slerp`` of each entity's keys at its clamped times (T, N), all in one go.
+class _Slerp:
+    """scipy ``Slerp`` of every entity's keys at once: ``matrices(frames)`` is (t, N, 3, 3).
 
-    ``scipy.spatial.transform.Slerp``'s operations applied to every entity at once (the final
-    composition vectorised: within 1 ulp of scipy's).
+    ``scipy.spatial.transform.Slerp``'s operations (key pair, fraction, rotation vector of the
+    pair, composition) applied to all entities together; the composition is vectorised and agrees
+    with scipy's to 1 ulp.
     """
-    starts = Rotation.from_quat(np.concatenate([quats[:-1] for _, _, quats in keys]))
-    ends = Rotation.from_quat(np.concatenate([quats[1:] for _, _, quats in keys]))
-    rotvecs = (starts.inv() * ends).as_rotvec()
-    offsets = np.cumsum([0] + [len(key_times) - 1 for key_times, _, _ in keys])
-    pair = np.empty(clamped.shape, dtype=np.intp)
-    alpha = np.empty(clamped.shape)
-    for column, (key_times, _, _) in enumerate(keys):
-        at = clamped[:, column]
-        index = np.searchsorted(key_times, at) - 1
-        index[at == key_times[0]] = 0
-        alpha[:, column] = (at - key_times[index]) / np.diff(key_times)[index]
-        pair[:, column] = offsets[column] + index
-    pair, alpha = pair.ravel(), alpha.ravel()
-    steps = Rotation.from_rotvec(rotvecs[pair] * alpha[:, None]).as_quat()
-    result = compose_quats(starts.as_quat()[pair], steps)
-    return quat_matrices(result).reshape(*clamped.shape, 3, 3)
+
+    def __init__(self, keys: list[tuple[np.ndarray, np.ndarray, np.ndarray]], clamped: np.ndarray) -> None:
+        starts = Rotation.from_quat(np.concatenate([quats[:-1] for _, _, quats in keys]))
+        ends = Rotation.from_quat(np.concatenate([quats[1:] for _, _, quats in keys]))
+        self.start_quats = starts.as_quat()
+        self.rotvecs = (starts.inv() * ends).as_rotvec()
+        offsets = np.cumsum([0] + [len(key_times) - 1 for key_times, _, _ in keys])
+        self.pair = np.empty(clamped.shape, dtype=np.intp)  # (T, N) index into the key pairs
+        self.alpha = np.empty(clamped.shape)  # (T, N) fraction of the pair
+        for column, (key_times, _, _) in enumerate(keys):
+            at = clamped[:, column]
+            index = np.searchsorted(key_times, at) - 1
+            index[at == key_times[0]] = 0
+            self.alpha[:, column] = (at - key_times[index]) / np.diff(key_times)[index]
+            self.pair[:, column] = offsets[column] + index
+
+    def matrices(self, frames: slice) -> np.ndarray:
+        pair, alpha = self.pair[frames], self.alpha[frames]
+        flat_pair = pair.ravel()
+        steps = Rotation.from_rotvec(self.rotvecs[flat_pair] * alpha.reshape(-1, 1)).as_quat()
+        result = compose_quats(self.start_quats[flat_pair], steps)
+        return quat_matrices(result).reshape(*pair.shape, 3, 3)
 
 
-def attach(batch: MotionBatch) -> np.ndarray:
+def attach(batch: MotionBatch) -> FillPoses:
     positions, rotations = _pose_blocks(batch)
-    poses = batch.empty_poses()
     locals_ = np.zeros((len(positions), 4, 4))
     locals_[:, :3, :3] = rotations.as_matrix()
     locals_[:, :3, 3] = positions
@@ -461,12 +536,21 @@ def attach(batch: MotionBatch) -> np.ndarray:
     for i, motion in enumerate(batch.motions):
         if not motion.parent:
             raise SceneError("attach motion needs a parent", key_path=f"{batch.motion_path(i)}.parent")
-        poses[:, i] = batch.poses[motion.parent] @ locals_[i]
-    return poses
+    parents = [motion.parent for motion in batch.motions]
+
+    def fill(frames: slice, out: np.ndarray) -> None:
+        for i, parent in enumerate(parents):
+            out[:, i] = batch.poses[parent][frames] @ locals_[i]
+
+    return fill
 
 
-Motion = Callable[[MotionBatch], np.ndarray]
-"""A motion type: ``poses(batch) -> (T, N, 4, 4) object_to_world`` of the batch's entities."""
+FillPoses = Callable[[slice, np.ndarray], None]
+"""``fill(frames, out)``: write the batch's ``object_to_world`` at ``times[frames]`` into ``out``
+(t, N, 4, 4), whose last rows are already ``0 0 0 1``."""
+Motion = Callable[[MotionBatch], FillPoses]
+"""A motion type: checks and prepares a batch (per-entity work over all frames) and returns the
+function that fills its poses, called on chunks of ``CHUNK_ENTITY_FRAMES`` entity-frames."""
 
 MOTIONS: dict[str, Motion] = {
     "static": static, "keyframes": keyframes, "velocity": velocity, "orbit": orbit, "path": path,

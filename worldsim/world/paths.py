@@ -80,13 +80,8 @@ class PathCurves:
     def wrap(self, arc_length: np.ndarray) -> np.ndarray:
         """(N, M) arc lengths wrapped (closed) or clamped (open) onto each path."""
         arc_length = np.asarray(arc_length, dtype=float)
-        wrapped = np.empty_like(arc_length)
-        for row in range(len(arc_length)):
-            if self.closed[row]:
-                wrapped[row] = np.mod(arc_length[row], self.length[row])
-            else:
-                wrapped[row] = np.clip(arc_length[row], 0.0, self.length[row])
-        return wrapped
+        length = self.length[:, None]
+        return np.where(self.closed[:, None], np.mod(arc_length, length), np.clip(arc_length, 0.0, length))
 
     def _spline_parameter(self, wrapped: np.ndarray) -> np.ndarray:
         parameter = np.empty_like(wrapped)

@@ -36,6 +36,11 @@ class BatchedCubicSpline:
         self.knots = knots
         slopes = _derivatives_at_knots(knots, values, boundary)
         self.coefficients = _hermite_coefficients(knots, values, slopes)
+        count, pieces = self.coefficients.shape[:2]
+        # (N, 4 D, K-1): one gather per curve and point fetches every coefficient of its piece.
+        self._by_piece = np.ascontiguousarray(self.coefficients.transpose(0, 2, 3, 1)).reshape(
+            count, -1, pieces
+        )
 
     def __call__(self, points: np.ndarray, derivative: int = 0) -> np.ndarray:
         return self.values_and_derivatives(points, (derivative,))[0]
@@ -46,11 +51,11 @@ class BatchedCubicSpline:
         """(N, M, D) values (derivative 0) and / or first derivatives at ``points`` (N, M), one
         piece lookup for all."""
         points = np.asarray(points, dtype=float)
+        count, dimensions = len(self.knots), self.coefficients.shape[-1]
         piece = _piece_index(self.knots, points)
-        rows = np.arange(len(self.knots))[:, None]
-        offset = (points - self.knots[rows, piece])[..., None]
-        coefficients = self.coefficients[rows, piece]  # (N, M, 4, D)
-        c0, c1, c2, c3 = (coefficients[..., k, :] for k in range(4))
+        offset = (points - np.take_along_axis(self.knots, piece, axis=1))[:, None, :]  # (N, 1, M)
+        gathered = np.take_along_axis(self._by_piece, piece[:, None, :], axis=2)  # (N, 4 D, M)
+        c0, c1, c2, c3 = gathered.reshape(count, 4, dimensions, -1).transpose(1, 0, 2, 3)  # (N, D, M)
         results = []
         for derivative in derivatives:
             # The order of the sums is PPoly's (scipy/interpolate/_ppoly.pyx evaluate_poly1).
@@ -58,12 +63,13 @@ class BatchedCubicSpline:
                 result = c3 + c2 * offset
                 power = offset * offset
                 result = result + c1 * power
-                results.append(result + c0 * (power * offset))
+                result = result + c0 * (power * offset)
             elif derivative == 1:
                 result = c2 + c1 * offset * 2.0
-                results.append(result + c0 * (offset * offset) * 3.0)
+                result = result + c0 * (offset * offset) * 3.0
             else:
                 raise ValueError("derivative must be 0 or 1")
+            results.append(result.transpose(0, 2, 1))
         return results
 
 

@@ -26,7 +26,7 @@ from worldsim.scene.model import EntitySpec
 from worldsim.scene.scene import Scene, SceneWarning
 from worldsim.state import EntityInfo, Trajectory
 from worldsim.world.events import detect_events, presence, spheres_in_view
-from worldsim.world.kinematics import evaluate_motion_blocks, evaluate_motions, motion_dependencies
+from worldsim.world.kinematics import evaluate_motions, evaluate_motions_into, motion_dependencies
 from worldsim.world.physics import PhysicsWorld
 from worldsim.world.rotations import pose_matrix
 
@@ -94,9 +94,7 @@ class World:
             warnings.warn(message, SceneWarning, stacklevel=3)
         times = self.times
         object_to_world = np.empty((len(times), len(self.entities), 4, 4))
-        columns = {entity.name: column for column, entity in enumerate(self.entities)}
-        for names, block in self._pose_blocks(times, bar).items():
-            object_to_world[:, [columns[name] for name in names]] = block
+        self._fill_poses(times, object_to_world, bar)
         present = presence(
             times, [e.spawn_time for e in self.entities], [e.despawn_time for e in self.entities]
         )
@@ -140,30 +138,29 @@ class World:
 
         ``bar``: an optional tqdm bar; physics moves it through ``PHYSICS_STAGES`` units.
         """
-        return {
-            name: block[:, column]
-            for names, block in self._pose_blocks(times, bar).items()
-            for column, name in enumerate(names)
-        }
+        poses = np.empty((len(times), len(self.entities), 4, 4))
+        self._fill_poses(times, poses, bar)
+        return {entity.name: poses[:, column] for column, entity in enumerate(self.entities)}
 
-    def _pose_blocks(self, times: np.ndarray, bar: tqdm | None) -> dict[tuple[str, ...], np.ndarray]:
-        """Entity names -> their (T, N, 4, 4) poses, in blocks as kinematics and physics make them."""
+    def _fill_poses(self, times: np.ndarray, out: np.ndarray, bar: tqdm | None) -> None:
+        """Write every entity's poses at ``times`` into ``out`` (T, E, 4, 4), columns in id order."""
         entities = self.entities
+        columns = {entity.name: column for column, entity in enumerate(entities)}
         simulated = {e.name for e in entities if e.physics.mode == "dynamic" and e.physics.collides}
         follows_simulated = _dependents_of(entities, simulated)
         first = [e.name for e in entities if e.name not in simulated and e.name not in follows_simulated]
-        blocks = evaluate_motion_blocks(entities, times, names=first)
+        evaluate_motions_into(entities, times, out, columns, names=first)
         if simulated:
-            simulated_poses = self._simulate(times, simulated, follows_simulated, bar)
-            names = tuple(simulated_poses)
-            blocks[names] = np.stack([simulated_poses[name] for name in names], axis=1)
+            for name, pose in self._simulate(times, simulated, follows_simulated, bar).items():
+                out[:, columns[name]] = pose
         elif bar is not None:
             bar.update(PHYSICS_STAGES)
         rest = [e.name for e in entities if e.name in follows_simulated]
         if rest:
-            known = {name: block[:, i] for names, block in blocks.items() for i, name in enumerate(names)}
-            blocks.update(evaluate_motion_blocks(entities, times, names=rest, known=known))
-        return blocks
+            known = {
+                name: out[:, column] for name, column in columns.items() if name not in follows_simulated
+            }
+            evaluate_motions_into(entities, times, out, columns, names=rest, known=known)
 
     def _simulate(
         self, times: np.ndarray, simulated: set[str], follows_simulated: set[str], bar: tqdm | None
