@@ -36,10 +36,9 @@ class BatchedCubicSpline:
         self.knots = knots
         slopes = _derivatives_at_knots(knots, values, boundary)
         self.coefficients = _hermite_coefficients(knots, values, slopes)
-        count, pieces = self.coefficients.shape[:2]
-        # (N, 4 D, K-1): one gather per curve and point fetches every coefficient of its piece.
-        self._by_piece = np.ascontiguousarray(self.coefficients.transpose(0, 2, 3, 1)).reshape(
-            count, -1, pieces
+        # (4, D, N (K-1)): each coefficient of each dimension, piece by piece, for 1-D gathers.
+        self._by_piece = np.ascontiguousarray(self.coefficients.transpose(2, 3, 0, 1)).reshape(
+            4, values.shape[2], -1
         )
 
     def __call__(self, points: np.ndarray, derivative: int = 0) -> np.ndarray:
@@ -51,25 +50,29 @@ class BatchedCubicSpline:
         """(N, M, D) values (derivative 0) and / or first derivatives at ``points`` (N, M), one
         piece lookup for all."""
         points = np.asarray(points, dtype=float)
-        count, dimensions = len(self.knots), self.coefficients.shape[-1]
+        count, knot_count = self.knots.shape
         piece = _piece_index(self.knots, points)
-        offset = (points - np.take_along_axis(self.knots, piece, axis=1))[:, None, :]  # (N, 1, M)
-        gathered = np.take_along_axis(self._by_piece, piece[:, None, :], axis=2)  # (N, 4 D, M)
-        c0, c1, c2, c3 = gathered.reshape(count, 4, dimensions, -1).transpose(1, 0, 2, 3)  # (N, D, M)
+        rows = np.arange(count)[:, None]
+        offset = (points - np.take(self.knots, rows * knot_count + piece)).ravel()  # (N M,)
+        flat = (rows * (knot_count - 1) + piece).ravel()
         results = []
         for derivative in derivatives:
-            # The order of the sums is PPoly's (scipy/interpolate/_ppoly.pyx evaluate_poly1).
-            if derivative == 0:
-                result = c3 + c2 * offset
-                power = offset * offset
-                result = result + c1 * power
-                result = result + c0 * (power * offset)
-            elif derivative == 1:
-                result = c2 + c1 * offset * 2.0
-                result = result + c0 * (offset * offset) * 3.0
-            else:
-                raise ValueError("derivative must be 0 or 1")
-            results.append(result.transpose(0, 2, 1))
+            per_dimension = []
+            for by_dimension in self._by_piece.transpose(1, 0, 2):  # (4, N (K-1)) for one dimension
+                c0, c1, c2, c3 = (np.take(by_dimension[k], flat) for k in range(4))
+                # The order of the sums is PPoly's (scipy/interpolate/_ppoly.pyx evaluate_poly1).
+                if derivative == 0:
+                    result = c3 + c2 * offset
+                    power = offset * offset
+                    result = result + c1 * power
+                    result = result + c0 * (power * offset)
+                elif derivative == 1:
+                    result = c2 + c1 * offset * 2.0
+                    result = result + c0 * (offset * offset) * 3.0
+                else:
+                    raise ValueError("derivative must be 0 or 1")
+                per_dimension.append(result)
+            results.append(np.stack(per_dimension, axis=-1).reshape(*points.shape, -1))
         return results
 
 
