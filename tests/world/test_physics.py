@@ -137,7 +137,10 @@ def test_sphere_rolls_down_a_tilted_static_box() -> None:
                 position=[
                     -1.0 * np.cos(np.radians(tilt)),
                     0,
-                    1.0 + np.sin(np.radians(tilt)) + 0.05 / np.cos(np.radians(tilt)) + 0.1,
+                    # Touching: the slab's top is 0.05 / cos above its centre line and the ball's
+                    # centre 0.1 from it along the normal (0.1 / cos vertically); stiff contacts
+                    # throw a ball that starts sunk in (0.1 vertically sank it 3.5 mm).
+                    1.0 + np.sin(np.radians(tilt)) + (0.05 + 0.1) / np.cos(np.radians(tilt)),
                 ]
             ),
             physics=PhysicsSpec(mode="dynamic", friction=1.0),
@@ -160,6 +163,7 @@ def test_sphere_rolls_down_a_tilted_static_box() -> None:
 def test_physics_is_independent_of_fps() -> None:
     def poses(fps: float, frames: int) -> np.ndarray:
         scene = _scene(fps=fps, num_frames=frames)
+        scene.world.physics_timestep = 0.002  # the step sizes below assume 2 ms substeps
         scene.add(
             EntitySpec(
                 name="box",

@@ -223,8 +223,9 @@ class WorldSettings:
     """
 
     gravity: list[float] = field(default_factory=lambda: [0.0, 0.0, -9.81])
-    physics_timestep: float = 0.002
-    """Seconds per physics substep."""
+    physics_timestep: float = 0.00016
+    """Seconds per physics substep (small enough for stiff contacts: see ``CONTACT_TIME_CONSTANT``
+    in ``worldsim/world/physics.py``)."""
 
 
 @dataclass
@@ -240,6 +241,24 @@ class RenderSettings:
     samples_per_pixel: int | None = None
     """Paths per pixel for renderers that sample (the reference renderer); None = theirs."""
     renderer_options: dict[str, object] = field(default_factory=dict)
+
+
+class DefaultList(list):
+    """A list of defaults the user did not give (a scene's lights or cameras when none were named).
+
+    ``Scene.add`` replaces them with what is added instead of adding beside them; written out, they
+    are ordinary entries (a resolved ``scene.yaml`` names them explicitly).
+    """
+
+
+def default_lights() -> DefaultList:
+    """The lights of a scene that names none: one sun, ``LightSpec()``."""
+    return DefaultList([LightSpec()])
+
+
+def default_cameras() -> DefaultList:
+    """The cameras of a scene that names none: one camera ``main``, ``CameraSpec()``."""
+    return DefaultList([CameraSpec()])
 
 
 @dataclass
@@ -260,8 +279,10 @@ class SceneSpec:
     semantic_classes: dict[str, int] = field(default_factory=dict)
     """Class name to class id (>= 1). Classes not listed get the next free id in order of use."""
     entities: list[EntitySpec] = field(default_factory=list)
-    lights: list[LightSpec] = field(default_factory=lambda: [LightSpec()])
-    cameras: list[CameraSpec] = field(default_factory=lambda: [CameraSpec()])
+    lights: list[LightSpec] = field(default_factory=lambda: default_lights())
+    """Absent: ``default_lights()`` (one sun); ``[]``: no light at all (a dark scene)."""
+    cameras: list[CameraSpec] = field(default_factory=lambda: default_cameras())
+    """Absent: ``default_cameras()`` (one camera ``main``); a scene needs at least one."""
     world: WorldSettings = field(default_factory=WorldSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
     next_entity_id: int = 1

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from worldsim.camera.spec import CameraSpec
 from worldsim.errors import SceneError
-from worldsim.scene.model import EntitySpec, LightSpec, MaterialSpec, SceneSpec
+from worldsim.scene.model import DefaultList, EntitySpec, LightSpec, MaterialSpec, SceneSpec
+
+
+class SceneWarning(UserWarning):
+    """A scene that is valid but probably not what was meant (e.g. ``lights: []``, a dark scene)."""
 
 
 @dataclass
@@ -22,13 +26,21 @@ class Scene(SceneSpec):
     """The YAML file this scene was loaded from (not serialised); relative paths resolve here."""
 
     def add(self, item: EntitySpec | LightSpec | CameraSpec) -> EntitySpec | LightSpec | CameraSpec:
-        """Add an entity (assigning its id), a light or a camera; returns it."""
+        """Add an entity (assigning its id), a light or a camera; returns it.
+
+        The first light added replaces the default sun and the first camera the default ``main``
+        camera (defaults apply only to a scene that was given none).
+        """
         if isinstance(item, EntitySpec):
             return self._add_entity(item)
         if isinstance(item, LightSpec):
+            if isinstance(self.lights, DefaultList):
+                self.lights = []
             self.lights.append(item)
             return item
         if isinstance(item, CameraSpec):
+            if isinstance(self.cameras, DefaultList):
+                self.cameras = []
             if any(camera.name == item.name for camera in self.cameras):
                 raise SceneError(f"a camera named {item.name!r} already exists", key_path="cameras")
             self.cameras.append(item)

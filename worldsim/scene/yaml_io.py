@@ -257,11 +257,16 @@ def load_scene_from_string(
 def scene_to_data(scene: Scene) -> dict[str, Any]:
     """The scene as plain data (what the YAML file holds); includes are already merged in.
 
-    Top-level settings are always written; nested fields equal to their defaults are left out.
+    Top-level settings, lights and cameras are written in full; other nested fields equal to their
+    defaults are left out.
     """
     data = to_data(scene, omit_defaults=True)
     if not data.get("includes"):
         data.pop("includes", None)
+    # Lights and cameras field by field, defaults included: a scene that named none shows the
+    # default sun and camera it got, and writing it again from its scene.yaml gives the same text.
+    for key in ("lights", "cameras"):
+        data[key] = [to_data(item) for item in getattr(scene, key)]
     return data
 
 

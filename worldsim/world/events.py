@@ -23,6 +23,8 @@ from worldsim.state import EVENT_KINDS, Event
 
 NEAR_PLANE = 0.01
 """Metres in front of the camera where the view frustum starts."""
+VIEW_CHUNK_ENTITY_FRAMES = 16384
+"""Entity-frames tested against a frustum at once."""
 
 
 def frustum_planes(track: CameraTrack) -> np.ndarray:
@@ -48,17 +50,29 @@ def spheres_in_view(
     """(T, E) bool: does each entity's bounding sphere meet the camera's frustum at each frame.
 
     object_to_world: (T, E, 4, 4); sphere_centers: (E, 3) object frame; sphere_radii: (E,) metres.
+    Evaluated in chunks of ``VIEW_CHUNK_ENTITY_FRAMES`` entity-frames (each frame's arithmetic is
+    the same; the temporaries stay in cache).
     """
-    centers_world = object_to_world[..., :3, 3]
-    if np.any(sphere_centers):  # meshes not centred on their origin
-        offsets = np.matmul(object_to_world[..., :3, :3], sphere_centers[None, :, :, None])[..., 0]
-        centers_world = centers_world + offsets
     world_to_cam = np.linalg.inv(track.cam_to_world)
-    centers_cam = np.matmul(centers_world, np.swapaxes(world_to_cam[:, :3, :3], 1, 2))
-    centers_cam += world_to_cam[:, None, :3, 3]
     planes = frustum_planes(track)
-    distances = np.matmul(centers_cam, np.swapaxes(planes[..., :3], 1, 2)) + planes[:, None, :, 3]
-    return np.all(distances >= -sphere_radii[None, :, None], axis=-1)
+    count, entities = object_to_world.shape[:2]
+    in_view = np.empty((count, entities), dtype=bool)
+    step = max(1, VIEW_CHUNK_ENTITY_FRAMES // max(entities, 1))
+    offset_centers = bool(np.any(sphere_centers))  # meshes not centred on their origin
+    for start in range(0, count, step):
+        frames = slice(start, min(start + step, count))
+        poses = object_to_world[frames]
+        centers_world = poses[..., :3, 3]
+        if offset_centers:
+            offsets = np.matmul(poses[..., :3, :3], sphere_centers[None, :, :, None])[..., 0]
+            centers_world = centers_world + offsets
+        centers_cam = np.matmul(centers_world, np.swapaxes(world_to_cam[frames, :3, :3], 1, 2))
+        centers_cam += world_to_cam[frames, None, :3, 3]
+        distances = (
+            np.matmul(centers_cam, np.swapaxes(planes[frames, :, :3], 1, 2)) + planes[frames, None, :, 3]
+        )
+        in_view[frames] = np.all(distances >= -sphere_radii[None, :, None], axis=-1)
+    return in_view
 
 
 def presence(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,13 +20,13 @@ import numpy as np
 
 from worldsim.camera.evaluate import evaluate_camera
 from worldsim.camera.track import CameraTrack
-from worldsim.errors import SceneError
+from worldsim.errors import SceneError, format_issue
 from worldsim.scene.meshes import load_mesh, mesh_bounds
 from worldsim.scene.model import EntitySpec
-from worldsim.scene.scene import Scene
+from worldsim.scene.scene import Scene, SceneWarning
 from worldsim.state import EntityInfo, Trajectory
 from worldsim.world.events import detect_events, presence, spheres_in_view
-from worldsim.world.kinematics import evaluate_motions, motion_dependencies
+from worldsim.world.kinematics import evaluate_motions, evaluate_motions_into, motion_dependencies
 from worldsim.world.physics import PhysicsWorld
 from worldsim.world.rotations import pose_matrix
 
@@ -86,13 +87,14 @@ class World:
             raise
 
     def _rollout(self, bar: tqdm) -> Trajectory:
+        if not self.scene.lights:
+            message = format_issue(
+                self.scene.source_file, "lights", "no lights (an empty list): a dark scene"
+            )
+            warnings.warn(message, SceneWarning, stacklevel=3)
         times = self.times
-        poses = self.entity_poses(times, bar=bar)
-        object_to_world = (
-            np.stack([poses[entity.name] for entity in self.entities], axis=1)
-            if self.entities
-            else np.zeros((len(times), 0, 4, 4))
-        )
+        object_to_world = np.empty((len(times), len(self.entities), 4, 4))
+        self._fill_poses(times, object_to_world, bar)
         present = presence(
             times, [e.spawn_time for e in self.entities], [e.despawn_time for e in self.entities]
         )
@@ -136,19 +138,29 @@ class World:
 
         ``bar``: an optional tqdm bar; physics moves it through ``PHYSICS_STAGES`` units.
         """
+        poses = np.empty((len(times), len(self.entities), 4, 4))
+        self._fill_poses(times, poses, bar)
+        return {entity.name: poses[:, column] for column, entity in enumerate(self.entities)}
+
+    def _fill_poses(self, times: np.ndarray, out: np.ndarray, bar: tqdm | None) -> None:
+        """Write every entity's poses at ``times`` into ``out`` (T, E, 4, 4), columns in id order."""
         entities = self.entities
+        columns = {entity.name: column for column, entity in enumerate(entities)}
         simulated = {e.name for e in entities if e.physics.mode == "dynamic" and e.physics.collides}
         follows_simulated = _dependents_of(entities, simulated)
         first = [e.name for e in entities if e.name not in simulated and e.name not in follows_simulated]
-        poses = evaluate_motions(entities, times, names=first)
+        evaluate_motions_into(entities, times, out, columns, names=first)
         if simulated:
-            poses.update(self._simulate(times, simulated, follows_simulated, bar))
+            for name, pose in self._simulate(times, simulated, follows_simulated, bar).items():
+                out[:, columns[name]] = pose
         elif bar is not None:
             bar.update(PHYSICS_STAGES)
         rest = [e.name for e in entities if e.name in follows_simulated]
         if rest:
-            poses.update(evaluate_motions(entities, times, names=rest, known=poses))
-        return poses
+            known = {
+                name: out[:, column] for name, column in columns.items() if name not in follows_simulated
+            }
+            evaluate_motions_into(entities, times, out, columns, names=rest, known=known)
 
     def _simulate(
         self, times: np.ndarray, simulated: set[str], follows_simulated: set[str], bar: tqdm | None
@@ -215,9 +227,13 @@ class World:
         """(E, 3) object-frame centres and (E,) radii of the entities' bounding spheres."""
         centers = np.zeros((len(self.entities), 3))
         radii = np.zeros(len(self.entities))
+        bounds: dict[str, tuple[np.ndarray, float]] = {}  # repr(mesh spec) -> sphere: crowds share meshes
         for i, entity in enumerate(self.entities):
-            mesh = load_mesh(entity.mesh, self.base_dir, key_path=f"{self.key_paths[entity.name]}.mesh")
-            centers[i], radii[i] = mesh_bounds(mesh)
+            key = repr(entity.mesh)
+            if key not in bounds:
+                mesh = load_mesh(entity.mesh, self.base_dir, key_path=f"{self.key_paths[entity.name]}.mesh")
+                bounds[key] = mesh_bounds(mesh)
+            centers[i], radii[i] = bounds[key]
         return centers, radii
 
     def entity_table(self) -> list[EntityInfo]:
@@ -263,7 +279,7 @@ def _dependents_of(entities: list[EntitySpec], sources: set[str]) -> set[str]:
 
 def _hold_outside_presence(object_to_world: np.ndarray, present: np.ndarray) -> None:
     """Hold each entity at its first present pose before it spawns and its last after it despawns."""
-    for column in range(present.shape[1]):
+    for column in np.flatnonzero(~np.all(present, axis=0)):
         frames = np.flatnonzero(present[:, column])
         if len(frames) == 0:
             continue
