@@ -12,6 +12,7 @@ import pytest
 
 from renderers.guidance.backend import RayHits
 from renderers.guidance.flow import DEPTH_TOLERANCE, correspondence_flow
+from renderers.guidance.hits import hits_from_nearest
 from renderers.guidance.maps import (
     camera_normal_map,
     depth_map,
@@ -19,7 +20,6 @@ from renderers.guidance.maps import (
     shading_normal_map,
     surface_coords_map,
 )
-from renderers.guidance.hits import hits_from_nearest
 from renderers.guidance.open3d_backend import Open3DBackend
 from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
 from worldsim.camera.conventions import invert_pose
