@@ -20,6 +20,7 @@ class GuidanceFrame:
     albedo: (H, W, 3) float32 linear RGB; roughness, metallic: (H, W) float32.
     flow_forward / flow_backward: (H, W, 2) float32 pixels (dx, dy) to frame t+1 / t-1, or None
       at the clip's last / first frame; *_valid: (H, W) bool, the surface point is visible there.
+      Across a camera cut (``CameraTrack.cuts``) the flow is zeros and all invalid.
     shading_normal: (H, W, 3) float32 interpolated vertex normals where meshes have them.
     visibility: per-entity visibility of this frame (``renderers.guidance.visibility``), or None.
     """

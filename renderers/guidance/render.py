@@ -106,6 +106,11 @@ class GuidanceRenderer:
         if self._last_frame == frame - 1:
             self._prefetch(frame + 2)
         self._last_frame = frame
+        # Nothing is continuous across a camera cut: no flow is computed there, all of it invalid.
+        if following is not None and self.track.crosses_cut(frame, frame + 1):
+            following = None
+        if previous is not None and self.track.crosses_cut(frame - 1, frame):
+            previous = None
         # Both flows go to a worker (the other one is casting ahead) while this thread does the rest.
         forward = self._run(correspondence_flow, hits, *following, trajectory) if following else None
         backward = self._run(correspondence_flow, hits, *previous, trajectory) if previous else None
@@ -131,8 +136,12 @@ class GuidanceRenderer:
         )
         if forward is not None:
             result.flow_forward, result.flow_forward_valid = forward.result()
+        elif frame + 1 < count:
+            result.flow_forward, result.flow_forward_valid = _no_flow(depth.shape)
         if backward is not None:
             result.flow_backward, result.flow_backward_valid = backward.result()
+        elif frame > 0:
+            result.flow_backward, result.flow_backward_valid = _no_flow(depth.shape)
         return result
 
     def _run(self, function, *args) -> Future:
@@ -176,6 +185,11 @@ class GuidanceRenderer:
         depth_out = np.where(hits.hit & ~keep, depth, depth_out)
         ray_out = np.where(hits.hit & ~keep, ray_distance, ray_out)
         return depth_out, normal_out, ray_out
+
+
+def _no_flow(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Flow across a cut: (H, W, 2) float32 zeros, (H, W) all invalid."""
+    return np.zeros((*shape, 2), dtype=np.float32), np.zeros(shape, dtype=bool)
 
 
 @cache
