@@ -100,18 +100,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = args.func(args)
     except KeyboardInterrupt:
-        warn("interrupted; run the same command again to continue where it stopped")
-        return EXIT_INTERRUPTED
-    except UsageError as error:
-        _report(error, args.debug)
-        return EXIT_USAGE
-    except WorldsimError as error:
-        _report(error, args.debug)
-        return EXIT_FAILURE
-    except OSError as error:
-        _report(error, args.debug)
-        return EXIT_USAGE
+        return _interrupted()
+    except Exception as error:
+        if caused_by_interrupt(error):
+            return _interrupted()
+        if isinstance(error, UsageError | WorldsimError | OSError):
+            _report(error, args.debug)
+            return EXIT_FAILURE if isinstance(error, WorldsimError) else EXIT_USAGE
+        raise
     return int(result or EXIT_OK)
+
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` was raised by a KeyboardInterrupt: libraries that call back into Python
+    wrap it (Mitsuba's ``mi.render`` in a RuntimeError from Dr.Jit's custom operation)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _interrupted() -> int:
+    warn("interrupted; run the same command again to continue where it stopped")
+    return EXIT_INTERRUPTED
 
 
 def _report(error: BaseException, debug: bool) -> None:
