@@ -84,6 +84,9 @@ def _configure_logging(quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if quiet else logging.INFO)
     root.propagate = False
+    # Renderers log under their own package (to the root's handlers); libraries they drive show
+    # their own bars and notices only where `renderers` logs at INFO (renderers/adapters/weights.py).
+    logging.getLogger("renderers").setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
