@@ -30,6 +30,7 @@ from worldsim.clip.guidance_io import (
 )
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
 from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
+from worldsim.clip.lock import holding_clip_lock
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
 from worldsim.clip.video import write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
@@ -80,6 +81,7 @@ def write_simulation(
     return layout
 
 
+@holding_clip_lock("out")
 def simulate(scene_or_path: Scene | str | Path, out: str | Path, *, progress: bool = True) -> Path:
     """Roll a scene out and write ``scene.yaml``, ``metadata.json`` and ``trajectory.json``."""
     from worldsim.scene.yaml_io import scene_to_yaml
@@ -347,6 +349,7 @@ def _guidance_grid_function() -> Callable[[GuidanceFrame], np.ndarray]:
     return guidance_grid
 
 
+@holding_clip_lock("out")
 def render(
     scene_or_path: Scene | str | Path,
     renderer: str = "default",
@@ -368,6 +371,9 @@ def render(
     frames: ``"A:B"`` or a sequence of frame indices (default: all); rollout is always complete.
     overwrite: clear ``out``'s clip files first; otherwise a folder holding a clip with other
       settings is refused and one with the same settings is resumed (only missing frames render).
+      A folder another render is writing is refused (``ClipLockedError``, ``worldsim.clip.lock``).
+      The videos and contact sheet show the frames asked for, or the whole clip once a run
+      completes it (a split render: ``frames="0:12"``, then ``"12:24"``).
     options: renderer options over the scene's ``render.renderer_options``.
     """
     from worldsim.scene.yaml_io import scene_to_yaml
@@ -415,6 +421,9 @@ def render(
     if appearance is not None:
         _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress)
     _render_guidance(guidance, missing, clip_files, progress)
+    finished = [*maps, *(["rgb"] if appearance is not None else [])]
+    if not layout.incomplete_frames(finished, range(trajectory.num_frames)):
+        selected = list(range(trajectory.num_frames))  # this run completed the clip
     with_rgb = all(layout.is_complete(["rgb"], frame) for frame in selected)
     _write_previews(clip, maps, selected, with_rgb, config, progress)
     return clip

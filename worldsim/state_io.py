@@ -51,6 +51,7 @@ def trajectory_to_dict(trajectory: Trajectory) -> dict[str, Any]:
             **{key: _encode_array(getattr(track, key)) for key in ("fx", "fy", "cx", "cy")},
             "width": int(track.width),
             "height": int(track.height),
+            "cuts": [int(cut) for cut in track.cuts],
         }
     return {
         "format": FORMAT_NAME,
@@ -148,6 +149,18 @@ class _Reader:
             raise self.fail(key_path, f"cannot build {cls.__name__}: {error}") from None
 
 
+def _read_cuts(read: _Reader, camera: dict[str, Any], key_path: str, frames: int) -> tuple[int, ...]:
+    """A camera's ``cuts`` (absent in files written before cuts were recorded: none)."""
+    if "cuts" not in camera:
+        return ()
+    cuts = read.get(camera, "cuts", key_path, list)
+    if not all(isinstance(cut, int) and not isinstance(cut, bool) and 0 < cut < frames for cut in cuts):
+        raise read.fail(f"{key_path}.cuts", f"expected ascending frame indices in 1..{frames - 1}")
+    if sorted(set(cuts)) != cuts:
+        raise read.fail(f"{key_path}.cuts", "expected ascending frame indices without repeats")
+    return tuple(cuts)
+
+
 def trajectory_from_dict(data: Any, file: str = "<trajectory>") -> Trajectory:
     """Rebuild a ``Trajectory`` from ``trajectory_to_dict`` output, validating it."""
     read = _Reader(file)
@@ -192,6 +205,7 @@ def trajectory_from_dict(data: Any, file: str = "<trajectory>") -> Trajectory:
             ),
             width=read.get(value, "width", path, int),
             height=read.get(value, "height", path, int),
+            cuts=_read_cuts(read, value, path, frames),
             **per_frame,
         )
     if not cameras:

@@ -6,6 +6,11 @@ way Wan VACE's reference images show a subject on a white background). Entities 
 anything (``min_pixels``) or so large they are scenery rather than a subject (a bounding box over
 ``max_coverage`` of the frame: floors, walls) are skipped. At most ``limit`` crops are kept, the
 first ones found, so memory is bounded whatever the clip length or entity count.
+
+A model's image preprocessing floors a reference's sides to its VAE's spatial factor (8 for Wan),
+so a thin entity's crop (a disc seen edge-on: 3 px high) would become 0 px and crash it;
+``pad_to_multiple`` centres each crop on white of whole multiples of that factor before it is handed
+over, so nothing is cut off either.
 """
 
 from __future__ import annotations
@@ -64,3 +69,14 @@ class EntityReferences:
     def images(self) -> list[np.ndarray]:
         """The remembered crops, in the order they were found."""
         return list(self.crops.values())
+
+
+def pad_to_multiple(crop: np.ndarray, multiple: int) -> np.ndarray:
+    """``crop`` (h, w, 3) float32 [0, 1] centred on white of whole multiples of ``multiple`` per side."""
+    height, width = crop.shape[:2]
+    padded_height = max(1, -(-height // multiple)) * multiple
+    padded_width = max(1, -(-width // multiple)) * multiple
+    canvas = np.ones((padded_height, padded_width, crop.shape[2]), dtype=crop.dtype)
+    top, left = (padded_height - height) // 2, (padded_width - width) // 2
+    canvas[top : top + height, left : left + width] = crop
+    return canvas

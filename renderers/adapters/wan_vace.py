@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from renderers.adapters.options import load_adapter_options
+from renderers.adapters.references import pad_to_multiple
 from renderers.adapters.weights import PipelineSpec, read_component_config
 from renderers.adapters.windowed import LatentGeometry, WindowedAdapter, WindowInputs, to_uint8
 
@@ -64,7 +65,8 @@ class WanVaceRenderer(WindowedAdapter):
         if inputs.context is not None:
             known = len(inputs.context)
             video[:known], mask[:known] = inputs.context, 0.0
-        references = [Image.fromarray(to_uint8(crop)) for crop in inputs.references]
+        spatial = self.geometry.spatial
+        references = [Image.fromarray(to_uint8(pad_to_multiple(crop, spatial))) for crop in inputs.references]
         latents = np.concatenate([inputs.reference_latents, inputs.latents], axis=1)[None]
         output = self.pipeline(
             video=_frames_tensor(video),

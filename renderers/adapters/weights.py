@@ -9,7 +9,10 @@ with its config and weights. Nothing is ever downloaded: the Hub is switched off
 from __future__ import annotations
 
 import json
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ MODEL_CONFIG = "config.json"
 SCHEDULER_CONFIG = "scheduler_config.json"
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "spiece.model", "vocab.json")
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -142,11 +146,38 @@ def load_pipeline(renderer: str, folder: Path, spec: PipelineSpec, dtype: str, v
         )
     dtypes = {"default": torch_dtype(dtype), "vae": torch_dtype(vae_dtype)}
     try:
-        pipeline = pipeline_class.from_pretrained(str(folder), dtype=dtypes, local_files_only=True)
+        with library_output(shown=LOGGER.isEnabledFor(logging.INFO)):
+            pipeline = pipeline_class.from_pretrained(str(folder), dtype=dtypes, local_files_only=True)
     except (OSError, ValueError, RuntimeError, KeyError) as error:
         raise RenderError(f"renderer {renderer!r}: cannot load {folder}: {error}") from None
     pipeline.set_progress_bar_config(disable=True)
     return pipeline
+
+
+@contextmanager
+def library_output(shown: bool) -> Iterator[None]:
+    """diffusers' and transformers' loading bars and warnings: left as they are when ``shown``
+    (the CLI logs at INFO), else silenced (``--quiet``, or a library caller who did not ask for
+    INFO logs) and restored afterwards."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    if shown:
+        yield
+        return
+    saved = [
+        (module, module.is_progress_bar_enabled(), module.get_verbosity())
+        for module in (diffusers_logging, transformers_logging)
+    ]
+    for module, _, _ in saved:
+        module.disable_progress_bar()
+        module.set_verbosity_error()
+    try:
+        yield
+    finally:
+        for module, bars, verbosity in saved:
+            (module.enable_progress_bar if bars else module.disable_progress_bar)()
+            module.set_verbosity(verbosity)
 
 
 def resolve_device(renderer: str, device: str) -> str:

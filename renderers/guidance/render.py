@@ -124,9 +124,14 @@ class GuidanceRenderer:
             self._prefetch(frame + 2)
         following = self._future_hits(frame + 1) if frame + 1 < count else None
         self._last_frame = frame
+        # Nothing is continuous across a camera cut: no flow is computed there, all of it invalid.
+        cut_after = following is not None and self.track.crosses_cut(frame, frame + 1)
+        cut_before = previous is not None and self.track.crosses_cut(frame - 1, frame)
+        if cut_before:
+            previous = None
         # Both flows go to workers (the forward one waits for t+1's cast, submitted before it, so
         # it never waits on work queued behind it) while this thread does the other maps.
-        forward = self._run(_flow_to, hits, following, trajectory) if following else None
+        forward = self._run(_flow_to, hits, following, trajectory) if following and not cut_after else None
         backward = self._run(correspondence_flow, hits, *previous, trajectory) if previous else None
         albedo, roughness, metallic = material_maps(hits, trajectory)
         normal = camera_normal_map(hits)
@@ -138,8 +143,13 @@ class GuidanceRenderer:
         surface_coords = surface_coords_map(hits)
         shading_normal = shading_normal_map(hits, self.backend.meshes, trajectory)
         visibility = entity_visibility(hits, trajectory) if self.visibility else None
-        flow_forward, flow_forward_valid = forward.result() if forward is not None else (None, None)
-        flow_backward, flow_backward_valid = backward.result() if backward is not None else (None, None)
+        no_flow = _no_flow(depth.shape)
+        flow_forward, flow_forward_valid = (
+            forward.result() if forward is not None else no_flow if cut_after else (None, None)
+        )
+        flow_backward, flow_backward_valid = (
+            backward.result() if backward is not None else no_flow if cut_before else (None, None)
+        )
         return GuidanceFrame(
             frame=frame,
             camera=self.camera,
@@ -206,6 +216,11 @@ class GuidanceRenderer:
 def _flow_to(hits: RayHits, target: Future, trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray]:
     """``correspondence_flow`` from ``hits`` to the frame whose cast ``target`` delivers."""
     return correspondence_flow(hits, *target.result(), trajectory)
+
+
+def _no_flow(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Flow across a cut: (H, W, 2) float32 zeros, (H, W) all invalid."""
+    return np.zeros((*shape, 2), dtype=np.float32), np.zeros(shape, dtype=bool)
 
 
 @cache

@@ -35,6 +35,7 @@ class ReferenceRenderer:
         """The (trajectory, camera) the cached scene shows; holding the trajectory keeps its
         identity from being reused by another object."""
         self._features: Any = None
+        self._sample_counts: dict[int, int] = {}
 
     needs_guidance = False
 
@@ -62,7 +63,7 @@ class ReferenceRenderer:
             raise RenderError(f"frame {frame} is outside the clip (0..{trajectory.num_frames - 1})")
         clip.set_frame(frame)
         seed = frame_seed(trajectory.seed, frame)
-        spp = spp or self.options.spp
+        spp = self.sample_count(clip, spp or self.options.spp)
         linear = np.asarray(self.mi.render(clip.scene, spp=spp, seed=seed), dtype=np.float32)
         use_denoiser = self.options.use_denoiser if denoised is None else denoised
         if not use_denoiser:
@@ -78,6 +79,21 @@ class ReferenceRenderer:
             features[..., 9],
         )
         return denoise(linear, albedo, normal, position, depth)
+
+    def sample_count(self, clip: MitsubaClip, spp: int) -> int:
+        """The samples per pixel the sampler really takes for ``spp`` (the multijitter sampler rounds
+        up to a whole grid), said once per count instead of Mitsuba's warning on every frame."""
+        if spp not in self._sample_counts:
+            sampler = clip.scene.sensors()[0].sampler().fork()
+            sampler.set_sample_count(int(spp))
+            self._sample_counts[spp] = int(sampler.sample_count())
+            if self._sample_counts[spp] != spp:
+                LOGGER.info(
+                    "reference renderer: %d samples per pixel rounded up to %d (the sampler's grid)",
+                    spp,
+                    self._sample_counts[spp],
+                )
+        return self._sample_counts[spp]
 
     def clip(self, trajectory: Trajectory, camera: str) -> MitsubaClip:
         """The Mitsuba scene of (trajectory, camera), built on first use and reused for every frame."""

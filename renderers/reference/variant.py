@@ -76,6 +76,9 @@ def activate(requested: str = "auto") -> tuple[ModuleType, str]:
             raise RenderError(f"Mitsuba variant {variant!r} is unavailable: {error}") from None
         variant = SLOW_VARIANT
         mitsuba.set_variant(variant)
+    # Mitsuba logs to stdout, past --quiet: its warnings repeat on every frame (a sample count
+    # rounded up) or at Ctrl-C ("winding down"); what matters the renderer reports through logging.
+    mitsuba.set_log_level(mitsuba.LogLevel.Error)
     if variant == SLOW_VARIANT and requested == "auto":
         LOGGER.warning(
             "reference renderer: no usable libLLVM found, using Mitsuba's scalar_rgb variant (about 6x "

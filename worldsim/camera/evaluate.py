@@ -65,7 +65,22 @@ def evaluate_camera(
         cy=np.full(count, base.cy),
         width=width,
         height=height,
+        cuts=segment_cuts(spec, times),
     )
+
+
+def segment_cuts(spec: CameraSpec, times: np.ndarray) -> tuple[int, ...]:
+    """The frames where a ``cut`` segment takes over (the first frame at or after its
+    ``start_time``), ascending; a cut at frame 0 or after the clip is no cut."""
+    times = np.asarray(times, dtype=np.float64).reshape(-1)
+    cuts = set()
+    for segment in spec.segments:
+        if segment.transition != "cut" or not math.isfinite(segment.start_time):
+            continue
+        frame = int(np.searchsorted(times, segment.start_time, side="left"))
+        if 0 < frame < len(times):
+            cuts.add(frame)
+    return tuple(sorted(cuts))
 
 
 def base_intrinsics(spec: CameraSpec, width: int, height: int, key_path: str = "") -> Intrinsics:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 
@@ -17,6 +18,8 @@ class CameraTrack:
     cam_to_world: (T, 4, 4) float64, OpenCV camera axes (x right, y down, z forward).
     fx, fy, cx, cy: (T,) float64 pixels (zoom may change them per frame).
     width, height: image size in pixels.
+    cuts: frames that start a new shot (a hard cut between frame ``c - 1`` and ``c``), ascending;
+      nothing on screen is continuous across a cut, so no flow or correspondence crosses one.
     """
 
     name: str
@@ -27,6 +30,7 @@ class CameraTrack:
     cy: np.ndarray
     width: int
     height: int
+    cuts: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.cam_to_world)
@@ -56,6 +60,16 @@ class CameraTrack:
             width=int(width),
             height=int(height),
         )
+
+    def crosses_cut(self, first: int, second: int) -> bool:
+        """Whether a cut lies between frames ``first`` and ``second`` (in either order)."""
+        low, high = sorted((int(first), int(second)))
+        return any(low < cut <= high for cut in self.cuts)
+
+    def shots(self) -> list[tuple[int, int]]:
+        """The shots as ``(start, stop)`` frame ranges (stop exclusive), split at the cuts."""
+        bounds = [0, *(cut for cut in self.cuts if 0 < cut < len(self)), len(self)]
+        return list(pairwise(bounds))
 
     def world_to_cam(self, frame: int) -> np.ndarray:
         """(4, 4) inverse of ``cam_to_world[frame]``."""

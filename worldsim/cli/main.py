@@ -1,5 +1,5 @@
 """The ``worldsim`` command line: ``validate``, ``info``, ``simulate``, ``render``, ``camera``,
-``experiment``.
+``experiment``, ``evaluate``.
 
 Exit codes scripts can rely on: 0 success; 1 invalid input or a failed run (every worldsim
 error, printed as one message without a traceback unless ``--debug``); 2 usage errors and
@@ -24,6 +24,7 @@ __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "UsageEr
 OPTIONAL_SUBCOMMANDS = (
     ("worldsim.cli.camera_cmd", "add_camera_subparser"),
     ("worldsim.cli.experiment_cmd", "add_experiment_subparser"),
+    ("worldsim.cli.evaluate_cmd", "add_evaluate_subparser"),
 )
 """Subcommands contributed by other modules: ``module:function(subparsers, common)``; ``common``
 is the parent parser carrying ``--quiet`` and ``--debug``."""
@@ -78,6 +79,9 @@ def _configure_logging(quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if quiet else logging.INFO)
     root.propagate = False
+    # Renderers log under their own package (to the root's handlers); libraries they drive show
+    # their own bars and notices only where `renderers` logs at INFO (renderers/adapters/weights.py).
+    logging.getLogger("renderers").setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,18 +98,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = args.func(args)
     except KeyboardInterrupt:
-        warn("interrupted; run the same command again to continue where it stopped")
-        return EXIT_INTERRUPTED
-    except UsageError as error:
-        _report(error, args.debug)
-        return EXIT_USAGE
-    except WorldsimError as error:
-        _report(error, args.debug)
-        return EXIT_FAILURE
-    except OSError as error:
-        _report(error, args.debug)
-        return EXIT_USAGE
+        return _interrupted()
+    except Exception as error:
+        if caused_by_interrupt(error):
+            return _interrupted()
+        if isinstance(error, UsageError | WorldsimError | OSError):
+            _report(error, args.debug)
+            return EXIT_FAILURE if isinstance(error, WorldsimError) else EXIT_USAGE
+        raise
     return int(result or EXIT_OK)
+
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` was raised by a KeyboardInterrupt: libraries that call back into Python
+    wrap it (Mitsuba's ``mi.render`` in a RuntimeError from Dr.Jit's custom operation)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _interrupted() -> int:
+    warn("interrupted; run the same command again to continue where it stopped")
+    return EXIT_INTERRUPTED
 
 
 def _report(error: BaseException, debug: bool) -> None:

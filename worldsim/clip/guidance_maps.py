@@ -183,11 +183,12 @@ GUIDANCE_MAP_TABLE: dict[str, GuidanceMap] = {
         _row("flow", ("flow_forward", "flow_forward_valid"), (("flow", ".npy"), ("flow_valid", ".png")),
              _flow("flow_forward"), False,
              "npy float16 (H, W, 2) pixels (dx, dy) to frame t+1 (0 at the last frame); "
-             "flow_valid png uint8 255 = visible there", "flow"),
+             "flow_valid png uint8 255 = visible there (0 everywhere across a cut: metadata edit)",
+             "flow"),
         _row("flow_backward", ("flow_backward", "flow_backward_valid"),
              (("flow_backward", ".npy"), ("flow_backward_valid", ".png")), _flow("flow_backward"), False,
              "npy float16 (H, W, 2) pixels (dx, dy) to frame t-1 (0 at the first frame); "
-             "flow_backward_valid png uint8 255 = visible there"),
+             "flow_backward_valid png uint8 255 = visible there (0 everywhere across a cut)"),
         _row("flow_exact", ("flow_forward", "flow_forward_valid"),
              (("flow_exact", ".npy"), ("flow_valid", ".png")), _flow("flow_forward", exact=True), True,
              "npy float32 (H, W, 2) pixels (dx, dy) to frame t+1 (0 at the last frame), beside flow_valid"),

@@ -1,4 +1,5 @@
-"""``metadata.json``: versions, seed, fps, resolution, entity and class tables, per-frame cameras.
+"""``metadata.json``: versions, seed, fps, resolution, entity and class tables, per-frame cameras,
+the edit list (each camera's cuts and shots).
 
 Per-frame entity poses (``object_to_world``) are inlined as ``frames[i].entities`` when the clip
 has at most ``MAX_INLINE_POSES`` entity-frames; larger clips point to ``trajectory.json`` (which
@@ -62,6 +63,17 @@ def camera_table(trajectory: Trajectory) -> dict[str, Any]:
     return cameras
 
 
+def edit_table(trajectory: Trajectory) -> dict[str, Any]:
+    """camera name -> {cuts: frames that start a new shot, shots: [{start, stop}] (stop exclusive)}."""
+    return {
+        name: {
+            "cuts": [int(cut) for cut in track.cuts],
+            "shots": [{"start": start, "stop": stop} for start, stop in track.shots()],
+        }
+        for name, track in trajectory.cameras.items()
+    }
+
+
 def entity_table(trajectory: Trajectory) -> list[dict[str, Any]]:
     """One row per entity: id, name, semantic class and class id, physics mode."""
     return [
@@ -116,6 +128,7 @@ def build_metadata(
             for e in trajectory.events
         ],
         "cameras": camera_table(trajectory),
+        "edit": edit_table(trajectory),
         "entity_poses": poses if poses is not None else "trajectory.json",
         "encodings": {**encodings_table(), "rgb": "png uint8 (H, W, 3) sRGB"},
         "settings": settings,
