@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from worldsim.camera.lens import CameraLens
 from worldsim.camera.track import CameraTrack
 from worldsim.errors import WorldsimError, format_issue
 from worldsim.scene.model import LightSpec, MaterialSpec, MeshSpec, TextureSpec
@@ -53,6 +54,7 @@ def trajectory_to_dict(trajectory: Trajectory) -> dict[str, Any]:
             **{key: _encode_array(getattr(track, key)) for key in ("fx", "fy", "cx", "cy")},
             "width": int(track.width),
             "height": int(track.height),
+            "lens": dataclasses.asdict(track.lens),
         }
     return {
         "format": FORMAT_NAME,
@@ -202,6 +204,10 @@ def trajectory_from_dict(data: Any, file: str = "<trajectory>") -> Trajectory:
             ),
             width=read.get(value, "width", path, int),
             height=read.get(value, "height", path, int),
+            # trajectories written before lenses existed are pinhole with the default tone map
+            lens=read.dataclass(CameraLens, value["lens"], f"{path}.lens")
+            if "lens" in value
+            else CameraLens(),
             **per_frame,
         )
     if not cameras:

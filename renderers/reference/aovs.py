@@ -41,6 +41,7 @@ def render_aovs(
         reconstruction_filter="box",
         near_clip=near_clip,
         sampler=CENTRE_SAMPLER,
+        thin_lens=False,
     )
     result = {}
     for frame in frames:

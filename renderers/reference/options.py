@@ -29,7 +29,7 @@ class ReferenceOptions:
     variant: str = "auto"
     """``auto`` (LLVM when available), ``llvm_ad_rgb`` or ``scalar_rgb``."""
     exposure: float = 0.0
-    """Stops applied before the sRGB transfer curve."""
+    """Stops added to the camera's ``exposure_ev`` before its tone map (``renderers.tonemap``)."""
     reconstruction_filter: str = "gaussian"
     near_clip: float = 1e-3
     max_triangles_per_entity: int = 250_000

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from worldsim.camera.intrinsics import Intrinsics
+from worldsim.camera.lens import CameraLens
 
 
 @dataclass
@@ -17,6 +18,7 @@ class CameraTrack:
     cam_to_world: (T, 4, 4) float64, OpenCV camera axes (x right, y down, z forward).
     fx, fy, cx, cy: (T,) float64 pixels (zoom may change them per frame).
     width, height: image size in pixels.
+    lens: exposure, tone map and aperture (``worldsim.camera.lens``); guidance ignores it (pinhole).
     """
 
     name: str
@@ -27,6 +29,7 @@ class CameraTrack:
     cy: np.ndarray
     width: int
     height: int
+    lens: CameraLens = field(default_factory=CameraLens)
 
     def __len__(self) -> int:
         return len(self.cam_to_world)

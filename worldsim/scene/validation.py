@@ -10,8 +10,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from worldsim.camera.lens import TONEMAP_NAMES
 from worldsim.camera.spec import MOVE_TYPES, CameraKeyframe, CameraSpec
-from worldsim.errors import SceneError
+from worldsim.errors import AssetError, SceneError
+from worldsim.scene.hdri import load_hdri, resolve_hdri
 from worldsim.scene.model import (
     LIGHT_TYPES,
     MESH_TYPES,
@@ -21,6 +23,7 @@ from worldsim.scene.model import (
     TEXTURE_TYPES,
     EntitySpec,
     Keyframe,
+    LightSpec,
     MaterialSpec,
     SceneSpec,
 )
@@ -32,6 +35,8 @@ CAMERA_POSITION_INTERPOLATIONS = ("linear", "catmull_rom", "cubic")
 UP_AXES = ("x", "y", "z", "-x", "-y", "-z")
 COLLISION_MODES = ("auto", "primitive", "convex_hull")
 SKY_TYPES = ("uniform", "procedural")
+MAX_EXPOSURE_EV = 20.0
+"""Largest exposure a camera may ask for, in stops either way."""
 CAMERA_TIMINGS = ("keys", "constant_speed")
 SEGMENT_TRANSITIONS = ("cut", "blend")
 EASINGS = ("linear", "ease_in", "ease_out", "ease_in_out", "smoothstep")
@@ -372,11 +377,48 @@ def _check_lights(scene: SceneSpec, issues: _Issues) -> None:
             issues.add(f"{path}.intensity", f"intensity must not be negative, got {light.intensity}")
         if light.type == "environment":
             issues.choice(f"{path}.sky", light.sky, SKY_TYPES, "sky")
+        _check_hdri(path, light, getattr(scene, "source_file", None), issues)
         if light.type == "area":
             for axis, value in enumerate(light.size):
                 issues.positive(f"{path}.size[{axis}]", value, "area light size")
         if light.type == "sun" and math.sqrt(sum(d * d for d in light.direction)) < 1e-12:
             issues.add(f"{path}.direction", "sun direction must not be zero")
+
+
+def _check_hdri(path: str, light: LightSpec, scene_file: str | None, issues: _Issues) -> None:
+    """An environment's captured map: a known name or a readable 2:1 ``.exr`` / ``.hdr``; a finite
+    rotation; ``hdri`` and ``rotation_deg`` only on environment lights."""
+    if not math.isfinite(light.intensity):
+        issues.add(f"{path}.intensity", f"intensity must be finite, got {light.intensity}")
+    if not math.isfinite(light.rotation_deg):
+        issues.add(f"{path}.rotation_deg", f"rotation_deg must be finite, got {light.rotation_deg}")
+    if not light.hdri:
+        return
+    if light.type != "environment":
+        issues.add(f"{path}.hdri", f"hdri applies to environment lights only (this light is {light.type!r})")
+        return
+    try:
+        load_hdri(resolve_hdri(light.hdri, scene_file, key_path=f"{path}.hdri"), key_path=f"{path}.hdri")
+    except AssetError as error:
+        issues.add(
+            f"{path}.hdri",
+            error.reason
+            if error.file is None or error.file == scene_file
+            else f"{error.file}: {error.reason}",
+        )
+
+
+def _check_lens(path: str, camera: CameraSpec, issues: _Issues, names: set[str]) -> None:
+    """Exposure, tone map, aperture and focus of a camera."""
+    if not math.isfinite(camera.exposure_ev) or abs(camera.exposure_ev) > MAX_EXPOSURE_EV:
+        issues.add(
+            f"{path}.exposure_ev",
+            f"exposure_ev must be within +-{MAX_EXPOSURE_EV:g} stops, got {camera.exposure_ev}",
+        )
+    issues.choice(f"{path}.tonemap", camera.tonemap, TONEMAP_NAMES, "tonemap")
+    issues.positive(f"{path}.aperture_f", camera.aperture_f, "aperture_f (an f-number)")
+    issues.positive(f"{path}.focus_distance", camera.focus_distance, "focus_distance")
+    issues.entity_ref(f"{path}.focus_entity", camera.focus_entity, names, "focus_entity")
 
 
 def _check_cameras(scene: SceneSpec, issues: _Issues, names: set[str]) -> None:
@@ -389,6 +431,7 @@ def _check_cameras(scene: SceneSpec, issues: _Issues, names: set[str]) -> None:
             )
         seen.setdefault(camera.name, index)
         _check_camera(path, camera, issues, names)
+        _check_lens(path, camera, issues, names)
 
 
 def _check_camera(path: str, camera: CameraSpec, issues: _Issues, names: set[str]) -> None:
