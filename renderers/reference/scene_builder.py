@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from renderers.reference.hit_material import OBJECT_POSITION_ATTRIBUTE, hit_texture, needs_hit_evaluation
 from renderers.reference.lights import light_dicts
 from renderers.reference.surfaces import Surface, entity_surface
 from worldsim.camera.conventions import mitsuba_principal_point_offset, to_mitsuba
@@ -114,11 +115,13 @@ def build_clip_scene(
     sampler: dict[str, Any] | None = None,
     warn_soft_textures: bool = True,
     thin_lens: bool = True,
+    per_hit_materials: bool = True,
 ) -> MitsubaClip:
     """Build the Mitsuba scene of ``trajectory`` seen by ``camera`` (posed at frame 0).
 
     ``thin_lens``: honour the camera lens's aperture (depth of field); False keeps a pinhole (AOVs
-    that are compared with the pinhole guidance).
+    that are compared with the pinhole guidance). ``per_hit_materials``: textured entities evaluate
+    their material at every hit (``hit_material``); False refines their meshes and colours vertices.
     """
     if camera not in trajectory.cameras:
         raise RenderError(f"no camera named {camera!r} in the trajectory ({', '.join(trajectory.cameras)})")
@@ -176,9 +179,14 @@ def build_clip_scene(
     if max_triangles_per_entity is not None:
         surface_options["max_triangles"] = max_triangles_per_entity
     for column, info in enumerate(trajectory.entities):
-        surface = entity_surface(info, trajectory.seed, **surface_options)
+        per_hit = per_hit_materials and needs_hit_evaluation(info.material)
+        surface = entity_surface(info, trajectory.seed, refine_texture=not per_hit, **surface_options)
         key = f"entity_{info.id}"
-        scene_dict[key] = _mesh(mi, key, surface, info.material, _bsdf(mi, info.material, bsdfs))
+        if per_hit:
+            bsdf = _bsdf(mi, info.material, {}, hit_texture(mi, info.material, trajectory.seed, info.id))
+        else:
+            bsdf = _bsdf(mi, info.material, bsdfs)
+        scene_dict[key] = _mesh(mi, key, surface, info.material, bsdf, object_positions=per_hit)
         slots.append(ShapeSlot(entity_id=info.id, column=column, key=key, vertices=surface.vertices))
         triangles += len(surface.faces)
     scene = mi.load_dict(scene_dict)
@@ -260,18 +268,23 @@ def _check_centred(trajectory: Trajectory, camera: str) -> None:
         )
 
 
-def _bsdf(mi: ModuleType, material: MaterialSpec, shared: dict[tuple[float, float], Any]) -> Any:
+def _bsdf(
+    mi: ModuleType, material: MaterialSpec, shared: dict[tuple[float, float], Any], base_color: Any = None
+) -> Any:
     """One principled BSDF per (roughness, metallic), shared by every mesh with those values.
 
     The base colour is each mesh's own ``vertex_color`` attribute, so sharing is exact; it keeps
-    the traced kernel small (a crowd of 200 entities otherwise compiles 200 BSDF variants).
+    the traced kernel small (a crowd of 200 entities otherwise compiles 200 BSDF variants). A
+    ``base_color`` texture (per-hit material) makes a BSDF of the entity's own.
     """
     key = (float(np.clip(material.roughness, 0.0, 1.0)), float(np.clip(material.metallic, 0.0, 1.0)))
     if key not in shared:
         shared[key] = mi.load_dict(
             {
                 "type": "principled",
-                "base_color": {"type": "mesh_attribute", "name": "vertex_color"},
+                "base_color": base_color
+                if base_color is not None
+                else {"type": "mesh_attribute", "name": "vertex_color"},
                 "roughness": key[0],
                 "metallic": key[1],
             }
@@ -279,7 +292,16 @@ def _bsdf(mi: ModuleType, material: MaterialSpec, shared: dict[tuple[float, floa
     return shared[key]
 
 
-def _mesh(mi: ModuleType, key: str, surface: Surface, material: MaterialSpec, bsdf: Any) -> Any:
+def _mesh(
+    mi: ModuleType,
+    key: str,
+    surface: Surface,
+    material: MaterialSpec,
+    bsdf: Any,
+    object_positions: bool = False,
+) -> Any:
+    """A Mitsuba mesh of ``surface`` (object frame; ``set_frame`` poses it); ``object_positions``
+    adds the object-frame vertex positions as an attribute (what per-hit materials read)."""
     properties = mi.Properties()
     properties["bsdf"] = bsdf
     if material.emission_strength > 0:
@@ -294,6 +316,8 @@ def _mesh(mi: ModuleType, key: str, surface: Surface, material: MaterialSpec, bs
     params["vertex_normals"] = _buffer(params, "vertex_normals", surface.normals)
     params.update()
     mesh.add_attribute("vertex_color", 3, _buffer(params, "vertex_normals", surface.albedo))
+    if object_positions:
+        mesh.add_attribute(OBJECT_POSITION_ATTRIBUTE, 3, _buffer(params, "vertex_normals", surface.vertices))
     return mesh
 
 
