@@ -34,6 +34,9 @@ class ReferenceOptions:
     near_clip: float = 1e-3
     max_triangles_per_entity: int = 250_000
     """Texture-refinement budget per entity (final mode)."""
+    per_hit_materials: bool = True
+    """Evaluate textured materials at every ray hit (exact, as the guidance albedo); False colours
+    the vertices of a refined mesh instead (limited by the triangle budgets below)."""
     preview_max_triangles_per_entity: int = 20_000
     """The same in preview mode: softer textures, a much faster per-frame accelerator rebuild."""
 

@@ -94,6 +94,7 @@ class ReferenceRenderer:
                 near_clip=self.options.near_clip,
                 max_triangles_per_entity=self.options.triangle_budget,
                 warn_soft_textures=not self.options.preview,
+                per_hit_materials=self.options.per_hit_materials,
             )
             self._clip_key = (trajectory, camera)
             self._features = self.mi.load_dict(FEATURES_INTEGRATOR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from worldsim.camera.lens import TONEMAP_NAMES
 from worldsim.camera.spec import MOVE_TYPES, CameraKeyframe, CameraSpec
 from worldsim.errors import AssetError, SceneError
 from worldsim.scene.hdri import load_hdri, resolve_hdri
+from worldsim.scene.material_presets import MATERIAL_PRESETS
 from worldsim.scene.model import (
     LIGHT_TYPES,
     MESH_TYPES,
@@ -28,6 +30,7 @@ from worldsim.scene.model import (
     SceneSpec,
 )
 
+LOGGER = logging.getLogger(__name__)
 LIMITS_FILE = Path(__file__).resolve().parents[2] / "configs" / "limits.yaml"
 POSITION_INTERPOLATIONS = ("linear", "cubic")
 ROTATION_INTERPOLATIONS = ("slerp", "spline")
@@ -127,6 +130,7 @@ def collect_issues(scene: SceneSpec, *, limits: Limits | None = None) -> list[tu
     _check_entities(scene, issues, names, limits)
     for name, material in scene.materials.items():
         _check_material(f"materials.{name}", material, issues)
+    _warn_shadowed_presets(scene)
     _check_lights(scene, issues)
     _check_cameras(scene, issues, names)
     seen_class_ids: dict[int, str] = {}
@@ -214,8 +218,9 @@ def _check_entities(scene: SceneSpec, issues: _Issues, names: set[str], limits: 
                 )
         _check_mesh(f"{path}.mesh", entity, issues)
         if isinstance(entity.material, str):
-            if entity.material not in scene.materials:
-                close = difflib.get_close_matches(entity.material, list(scene.materials), n=1)
+            if entity.material not in scene.materials and entity.material not in MATERIAL_PRESETS:
+                known = [*scene.materials, *MATERIAL_PRESETS]
+                close = difflib.get_close_matches(entity.material, known, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 issues.add(f"{path}.material", f"unknown material '{entity.material}'{hint}")
         else:
@@ -383,6 +388,21 @@ def _check_lights(scene: SceneSpec, issues: _Issues) -> None:
                 issues.positive(f"{path}.size[{axis}]", value, "area light size")
         if light.type == "sun" and math.sqrt(sum(d * d for d in light.direction)) < 1e-12:
             issues.add(f"{path}.direction", "sun direction must not be zero")
+
+
+def shadowed_presets(scene: SceneSpec) -> list[str]:
+    """Names of the scene's ``materials`` that hide a preset of the same name."""
+    return [name for name in scene.materials if name in MATERIAL_PRESETS]
+
+
+def _warn_shadowed_presets(scene: SceneSpec) -> None:
+    for name in shadowed_presets(scene):
+        LOGGER.warning(
+            "%smaterials.%s: the scene's own material %r shadows the preset of the same name",
+            f"{scene.source_file}: " if getattr(scene, "source_file", None) else "",
+            name,
+            name,
+        )
 
 
 def _check_hdri(path: str, light: LightSpec, scene_file: str | None, issues: _Issues) -> None:
