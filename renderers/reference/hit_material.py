@@ -22,12 +22,97 @@ from typing import Any
 import numpy as np
 
 from worldsim.scene import textures
+from worldsim.scene.bump import BUMP_OCTAVES, BUMP_STEP_FRACTION, bump_seed
 from worldsim.scene.materials import material_seed
 from worldsim.scene.model import MaterialSpec
 
 OBJECT_POSITION_ATTRIBUTE = "vertex_object_position"
 """Mesh attribute (3 floats per vertex) with the object-frame vertex positions."""
+OBJECT_EDGE_ATTRIBUTES = ("face_object_edge_u", "face_object_edge_v")
+"""Face attributes: each triangle's object-frame edges ``p1 - p0`` and ``p2 - p0``, the object-frame
+twins of Mitsuba's ``dp_du``, ``dp_dv`` on meshes without UVs (world edges)."""
 _classes: dict[str, type] = {}
+_bump_classes: dict[str, type] = {}
+
+
+def bump_normal_texture(mi: ModuleType, material: MaterialSpec, scene_seed: int, entity_id: int) -> Any:
+    """A Mitsuba texture for the ``normalmap`` BSDF: the bumped shading normal of ``material``
+    (``worldsim.scene.bump``) in the hit's shading frame, encoded as ``0.5 n + 0.5``."""
+    texture_class = _bump_texture_class(mi)
+    texture = texture_class(mi.Properties())
+    seed = bump_seed(material_seed(scene_seed, entity_id, material))
+    texture.height = float(material.bump_height)
+    texture.scale = float(material.bump_scale)
+    texture.octave_seeds = [textures._octave_seed(seed, octave) for octave in range(BUMP_OCTAVES)]
+    return texture
+
+
+def object_edges(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(F, 3) float32 object-frame edges ``p1 - p0`` and ``p2 - p0`` of each face."""
+    corners = np.asarray(vertices, dtype=np.float64)[np.asarray(faces, dtype=np.int64)]
+    return (corners[:, 1] - corners[:, 0]).astype(np.float32), (corners[:, 2] - corners[:, 0]).astype(
+        np.float32
+    )
+
+
+def _bump_texture_class(mi: ModuleType) -> type:
+    variant = mi.variant()
+    if variant in _bump_classes:
+        return _bump_classes[variant]
+    import drjit as dr
+
+    class WorldsimBumpTexture(mi.Texture):
+        """Tangent-space bumped normal at the hit, from the object-frame height field."""
+
+        def __init__(self, props: Any) -> None:
+            mi.Texture.__init__(self, props)
+            self.height, self.scale, self.octave_seeds = 0.0, 1.0, [0]
+
+        def eval(self, si: Any, active: Any = True) -> Any:
+            point = si.shape.eval_attribute_3(OBJECT_POSITION_ATTRIBUTE, si, active)
+            edge_u = si.shape.eval_attribute_3(OBJECT_EDGE_ATTRIBUTES[0], si, active)
+            edge_v = si.shape.eval_attribute_3(OBJECT_EDGE_ATTRIBUTES[1], si, active)
+            # world tangent -> object frame through the triangle's edges (world dp_du, dp_dv)
+            g11, g12, g22 = dr.dot(si.dp_du, si.dp_du), dr.dot(si.dp_du, si.dp_dv), dr.dot(si.dp_dv, si.dp_dv)
+            inverse_det = dr.rcp(g11 * g22 - g12 * g12)
+
+            def to_object(world: Any) -> Any:
+                r1, r2 = dr.dot(world, si.dp_du), dr.dot(world, si.dp_dv)
+                a = (g22 * r1 - g12 * r2) * inverse_det
+                b = (g11 * r2 - g12 * r1) * inverse_det
+                return a * edge_u + b * edge_v
+
+            step = BUMP_STEP_FRACTION * self.scale
+
+            def slope(direction: Any) -> Any:
+                ahead = _fbm(mi, dr, point + step * direction, self.scale, self.octave_seeds, absolute=False)
+                behind = _fbm(mi, dr, point - step * direction, self.scale, self.octave_seeds, absolute=False)
+                return self.height * (ahead - behind) / (2.0 * step)
+
+            local = dr.normalize(
+                mi.Vector3f(-slope(to_object(si.sh_frame.s)), -slope(to_object(si.sh_frame.t)), 1.0)
+            )
+            return mi.Color3f(0.5 * local.x + 0.5, 0.5 * local.y + 0.5, 0.5 * local.z + 0.5)
+
+        def eval_3(self, si: Any, active: Any = True) -> Any:
+            """What Mitsuba's ``normalmap`` BSDF reads (the encoded normal as a vector)."""
+            encoded = self.eval(si, active)
+            return mi.Vector3f(encoded.x, encoded.y, encoded.z)
+
+        def eval_1(self, si: Any, active: Any = True) -> Any:
+            return dr.mean(self.eval(si, active))
+
+        def mean(self) -> float:
+            return 0.5
+
+        def traverse(self, callback: Any) -> None:
+            pass
+
+        def to_string(self) -> str:
+            return "WorldsimBumpTexture"
+
+    _bump_classes[variant] = WorldsimBumpTexture
+    return WorldsimBumpTexture
 
 
 def needs_hit_evaluation(material: MaterialSpec) -> bool:
@@ -118,11 +203,18 @@ def _weight(mi: ModuleType, dr: Any, pattern: _Pattern, point: Any) -> Any:
 
 
 def _fractal_noise(mi: ModuleType, dr: Any, pattern: _Pattern, point: Any, *, absolute: bool) -> Any:
-    scaled = point / pattern.scale
+    return _fbm(mi, dr, point, pattern.scale, pattern.octave_seeds, absolute=absolute)
+
+
+def _fbm(
+    mi: ModuleType, dr: Any, point: Any, scale: float, octave_seeds: list[int], *, absolute: bool
+) -> Any:
+    """``textures.fractal_noise`` with one octave per seed of ``octave_seeds``."""
+    scaled = point / scale
     total = mi.Float(0.0)
     amplitude, amplitude_sum, frequency = 1.0, 0.0, 1.0
-    for octave in range(pattern.octaves):
-        layer = _value_noise(mi, dr, scaled * frequency, pattern.octave_seeds[octave])
+    for seed in octave_seeds:
+        layer = _value_noise(mi, dr, scaled * frequency, seed)
         if absolute:
             layer = dr.abs(layer)
         total += layer * amplitude

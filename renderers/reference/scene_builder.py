@@ -15,12 +15,20 @@ from typing import Any
 
 import numpy as np
 
-from renderers.reference.hit_material import OBJECT_POSITION_ATTRIBUTE, hit_texture, needs_hit_evaluation
+from renderers.reference.hit_material import (
+    OBJECT_EDGE_ATTRIBUTES,
+    OBJECT_POSITION_ATTRIBUTE,
+    bump_normal_texture,
+    hit_texture,
+    needs_hit_evaluation,
+)
+from renderers.reference.hit_material import object_edges as face_edges
 from renderers.reference.lights import light_dicts
 from renderers.reference.surfaces import Surface, entity_surface
 from worldsim.camera.conventions import mitsuba_principal_point_offset, to_mitsuba
 from worldsim.camera.lens import CameraLens, aperture_radius_m
 from worldsim.errors import RenderError
+from worldsim.scene.bump import has_bump
 from worldsim.scene.model import LightSpec, MaterialSpec
 from worldsim.state import Trajectory
 
@@ -180,13 +188,19 @@ def build_clip_scene(
         surface_options["max_triangles"] = max_triangles_per_entity
     for column, info in enumerate(trajectory.entities):
         per_hit = per_hit_materials and needs_hit_evaluation(info.material)
+        bumped = has_bump(info.material)
         surface = entity_surface(info, trajectory.seed, refine_texture=not per_hit, **surface_options)
         key = f"entity_{info.id}"
         if per_hit:
             bsdf = _bsdf(mi, info.material, {}, hit_texture(mi, info.material, trajectory.seed, info.id))
         else:
-            bsdf = _bsdf(mi, info.material, bsdfs)
-        scene_dict[key] = _mesh(mi, key, surface, info.material, bsdf, object_positions=per_hit)
+            bsdf = _bsdf(mi, info.material, {} if bumped else bsdfs)
+        if bumped:
+            normals = bump_normal_texture(mi, info.material, trajectory.seed, info.id)
+            bsdf = mi.load_dict({"type": "normalmap", "normalmap": normals, "bsdf": bsdf})
+        scene_dict[key] = _mesh(
+            mi, key, surface, info.material, bsdf, object_positions=per_hit or bumped, object_edges=bumped
+        )
         slots.append(ShapeSlot(entity_id=info.id, column=column, key=key, vertices=surface.vertices))
         triangles += len(surface.faces)
     scene = mi.load_dict(scene_dict)
@@ -299,9 +313,11 @@ def _mesh(
     material: MaterialSpec,
     bsdf: Any,
     object_positions: bool = False,
+    object_edges: bool = False,
 ) -> Any:
     """A Mitsuba mesh of ``surface`` (object frame; ``set_frame`` poses it); ``object_positions``
-    adds the object-frame vertex positions as an attribute (what per-hit materials read)."""
+    adds the object-frame vertex positions as an attribute (what per-hit materials read),
+    ``object_edges`` each face's object-frame edges (what bump relief reads)."""
     properties = mi.Properties()
     properties["bsdf"] = bsdf
     if material.emission_strength > 0:
@@ -318,6 +334,11 @@ def _mesh(
     mesh.add_attribute("vertex_color", 3, _buffer(params, "vertex_normals", surface.albedo))
     if object_positions:
         mesh.add_attribute(OBJECT_POSITION_ATTRIBUTE, 3, _buffer(params, "vertex_normals", surface.vertices))
+    if object_edges:
+        for name, edges in zip(
+            OBJECT_EDGE_ATTRIBUTES, face_edges(surface.vertices, surface.faces), strict=True
+        ):
+            mesh.add_attribute(name, 3, _buffer(params, "vertex_normals", edges))
     return mesh
 
 

@@ -71,3 +71,25 @@ def test_an_unknown_material_suggests_a_preset():
     text = SCENE.format(materials="").replace("material: wood", "material: wod")
     scene = load_scene_from_string(text, "presets.yaml", validate=False)
     assert ("entities[0].material", "unknown material 'wod' (did you mean 'wood'?)") in collect_issues(scene)
+
+
+def test_rough_presets_carry_a_bump_relief_and_polished_ones_are_smooth():
+    from worldsim.scene.bump import bumped_normals, has_bump
+
+    rough = {"wood", "brushed_metal", "painted_metal", "rubber", "concrete", "fabric"}
+    assert {name for name in preset_names() if has_bump(MATERIAL_PRESETS[name])} == rough
+    points = np.random.default_rng(2).uniform(-0.3, 0.3, size=(3000, 3))
+    up = np.tile([0.0, 0.0, 1.0], (len(points), 1))
+    for name in rough:
+        tilt = np.degrees(
+            np.arccos(np.clip(bumped_normals(MATERIAL_PRESETS[name], points, up, 3)[:, 2], -1, 1))
+        )
+        assert 0.5 < tilt.mean() < 15.0, (name, tilt.mean())
+
+
+def test_bad_bump_values_name_the_key():
+    text = SCENE.format(materials="materials:\n  rough: {bump_height: -0.1, bump_scale: 0}")
+    scene = load_scene_from_string(text, "presets.yaml", validate=False)
+    issues = dict(collect_issues(scene))
+    assert "bump_height must be >= 0" in issues["materials.rough.bump_height"]
+    assert "bump_scale must be positive" in issues["materials.rough.bump_scale"]

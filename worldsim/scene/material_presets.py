@@ -4,7 +4,9 @@ Each preset is an ordinary ``MaterialSpec`` (base colour, procedural texture for
 roughness, metallic), so it is a function of the object-frame point like every material and the
 guidance albedo stays exact. A scene's own ``materials`` entry of the same name shadows the preset
 (``worldsim validate`` warns). Values are linear RGB albedos in the range measured for such
-surfaces (dark rubber ~0.03, concrete ~0.3-0.5, white ceramic ~0.8); feature sizes in metres.
+surfaces (dark rubber ~0.03, concrete ~0.3-0.5, white ceramic ~0.8); feature sizes in metres. Rough
+presets carry a bump relief (``worldsim.scene.bump``) of a few degrees of normal tilt; polished
+ones (plastic, marble, ceramic) are smooth.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ MATERIAL_PRESETS: dict[str, MaterialSpec] = {
     "wood": MaterialSpec(
         base_color=[0.42, 0.26, 0.13],
         roughness=0.6,
+        bump_height=0.0004,
+        bump_scale=0.02,
         texture=TextureSpec(
             type="marble", color_a=[0.46, 0.29, 0.15], color_b=[0.25, 0.14, 0.06], scale=0.03,
             axis=[1.0, 0.0, 0.0], octaves=3,
@@ -27,6 +31,8 @@ MATERIAL_PRESETS: dict[str, MaterialSpec] = {
     "brushed_metal": MaterialSpec(
         base_color=[0.62, 0.62, 0.64],
         roughness=0.35,
+        bump_height=0.0001,
+        bump_scale=0.003,
         metallic=1.0,
         texture=TextureSpec(
             type="noise", color_a=[0.66, 0.66, 0.68], color_b=[0.52, 0.52, 0.55], scale=0.004, octaves=2,
@@ -35,6 +41,8 @@ MATERIAL_PRESETS: dict[str, MaterialSpec] = {
     "painted_metal": MaterialSpec(
         base_color=[0.45, 0.06, 0.05],
         roughness=0.3,
+        bump_height=0.0003,
+        bump_scale=0.02,
         texture=TextureSpec(
             type="noise", color_a=[0.47, 0.065, 0.055], color_b=[0.4, 0.05, 0.045], scale=0.05, octaves=3,
         ),
@@ -43,6 +51,8 @@ MATERIAL_PRESETS: dict[str, MaterialSpec] = {
     "rubber": MaterialSpec(
         base_color=[0.03, 0.03, 0.03],
         roughness=0.9,
+        bump_height=0.0003,
+        bump_scale=0.004,
         texture=TextureSpec(
             type="noise", color_a=[0.035, 0.035, 0.035], color_b=[0.022, 0.022, 0.022], scale=0.01,
         ),
@@ -50,6 +60,8 @@ MATERIAL_PRESETS: dict[str, MaterialSpec] = {
     "concrete": MaterialSpec(
         base_color=[0.42, 0.41, 0.38],
         roughness=0.95,
+        bump_height=0.001,
+        bump_scale=0.02,
         texture=TextureSpec(
             type="noise", color_a=[0.48, 0.47, 0.44], color_b=[0.3, 0.3, 0.28], scale=0.03, octaves=6,
         ),
@@ -66,6 +78,8 @@ MATERIAL_PRESETS: dict[str, MaterialSpec] = {
     "fabric": MaterialSpec(
         base_color=[0.3, 0.32, 0.45],
         roughness=1.0,
+        bump_height=0.0003,
+        bump_scale=0.006,
         texture=TextureSpec(
             type="checker", color_a=[0.32, 0.34, 0.48], color_b=[0.24, 0.26, 0.38], scale=0.006,
         ),

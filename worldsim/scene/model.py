@@ -93,6 +93,11 @@ class MaterialSpec:
     metallic: float = 0.0
     emission: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     emission_strength: float = 0.0
+    bump_height: float = 0.0
+    """Relief amplitude in metres of a seeded noise height field that perturbs the shading normal
+    (0 = smooth); ``worldsim.scene.bump``. The geometry and the ``normal`` guidance stay unbumped."""
+    bump_scale: float = 0.01
+    """Wavelength in metres of the relief's coarsest octave."""
 
 
 @dataclass

@@ -277,6 +277,7 @@ def _check_material(path: str, material: MaterialSpec, issues: _Issues) -> None:
             f"{path}.emission_strength",
             f"emission_strength must not be negative, got {material.emission_strength}",
         )
+    _check_bump(path, material, issues)
     texture = material.texture
     if texture is not None:
         issues.choice(f"{path}.texture.type", texture.type, TEXTURE_TYPES, "texture type")
@@ -285,6 +286,12 @@ def _check_material(path: str, material: MaterialSpec, issues: _Issues) -> None:
         issues.positive(f"{path}.texture.scale", texture.scale, "texture scale")
         if texture.octaves < 1:
             issues.add(f"{path}.texture.octaves", f"octaves must be >= 1, got {texture.octaves}")
+
+
+def _check_bump(path: str, material: MaterialSpec, issues: _Issues) -> None:
+    if not (math.isfinite(material.bump_height) and material.bump_height >= 0.0):
+        issues.add(f"{path}.bump_height", f"bump_height must be >= 0 metres, got {material.bump_height}")
+    issues.positive(f"{path}.bump_scale", material.bump_scale, "bump_scale")
 
 
 def _check_keyframe_times(
