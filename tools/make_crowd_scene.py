@@ -46,7 +46,7 @@ entities:
 FOOTER = """
 lights:
   - {type: sun, name: sun, direction: [-0.3, 0.4, -1.0], intensity: 3.5}
-  - {type: environment, name: sky, sky: procedural, direction: [-0.3, 0.4, -1.0], intensity: 0.5}
+  - {type: environment, name: sky, hdri: courtyard, rotation_deg: 40, intensity: 1.0}
 
 cameras:
   - {name: main, fov_deg: 55, position: [0, -14, 12], look_at: [0, 0, 0]}

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from worldsim.camera.lens import CameraLens
 from worldsim.camera.track import CameraTrack
 from worldsim.errors import WorldsimError, format_issue
 from worldsim.scene.model import LightSpec, MaterialSpec, MeshSpec, TextureSpec
@@ -52,6 +53,7 @@ def trajectory_to_dict(trajectory: Trajectory) -> dict[str, Any]:
             "width": int(track.width),
             "height": int(track.height),
             "cuts": [int(cut) for cut in track.cuts],
+            "lens": dataclasses.asdict(track.lens),
         }
     return {
         "format": FORMAT_NAME,
@@ -206,6 +208,10 @@ def trajectory_from_dict(data: Any, file: str = "<trajectory>") -> Trajectory:
             width=read.get(value, "width", path, int),
             height=read.get(value, "height", path, int),
             cuts=_read_cuts(read, value, path, frames),
+            # trajectories written before lenses existed are pinhole with the default tone map
+            lens=read.dataclass(CameraLens, value["lens"], f"{path}.lens")
+            if "lens" in value
+            else CameraLens(),
             **per_frame,
         )
     if not cameras:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from renderers.base import GuidanceSource
-from renderers.tonemap import linear_to_srgb_uint8
+from renderers.tonemap import tonemap_uint8
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
 from worldsim.state import Trajectory
@@ -48,10 +48,11 @@ class FlatRenderer:
         """Yield (frame, (H, W, 3) uint8 sRGB) for each requested frame."""
         if guidance is None:
             raise RenderError(f"renderer {self.name!r} needs guidance maps; none were given")
+        lens = trajectory.cameras[camera].lens
         for frame in frames:
             maps = guidance(frame)
             albedo = maps.albedo if self.transform is None else self.transform(frame, maps, maps.albedo)
-            yield frame, linear_to_srgb_uint8(shade(maps, albedo))
+            yield frame, tonemap_uint8(shade(maps, albedo), exposure_ev=lens.exposure_ev, curve=lens.tonemap)
 
 
 def check_options(name: str, options: dict[str, Any], allowed: dict[str, type]) -> dict[str, Any]:

@@ -21,18 +21,20 @@ CENTRE_SAMPLER = {"type": "stratified", "sample_count": 1, "jitter": False}
 @dataclass
 class ReferenceAovs:
     """ray_distance: (H, W) float32 metres, +inf on background; entity: (H, W) int64 entity id at
-    the pixel centre, 0 on background."""
+    the pixel centre, 0 on background; albedo: (H, W, 3) float32 linear base colour Mitsuba's BSDF
+    sees at the hit (0 on background)."""
 
     ray_distance: np.ndarray
     entity: np.ndarray
+    albedo: np.ndarray
 
 
 def render_aovs(
     trajectory: Trajectory, camera: str, frames: list[int], *, variant: str = "auto", near_clip: float = 1e-4
 ) -> dict[int, ReferenceAovs]:
-    """Mitsuba's ray distance and entity ids of ``camera`` at each of ``frames``."""
+    """Mitsuba's ray distance, entity ids and albedo of ``camera`` at each of ``frames``."""
     mi, _ = activate(variant)
-    integrator = {"type": "aov", "aovs": "distance:depth,shape:shape_index"}
+    integrator = {"type": "aov", "aovs": "distance:depth,shape:shape_index,albedo:albedo"}
     clip = build_clip_scene(
         mi,
         trajectory,
@@ -41,6 +43,7 @@ def render_aovs(
         reconstruction_filter="box",
         near_clip=near_clip,
         sampler=CENTRE_SAMPLER,
+        thin_lens=False,
     )
     result = {}
     for frame in frames:
@@ -57,6 +60,8 @@ def render_aovs(
         index = np.clip(np.round(shape).astype(np.int64) - 1, 0, len(clip.shape_entity_ids) - 1)
         entity = np.where(hit, clip.shape_entity_ids[index], 0)
         result[frame] = ReferenceAovs(
-            ray_distance=np.where(hit, distance, np.inf).astype(np.float32), entity=entity.astype(np.int64)
+            ray_distance=np.where(hit, distance, np.inf).astype(np.float32),
+            entity=entity.astype(np.int64),
+            albedo=np.where(hit[..., None], image[..., 2:5], 0.0).astype(np.float32),
         )
     return result

@@ -1,4 +1,8 @@
-"""``LightSpec`` -> Mitsuba emitter and shape dictionaries (world frame, Z up, linear RGB)."""
+"""``LightSpec`` -> Mitsuba emitter and shape dictionaries (world frame, Z up, linear RGB).
+
+An environment ``hdri`` that is a relative path resolves against the current folder here; scene
+rollouts make it absolute (relative to the scene file) before it reaches a renderer.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from renderers.reference.sky import procedural_sky, world_from_envmap
+from worldsim.camera.conventions import EQUIRECT_TO_MITSUBA_ENVMAP, environment_rotation
 from worldsim.errors import RenderError
+from worldsim.scene.hdri import load_hdri, resolve_hdri
 from worldsim.scene.model import LightSpec
 
 SUN_DISC_SAMPLES = 8
@@ -44,7 +50,7 @@ def light_dicts(lights: list[LightSpec]) -> dict[str, dict[str, Any]]:
                 "emitter": {"type": "area", "radiance": _rgb_value(radiance)},
             }
         elif light.type == "environment":
-            result[key] = environment_dict(light, radiance)
+            result[key] = environment_dict(light, radiance, index)
         else:
             raise RenderError(f"lights[{index}].type: unknown light type {light.type!r}")
     return result
@@ -88,10 +94,13 @@ def area_to_world(light: LightSpec, index: int) -> Any:
     return look @ mi.ScalarTransform4f().scale([size[0] / 2.0, size[1] / 2.0, 1.0])
 
 
-def environment_dict(light: LightSpec, radiance: np.ndarray) -> dict[str, Any]:
-    """A uniform ``constant`` emitter, or an ``envmap`` holding the procedural sky bitmap."""
+def environment_dict(light: LightSpec, radiance: np.ndarray, index: int = 0) -> dict[str, Any]:
+    """An importance-sampled ``envmap`` of the light's HDRI (turned ``rotation_deg`` about world Z),
+    a uniform ``constant`` emitter, or an ``envmap`` holding the procedural sky bitmap."""
     import mitsuba as mi
 
+    if light.hdri:
+        return hdri_envmap_dict(light, radiance, index)
     if light.sky == "uniform":
         return {"type": "constant", "radiance": _rgb_value(radiance)}
     bitmap = procedural_sky(SKY_RESOLUTION, np.asarray(light.direction, dtype=np.float64)) * radiance
@@ -99,6 +108,25 @@ def environment_dict(light: LightSpec, radiance: np.ndarray) -> dict[str, Any]:
         "type": "envmap",
         "bitmap": mi.Bitmap(bitmap.astype(np.float32)),
         "to_world": mi.ScalarTransform4f(world_from_envmap().tolist()),
+    }
+
+
+def hdri_envmap_dict(light: LightSpec, radiance: np.ndarray, index: int) -> dict[str, Any]:
+    """Mitsuba ``envmap`` of a captured map: pixel values x ``color`` x ``intensity`` are radiance.
+
+    Mitsuba samples it in proportion to its luminance (a sun in the map gets most rays), and it is
+    what camera rays that miss every entity see. Orientation: ``EQUIRECT_TO_MITSUBA_ENVMAP``.
+    """
+    import mitsuba as mi
+
+    key_path = f"lights[{index}].hdri"
+    pixels = load_hdri(resolve_hdri(light.hdri, key_path=key_path), key_path=key_path)
+    bitmap = (pixels * radiance.astype(np.float32)).astype(np.float32)
+    to_world = environment_rotation(float(light.rotation_deg)) @ EQUIRECT_TO_MITSUBA_ENVMAP
+    return {
+        "type": "envmap",
+        "bitmap": mi.Bitmap(np.ascontiguousarray(bitmap)),
+        "to_world": mi.ScalarTransform4f(to_world.tolist()),
     }
 
 

@@ -29,11 +29,14 @@ class ReferenceOptions:
     variant: str = "auto"
     """``auto`` (LLVM when available), ``llvm_ad_rgb`` or ``scalar_rgb``."""
     exposure: float = 0.0
-    """Stops applied before the sRGB transfer curve."""
+    """Stops added to the camera's ``exposure_ev`` before its tone map (``renderers.tonemap``)."""
     reconstruction_filter: str = "gaussian"
     near_clip: float = 1e-3
     max_triangles_per_entity: int = 250_000
     """Texture-refinement budget per entity (final mode)."""
+    per_hit_materials: bool = True
+    """Evaluate textured materials at every ray hit (exact, as the guidance albedo); False colours
+    the vertices of a refined mesh instead (limited by the triangle budgets below)."""
     preview_max_triangles_per_entity: int = 20_000
     """The same in preview mode: softer textures, a much faster per-frame accelerator rebuild."""
 

@@ -13,7 +13,7 @@ from renderers.reference.denoise import denoise
 from renderers.reference.options import ReferenceOptions, load_reference_options
 from renderers.reference.scene_builder import MitsubaClip, build_clip_scene
 from renderers.reference.variant import activate
-from renderers.tonemap import linear_to_srgb_uint8
+from renderers.tonemap import tonemap_uint8
 from worldsim.errors import RenderError
 from worldsim.randomness import derive_seed
 from worldsim.state import Trajectory
@@ -42,12 +42,13 @@ class ReferenceRenderer:
     def render_frames(
         self, trajectory: Trajectory, camera: str, frames: Sequence[int], guidance: GuidanceSource | None
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield (frame, (H, W, 3) uint8 sRGB) for each requested frame, in order."""
+        """Yield (frame, (H, W, 3) uint8 sRGB) for each requested frame, in order, through the
+        camera's tone map and exposure (plus the ``exposure`` option)."""
+        lens = self.clip(trajectory, camera).lens
+        exposure = lens.exposure_ev + self.options.exposure
         for frame in frames:
-            yield (
-                frame,
-                linear_to_srgb_uint8(self.render_linear(trajectory, camera, frame), self.options.exposure),
-            )
+            linear = self.render_linear(trajectory, camera, frame)
+            yield frame, tonemap_uint8(linear, exposure_ev=exposure, curve=lens.tonemap)
 
     def render_linear(
         self,
@@ -109,6 +110,7 @@ class ReferenceRenderer:
                 near_clip=self.options.near_clip,
                 max_triangles_per_entity=self.options.triangle_budget,
                 warn_soft_textures=not self.options.preview,
+                per_hit_materials=self.options.per_hit_materials,
             )
             self._clip_key = (trajectory, camera)
             self._features = self.mi.load_dict(FEATURES_INTEGRATOR)

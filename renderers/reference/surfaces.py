@@ -44,17 +44,22 @@ class Surface:
 
 
 def entity_surface(
-    info: EntityInfo, scene_seed: int, max_triangles: int = MAX_TRIANGLES_PER_ENTITY, warn: bool = True
+    info: EntityInfo,
+    scene_seed: int,
+    max_triangles: int = MAX_TRIANGLES_PER_ENTITY,
+    warn: bool = True,
+    refine_texture: bool = True,
 ) -> Surface:
     """The refined, coloured surface of ``info``'s mesh and material (``warn``: log when the
-    triangle budget keeps the texture coarser than its target)."""
+    triangle budget keeps the texture coarser than its target). ``refine_texture`` False keeps the
+    mesh as loaded (the texture is evaluated per hit instead, ``hit_material``)."""
     mesh = load_mesh(info.mesh, key_path=f"entities[{info.name}].mesh")
     shaded = trimesh.graph.smooth_shade(mesh, angle=np.radians(SHARP_EDGE_DEG), facet_minarea=None)
     vertices = np.asarray(shaded.vertices, dtype=np.float64)
     faces = np.asarray(shaded.faces, dtype=np.int64)
     normals = np.asarray(shaded.vertex_normals, dtype=np.float64)
     texture = info.material.texture
-    if texture is not None and texture.type != "solid":
+    if refine_texture and texture is not None and texture.type != "solid":
         target = refinement_edge(vertices, faces, float(texture.scale) / TEXELS_PER_FEATURE, max_triangles)
         if warn and target > 2.0 * float(texture.scale) / TEXELS_PER_FEATURE:
             LOGGER.warning(

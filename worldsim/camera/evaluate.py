@@ -16,6 +16,7 @@ from scipy.spatial.transform import Rotation, RotationSpline, Slerp
 from worldsim.camera.conventions import compose_pose, look_at_rotation
 from worldsim.camera.easing import smoothstep
 from worldsim.camera.intrinsics import Intrinsics
+from worldsim.camera.lens import CameraLens
 from worldsim.camera.paths import path_times, position_interpolator
 from worldsim.camera.presets import apply_move, entity_positions
 from worldsim.camera.rig import RigState, axis_rotation
@@ -66,6 +67,18 @@ def evaluate_camera(
         width=width,
         height=height,
         cuts=segment_cuts(spec, times),
+        lens=camera_lens(spec),
+    )
+
+
+def camera_lens(spec: CameraSpec) -> CameraLens:
+    """The lens and film settings of ``spec`` (checked by scene validation)."""
+    return CameraLens(
+        exposure_ev=float(spec.exposure_ev),
+        tonemap=str(spec.tonemap),
+        aperture_f=None if spec.aperture_f is None else float(spec.aperture_f),
+        focus_distance=None if spec.focus_distance is None else float(spec.focus_distance),
+        focus_entity=spec.focus_entity,
     )
 
 

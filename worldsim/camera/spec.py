@@ -150,3 +150,13 @@ class CameraSpec:
     """This camera's shot starts here (seconds); it is still evaluated over the whole clip."""
     end_time: float | None = None
     """This camera's shot ends here (seconds)."""
+    exposure_ev: float = 0.0
+    """Exposure in stops applied to radiance before the tone curve (+1 = twice as bright)."""
+    tonemap: str = "filmic"
+    """Tone curve from radiance to display sRGB: ``filmic`` (an ACES fit) or ``standard`` (clip)."""
+    aperture_f: float | None = None
+    """f-number of the lens for depth of field in the reference renderer (None = pinhole)."""
+    focus_distance: float | None = None
+    """Metres along the optical axis to the plane in focus (default: autofocus on the image centre)."""
+    focus_entity: str | None = None
+    """An entity kept in focus (its origin's depth, per frame); overrides ``focus_distance``."""

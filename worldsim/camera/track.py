@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import numpy as np
 
 from worldsim.camera.intrinsics import Intrinsics
+from worldsim.camera.lens import CameraLens
 
 
 @dataclass
@@ -20,6 +21,7 @@ class CameraTrack:
     width, height: image size in pixels.
     cuts: frames that start a new shot (a hard cut between frame ``c - 1`` and ``c``), ascending;
       nothing on screen is continuous across a cut, so no flow or correspondence crosses one.
+    lens: exposure, tone map and aperture (``worldsim.camera.lens``); guidance ignores it (pinhole).
     """
 
     name: str
@@ -31,6 +33,7 @@ class CameraTrack:
     width: int
     height: int
     cuts: tuple[int, ...] = ()
+    lens: CameraLens = field(default_factory=CameraLens)
 
     def __len__(self) -> int:
         return len(self.cam_to_world)

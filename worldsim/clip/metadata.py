@@ -8,6 +8,7 @@ always holds the whole rollout losslessly) so ``metadata.json`` stays readable.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from importlib import metadata as importlib_metadata
@@ -51,7 +52,10 @@ def _matrix(array: np.ndarray) -> list[list[float]]:
 
 
 def camera_table(trajectory: Trajectory) -> dict[str, Any]:
-    """camera name -> {width, height, K: (T, 3, 3), cam_to_world: (T, 4, 4)} as nested lists."""
+    """camera name -> {width, height, K: (T, 3, 3), cam_to_world: (T, 4, 4), lens} as nested lists.
+
+    ``lens``: the appearance camera (exposure_ev, tonemap, aperture_f, focus_distance, focus_entity)
+    and ``guidance_projection: pinhole``: guidance maps never have depth of field."""
     cameras = {}
     for name, track in trajectory.cameras.items():
         cameras[name] = {
@@ -59,6 +63,8 @@ def camera_table(trajectory: Trajectory) -> dict[str, Any]:
             "height": int(track.height),
             "K": [_matrix(track.intrinsics(frame).matrix) for frame in range(len(track))],
             "cam_to_world": [_matrix(pose) for pose in track.cam_to_world],
+            "lens": dataclasses.asdict(track.lens),
+            "guidance_projection": "pinhole",
         }
     return cameras
 

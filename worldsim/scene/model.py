@@ -16,6 +16,9 @@ PRIMITIVE_TYPES = ("box", "sphere", "cylinder", "capsule", "cone", "plane", "tor
 MESH_TYPES = (*PRIMITIVE_TYPES, "file")
 TEXTURE_TYPES = ("solid", "checker", "noise", "stripes", "marble")
 LIGHT_TYPES = ("sun", "point", "area", "environment")
+LIGHT_INTENSITY_DEFAULTS = {"sun": 3.0, "point": 3.0, "area": 3.0, "environment": 1.0}
+"""A light's ``intensity`` when a scene leaves it out, by type: an environment at 1.0 shows its map's
+pixel values as radiance; sun, point and area lights keep their historical 3.0."""
 MOTION_TYPES = ("static", "keyframes", "velocity", "orbit", "path", "attach")
 PHYSICS_MODES = ("static", "kinematic", "dynamic")
 
@@ -90,6 +93,11 @@ class MaterialSpec:
     metallic: float = 0.0
     emission: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     emission_strength: float = 0.0
+    bump_height: float = 0.0
+    """Relief amplitude in metres of a seeded noise height field that perturbs the shading normal
+    (0 = smooth); ``worldsim.scene.bump``. The geometry and the ``normal`` guidance stay unbumped."""
+    bump_scale: float = 0.01
+    """Wavelength in metres of the relief's coarsest octave."""
 
 
 @dataclass
@@ -196,12 +204,14 @@ class LightSpec:
       ``worldsim.scene.hdri``) turned ``rotation_deg`` about world Z; without ``hdri``, ``sky`` =
       ``uniform`` (``color``) or ``procedural`` (gradient sky with a sun disc along ``direction``).
       ``intensity`` scales it.
+
+    ``intensity`` left out (None) takes ``LIGHT_INTENSITY_DEFAULTS[type]`` on construction.
     """
 
     type: str = "sun"
     name: str = ""
     color: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
-    intensity: float = 3.0
+    intensity: float | None = None
     direction: list[float] = field(default_factory=lambda: [-0.4, -0.3, -1.0])
     angle_deg: float = 2.0
     position: list[float] = field(default_factory=lambda: [0.0, 0.0, 5.0])
@@ -212,6 +222,10 @@ class LightSpec:
     """Environment only: a shipped map name (``sunset``, ...) or a path to an ``.exr`` / ``.hdr`` file."""
     rotation_deg: float = 0.0
     """Environment only: rotation of the map about world +Z, degrees (counter-clockwise from above)."""
+
+    def __post_init__(self) -> None:
+        if self.intensity is None:
+            self.intensity = LIGHT_INTENSITY_DEFAULTS.get(self.type, LIGHT_INTENSITY_DEFAULTS["sun"])
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from worldsim.camera.spec import CameraSpec
 from worldsim.errors import SceneError
+from worldsim.scene.material_presets import preset_material
 from worldsim.scene.model import DefaultList, EntitySpec, LightSpec, MaterialSpec, SceneSpec
 
 
@@ -94,8 +95,11 @@ class Scene(SceneSpec):
         return max(1, round(self.fps))
 
     def resolve_material(self, entity: EntitySpec) -> MaterialSpec:
-        """The entity's material with a named reference looked up in ``materials``."""
+        """The entity's material with a named reference looked up in ``materials``, then in the
+        presets (``worldsim.scene.material_presets``)."""
         if isinstance(entity.material, str):
+            if entity.material not in self.materials and preset_material(entity.material) is not None:
+                return preset_material(entity.material)  # type: ignore[return-value]
             if entity.material not in self.materials:
                 raise SceneError(
                     f"unknown material {entity.material!r}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -10,9 +11,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from worldsim.camera.lens import TONEMAP_NAMES
 from worldsim.camera.spec import MOVE_TYPES, CameraKeyframe, CameraSpec
 from worldsim.config_io import config_path
-from worldsim.errors import SceneError
+from worldsim.errors import AssetError, SceneError
+from worldsim.scene.hdri import load_hdri, resolve_hdri
+from worldsim.scene.material_presets import MATERIAL_PRESETS
 from worldsim.scene.model import (
     LIGHT_TYPES,
     MESH_TYPES,
@@ -22,10 +26,12 @@ from worldsim.scene.model import (
     TEXTURE_TYPES,
     EntitySpec,
     Keyframe,
+    LightSpec,
     MaterialSpec,
     SceneSpec,
 )
 
+LOGGER = logging.getLogger(__name__)
 LIMITS_FILE = config_path("limits.yaml")
 POSITION_INTERPOLATIONS = ("linear", "cubic")
 ROTATION_INTERPOLATIONS = ("slerp", "spline")
@@ -33,6 +39,8 @@ CAMERA_POSITION_INTERPOLATIONS = ("linear", "catmull_rom", "cubic")
 UP_AXES = ("x", "y", "z", "-x", "-y", "-z")
 COLLISION_MODES = ("auto", "primitive", "convex_hull")
 SKY_TYPES = ("uniform", "procedural")
+MAX_EXPOSURE_EV = 20.0
+"""Largest exposure a camera may ask for, in stops either way."""
 CAMERA_TIMINGS = ("keys", "constant_speed")
 SEGMENT_TRANSITIONS = ("cut", "blend")
 EASINGS = ("linear", "ease_in", "ease_out", "ease_in_out", "smoothstep")
@@ -123,6 +131,7 @@ def collect_issues(scene: SceneSpec, *, limits: Limits | None = None) -> list[tu
     _check_entities(scene, issues, names, limits)
     for name, material in scene.materials.items():
         _check_material(f"materials.{name}", material, issues)
+    _warn_shadowed_presets(scene)
     _check_lights(scene, issues)
     _check_cameras(scene, issues, names)
     seen_class_ids: dict[int, str] = {}
@@ -210,8 +219,9 @@ def _check_entities(scene: SceneSpec, issues: _Issues, names: set[str], limits: 
                 )
         _check_mesh(f"{path}.mesh", entity, issues)
         if isinstance(entity.material, str):
-            if entity.material not in scene.materials:
-                close = difflib.get_close_matches(entity.material, list(scene.materials), n=1)
+            if entity.material not in scene.materials and entity.material not in MATERIAL_PRESETS:
+                known = [*scene.materials, *MATERIAL_PRESETS]
+                close = difflib.get_close_matches(entity.material, known, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 issues.add(f"{path}.material", f"unknown material '{entity.material}'{hint}")
         else:
@@ -268,6 +278,7 @@ def _check_material(path: str, material: MaterialSpec, issues: _Issues) -> None:
             f"{path}.emission_strength",
             f"emission_strength must not be negative, got {material.emission_strength}",
         )
+    _check_bump(path, material, issues)
     texture = material.texture
     if texture is not None:
         issues.choice(f"{path}.texture.type", texture.type, TEXTURE_TYPES, "texture type")
@@ -276,6 +287,12 @@ def _check_material(path: str, material: MaterialSpec, issues: _Issues) -> None:
         issues.positive(f"{path}.texture.scale", texture.scale, "texture scale")
         if texture.octaves < 1:
             issues.add(f"{path}.texture.octaves", f"octaves must be >= 1, got {texture.octaves}")
+
+
+def _check_bump(path: str, material: MaterialSpec, issues: _Issues) -> None:
+    if not (math.isfinite(material.bump_height) and material.bump_height >= 0.0):
+        issues.add(f"{path}.bump_height", f"bump_height must be >= 0 metres, got {material.bump_height}")
+    issues.positive(f"{path}.bump_scale", material.bump_scale, "bump_scale")
 
 
 def _check_keyframe_times(
@@ -373,11 +390,63 @@ def _check_lights(scene: SceneSpec, issues: _Issues) -> None:
             issues.add(f"{path}.intensity", f"intensity must not be negative, got {light.intensity}")
         if light.type == "environment":
             issues.choice(f"{path}.sky", light.sky, SKY_TYPES, "sky")
+        _check_hdri(path, light, getattr(scene, "source_file", None), issues)
         if light.type == "area":
             for axis, value in enumerate(light.size):
                 issues.positive(f"{path}.size[{axis}]", value, "area light size")
         if light.type == "sun" and math.sqrt(sum(d * d for d in light.direction)) < 1e-12:
             issues.add(f"{path}.direction", "sun direction must not be zero")
+
+
+def shadowed_presets(scene: SceneSpec) -> list[str]:
+    """Names of the scene's ``materials`` that hide a preset of the same name."""
+    return [name for name in scene.materials if name in MATERIAL_PRESETS]
+
+
+def _warn_shadowed_presets(scene: SceneSpec) -> None:
+    for name in shadowed_presets(scene):
+        LOGGER.warning(
+            "%smaterials.%s: the scene's own material %r shadows the preset of the same name",
+            f"{scene.source_file}: " if getattr(scene, "source_file", None) else "",
+            name,
+            name,
+        )
+
+
+def _check_hdri(path: str, light: LightSpec, scene_file: str | None, issues: _Issues) -> None:
+    """An environment's captured map: a known name or a readable 2:1 ``.exr`` / ``.hdr``; a finite
+    rotation; ``hdri`` and ``rotation_deg`` only on environment lights."""
+    if not math.isfinite(light.intensity):
+        issues.add(f"{path}.intensity", f"intensity must be finite, got {light.intensity}")
+    if not math.isfinite(light.rotation_deg):
+        issues.add(f"{path}.rotation_deg", f"rotation_deg must be finite, got {light.rotation_deg}")
+    if not light.hdri:
+        return
+    if light.type != "environment":
+        issues.add(f"{path}.hdri", f"hdri applies to environment lights only (this light is {light.type!r})")
+        return
+    try:
+        load_hdri(resolve_hdri(light.hdri, scene_file, key_path=f"{path}.hdri"), key_path=f"{path}.hdri")
+    except AssetError as error:
+        issues.add(
+            f"{path}.hdri",
+            error.reason
+            if error.file is None or error.file == scene_file
+            else f"{error.file}: {error.reason}",
+        )
+
+
+def _check_lens(path: str, camera: CameraSpec, issues: _Issues, names: set[str]) -> None:
+    """Exposure, tone map, aperture and focus of a camera."""
+    if not math.isfinite(camera.exposure_ev) or abs(camera.exposure_ev) > MAX_EXPOSURE_EV:
+        issues.add(
+            f"{path}.exposure_ev",
+            f"exposure_ev must be within +-{MAX_EXPOSURE_EV:g} stops, got {camera.exposure_ev}",
+        )
+    issues.choice(f"{path}.tonemap", camera.tonemap, TONEMAP_NAMES, "tonemap")
+    issues.positive(f"{path}.aperture_f", camera.aperture_f, "aperture_f (an f-number)")
+    issues.positive(f"{path}.focus_distance", camera.focus_distance, "focus_distance")
+    issues.entity_ref(f"{path}.focus_entity", camera.focus_entity, names, "focus_entity")
 
 
 def _check_cameras(scene: SceneSpec, issues: _Issues, names: set[str]) -> None:
@@ -390,6 +459,7 @@ def _check_cameras(scene: SceneSpec, issues: _Issues, names: set[str]) -> None:
             )
         seen.setdefault(camera.name, index)
         _check_camera(path, camera, issues, names)
+        _check_lens(path, camera, issues, names)
 
 
 def _check_camera(path: str, camera: CameraSpec, issues: _Issues, names: set[str]) -> None:

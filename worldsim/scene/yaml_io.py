@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from worldsim.errors import SceneError
+from worldsim.scene.hdri import is_hdri_path
 from worldsim.scene.scene import Scene
 from worldsim.scene.schema import from_data, to_data
 
@@ -188,6 +189,18 @@ def _resolve_mesh_files(scene: Scene, base_dir: Path | None) -> None:
             entity.mesh.file = str(Path(file).expanduser())
 
 
+def _resolve_hdri_files(scene: Scene, base_dir: Path | None) -> None:
+    """Environment ``hdri`` values that are relative paths become absolute (shipped names stay)."""
+    for light in scene.lights:
+        value = light.hdri
+        if not isinstance(value, str) or not value or not is_hdri_path(value):
+            continue
+        path = Path(value).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = (base_dir / path).resolve()
+        light.hdri = str(path)
+
+
 def _relocate_issue(path: str, source: str, origin: _Origin) -> tuple[str, str]:
     """Map ``entities[i]...`` of the merged document to the file and index it came from."""
     if path.startswith("entities[") and origin.entities:
@@ -217,6 +230,7 @@ def scene_from_data(
     scene = from_data(Scene, resolved, "", issues)
     _assign_ids(scene)
     _resolve_mesh_files(scene, base)
+    _resolve_hdri_files(scene, base)
     if validate or issues:
         # Semantic checks run also after type errors (bad values kept their defaults), so one
         # pass reports every problem of the file.

@@ -21,8 +21,9 @@ import numpy as np
 from worldsim.camera.evaluate import evaluate_camera
 from worldsim.camera.track import CameraTrack
 from worldsim.errors import SceneError, format_issue
+from worldsim.scene.hdri import is_hdri_path
 from worldsim.scene.meshes import load_mesh, mesh_bounds
-from worldsim.scene.model import EntitySpec
+from worldsim.scene.model import EntitySpec, LightSpec
 from worldsim.scene.scene import Scene, SceneWarning
 from worldsim.state import EntityInfo, Trajectory
 from worldsim.world.events import detect_events, presence, spheres_in_view
@@ -128,7 +129,7 @@ class World:
             cameras=cameras,
             in_view=in_view,
             events=events,
-            lights=copy.deepcopy(list(scene.lights)),
+            lights=self.light_table(),
             semantic_classes=scene.semantic_table(),
             prompt=scene.prompt,
         )
@@ -235,6 +236,15 @@ class World:
                 bounds[key] = mesh_bounds(mesh)
             centers[i], radii[i] = bounds[key]
         return centers, radii
+
+    def light_table(self) -> list[LightSpec]:
+        """The scene's lights with environment ``hdri`` paths made absolute (relative to the scene file)."""
+        lights = copy.deepcopy(list(self.scene.lights))
+        base = self.base_dir if self.base_dir is not None else Path.cwd()
+        for light in lights:
+            if light.hdri and is_hdri_path(light.hdri) and not Path(light.hdri).expanduser().is_absolute():
+                light.hdri = str((base / light.hdri).resolve())
+        return lights
 
     def entity_table(self) -> list[EntityInfo]:
         """The entity table (id order) with resolved materials and absolute mesh files."""
