@@ -22,6 +22,9 @@ class GuidanceFrame:
       at the clip's last / first frame; *_valid: (H, W) bool, the surface point is visible there.
     shading_normal: (H, W, 3) float32 interpolated vertex normals where meshes have them.
     visibility: per-entity visibility of this frame (``renderers.guidance.visibility``), or None.
+    shadow: (H, W, L) float32 in [0, 1], the visible fraction of each direct light (names in
+      ``shadow_lights``); irradiance: (H, W, 3) float32 W/m^2; specular: (H, W, 3) float32
+      W/m^2/sr; each None unless asked for (``renderers.guidance.lighting``), 0 on background.
     """
 
     frame: int
@@ -41,3 +44,7 @@ class GuidanceFrame:
     flow_backward_valid: np.ndarray | None = None
     shading_normal: np.ndarray | None = None
     visibility: list | None = None
+    shadow: np.ndarray | None = None
+    shadow_lights: list[str] | None = None
+    irradiance: np.ndarray | None = None
+    specular: np.ndarray | None = None
