@@ -20,7 +20,7 @@ from worldsim.clip import encodings
 from worldsim.clip.atomic import write_json, write_npy, write_png, write_text
 from worldsim.clip.clip import Clip
 from worldsim.clip.config import RenderConfig, load_render_config
-from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
+from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, LIGHTING_MAPS, TOP_LEVEL_FILES, ClipLayout
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
 from worldsim.clip.video import write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
@@ -198,6 +198,9 @@ def write_guidance_frame(layout: ClipLayout, guidance: GuidanceFrame, maps: Iter
             field = "flow_forward" if name == "flow" else "flow_backward"
             write_npy(paths[0], encodings.encode_flow(getattr(guidance, field), shape))
             write_png(paths[1], encodings.encode_mask(getattr(guidance, f"{field}_valid"), shape))
+        elif name in LIGHTING_MAPS:
+            values = np.asarray(getattr(guidance, name), dtype=np.float32)
+            write_npy(paths[0], np.minimum(values, np.finfo(np.float16).max).astype(np.float16))
 
 
 def read_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> GuidanceFrame:
@@ -210,6 +213,11 @@ def read_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> Guidance
     ids = np.zeros((height, width), dtype=np.uint16)
     depth = clip.depth(frame) if "depth" in maps else np.full((height, width), np.inf, dtype=np.float32)
     flow, valid = clip.flow(frame) if "flow" in maps else (None, None)
+    lighting = {
+        name: encodings.read_npy(clip.layout.frame_file(name, frame, ".npy")).astype(np.float32)
+        for name in LIGHTING_MAPS
+        if name in maps
+    }
     return GuidanceFrame(
         frame=frame,
         camera=clip.camera,
@@ -224,6 +232,8 @@ def read_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> Guidance
         metallic=zeros,
         flow_forward=flow,
         flow_forward_valid=valid,
+        shadow_lights=clip.metadata["settings"].get("shadow_channels") if "shadow" in lighting else None,
+        **lighting,
     )
 
 
@@ -265,6 +275,7 @@ def _render_guidance(
         frames=todo,
         batch_size=config.guidance_batch_size,
         supersample=config.guidance_supersample,
+        lighting=[name for name in maps if name in LIGHTING_MAPS],
     )
     with _progress(len(todo), "guidance", progress) as bar:
         for guidance in stream:
@@ -273,15 +284,16 @@ def _render_guidance(
     return len(todo)
 
 
-def _guidance_source(trajectory: Trajectory, camera: str, backend: str) -> Callable[[int], GuidanceFrame]:
+def _guidance_source(
+    trajectory: Trajectory, camera: str, backend: str, lighting: Sequence[str] = ()
+) -> Callable[[int], GuidanceFrame]:
+    """``guidance(frame)`` of one guidance renderer kept for the clip (its lighting set-up, the
+    shadow scenes and environment prefiltering, is built once); ``lighting``: maps the appearance
+    renderer reads (its ``guidance_maps``)."""
     import renderers.guidance as guidance_module
 
-    def guidance(frame: int) -> GuidanceFrame:
-        return next(
-            iter(guidance_module.render_guidance(trajectory, camera, backend=backend, frames=[frame]))
-        )
-
-    return guidance
+    renderer = guidance_module.GuidanceRenderer(trajectory, camera, backend=backend, lighting=lighting)
+    return renderer.render
 
 
 def _render_appearance(
@@ -298,7 +310,8 @@ def _render_appearance(
         logger.info("rgb: %d of %d frames already on disk", len(frames) - len(todo), len(frames))
     if not todo:
         return 0
-    guidance = _guidance_source(trajectory, camera, backend) if renderer.needs_guidance else None
+    lighting = getattr(renderer, "guidance_maps", ())
+    guidance = _guidance_source(trajectory, camera, backend, lighting) if renderer.needs_guidance else None
     expected = set(todo)
     with _progress(len(todo), renderer.name, progress) as bar:
         for frame, rgb in renderer.render_frames(trajectory, camera, todo, guidance):
@@ -414,6 +427,10 @@ def render(
     layout.remove_stale_temp_files()
 
     trajectory = rollout(scene, progress=progress)
+    if "shadow" in maps:
+        from renderers.lighting.lights import shadow_channel_names
+
+        settings["shadow_channels"] = shadow_channel_names(trajectory)
     write_simulation(scene, trajectory, layout.root, settings)
     clip = Clip(layout.root)
 

@@ -89,8 +89,43 @@ def _hsv_to_rgb(hue: np.ndarray, saturation: np.ndarray, value: np.ndarray) -> n
     return hsv_to_rgb(np.stack([hue, saturation, value], axis=-1))
 
 
+def colorize_radiance(values: np.ndarray) -> np.ndarray:
+    """(H, W, 3) linear values (irradiance / pi, specular radiance) -> uint8 sRGB, scaled so the
+    98th percentile of the non-zero pixels is white."""
+    from renderers.tonemap import linear_to_srgb_uint8
+
+    values = np.asarray(values, dtype=np.float32)
+    peak = values.max(axis=-1)
+    positive = peak[peak > 0]
+    scale = 1.0 / float(np.percentile(positive, 98)) if positive.size else 1.0
+    return linear_to_srgb_uint8(values * scale)
+
+
+def colorize_shadow(shadow: np.ndarray) -> np.ndarray:
+    """(H, W, L) visible fractions -> (H, W, 3) uint8 grey of their mean (white = fully lit)."""
+    mean = np.asarray(shadow, dtype=np.float32).mean(axis=-1) if shadow.shape[-1] else shadow[..., 0]
+    grey = (np.clip(mean, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=-1)
+
+
+def lighting_row(frame: GuidanceFrame) -> np.ndarray | None:
+    """(H, 2W, 3) uint8: irradiance (or shadow) | specular (or shadow), or None without lighting maps."""
+    panels = []
+    if frame.irradiance is not None:
+        panels.append(colorize_radiance(frame.irradiance))
+    if frame.shadow is not None and frame.shadow.shape[-1] > 0:
+        panels.append(colorize_shadow(frame.shadow))
+    if frame.specular is not None:
+        panels.append(colorize_radiance(frame.specular))
+    if not panels:
+        return None
+    panels = (panels + panels)[:2] if len(panels) < 2 else panels[:2]
+    return np.concatenate(panels, axis=1)
+
+
 def guidance_grid(frame: GuidanceFrame) -> np.ndarray:
-    """(2H, 2W, 3) uint8: depth | instances over normals | forward flow (backward at the last frame)."""
+    """(2H, 2W, 3) uint8: depth | instances over normals | forward flow (backward at the last frame);
+    with lighting maps a third row (``lighting_row``) makes it (3H, 2W, 3)."""
     flow, valid = frame.flow_forward, frame.flow_forward_valid
     if flow is None:
         flow, valid = frame.flow_backward, frame.flow_backward_valid
@@ -100,4 +135,5 @@ def guidance_grid(frame: GuidanceFrame) -> np.ndarray:
         flow_image = colorize_flow(flow, valid)
     top = np.concatenate([colorize_depth(frame.depth), colorize_ids(frame.instance)], axis=1)
     bottom = np.concatenate([colorize_normals(frame.normal), flow_image], axis=1)
-    return np.concatenate([top, bottom], axis=0)
+    lighting = lighting_row(frame)
+    return np.concatenate([top, bottom] + ([] if lighting is None else [lighting]), axis=0)

@@ -28,14 +28,14 @@ from renderers.guidance.backend import RayHits
 from renderers.guidance.geometry import ClipMeshes, barycentric_interpolate, normalized, per_segment_matmul
 from renderers.lighting.brdf import highlight_radiance_factor, split_sum_scale_bias
 from renderers.lighting.environment import EnvironmentMap, environment_map
-from renderers.lighting.lights import DIRECT_LIGHT_TYPES, light_samples, scene_lights
+from renderers.lighting.lights import DIRECT_LIGHT_TYPES, light_samples, scene_lights, shadow_channel_names
 from renderers.lighting.occlusion import OcclusionTester
 from renderers.lighting.sh import sh_irradiance
+from worldsim.clip.layout import LIGHTING_MAPS
 from worldsim.errors import RenderError
 from worldsim.scene.model import LightSpec
 from worldsim.state import Trajectory
 
-LIGHTING_MAPS = ("shadow", "irradiance", "specular")
 AMBIENT_OCCLUSION_RAYS = 4
 """Cosine-distributed rays per pixel (a fixed pattern in each normal's tangent frame, so the
 occlusion is stable from frame to frame)."""
@@ -61,7 +61,7 @@ class LightingContext:
     @property
     def shadow_names(self) -> list[str]:
         """The ``shadow`` map's channel names (a light's name, or ``lights[i]``)."""
-        return [light.name or f"lights[{index}]" for index, light in self.direct_lights]
+        return shadow_channel_names(self.trajectory)
 
 
 def lighting_context(trajectory: Trajectory, meshes: ClipMeshes) -> LightingContext:

@@ -41,6 +41,15 @@ def scene_lights(trajectory: Trajectory) -> list[LightSpec]:
     return list(DEFAULT_LIGHTS)
 
 
+def shadow_channel_names(trajectory: Trajectory) -> list[str]:
+    """Names of the ``shadow`` map's channels: each direct light's name (or ``lights[i]``)."""
+    return [
+        light.name or f"lights[{index}]"
+        for index, light in enumerate(scene_lights(trajectory))
+        if light.type in DIRECT_LIGHT_TYPES
+    ]
+
+
 def light_rgb(light: LightSpec, index: int) -> np.ndarray:
     """(3,) float64 ``color x intensity``; RenderError naming the light when invalid."""
     color = np.asarray(light.color, dtype=np.float64) * float(light.intensity)

@@ -12,12 +12,26 @@ from pathlib import Path
 
 from worldsim.clip.atomic import TEMP_PREFIX
 
-GUIDANCE_MAPS = ("depth", "depth_exact", "instance", "semantic", "normal", "flow", "flow_backward")
+GUIDANCE_MAPS = (
+    "depth",
+    "depth_exact",
+    "instance",
+    "semantic",
+    "normal",
+    "flow",
+    "flow_backward",
+    "shadow",
+    "irradiance",
+    "specular",
+)
 """Guidance map names a scene's ``render.guidance`` may list.
 
 ``depth_exact`` adds ``depth/NNNNN.npy`` float32 metres beside the PNG; ``flow_backward`` writes
-``flow_backward/`` (+ ``flow_backward_valid/``) beside the forward ``flow/``.
+``flow_backward/`` (+ ``flow_backward_valid/``) beside the forward ``flow/``. ``shadow``,
+``irradiance`` and ``specular`` are the lighting maps (float16 ``.npy``, ``renderers.guidance.lighting``).
 """
+LIGHTING_MAPS = ("shadow", "irradiance", "specular")
+"""The guidance maps computed only when listed (they cost shadow rays)."""
 
 MAP_FILES: dict[str, tuple[tuple[str, str], ...]] = {
     "depth": (("depth", ".png"),),
@@ -27,6 +41,9 @@ MAP_FILES: dict[str, tuple[tuple[str, str], ...]] = {
     "normal": (("normal", ".png"),),
     "flow": (("flow", ".npy"), ("flow_valid", ".png")),
     "flow_backward": (("flow_backward", ".npy"), ("flow_backward_valid", ".png")),
+    "shadow": (("shadow", ".npy"),),
+    "irradiance": (("irradiance", ".npy"),),
+    "specular": (("specular", ".npy"),),
     "rgb": (("rgb", ".png"),),
 }
 """Map name -> (folder, suffix) of each file it writes per frame."""

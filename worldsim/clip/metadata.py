@@ -122,6 +122,12 @@ def build_metadata(
             "normal_png": "uint8 (n + 1) / 2 * 255, camera frame (OpenCV), 128 grey = background",
             "flow_npy": "float16 (H, W, 2) pixels (dx, dy) to the next frame; flow_valid png 255 = valid",
             "ids_png": "uint16, 0 = background",
+            "shadow_npy": "float16 (H, W, L) visible fraction in [0, 1] of each sun / point / area light, "
+            "channels named in settings.shadow_channels; 0 on background",
+            "irradiance_npy": "float16 (H, W, 3) linear RGB irradiance W/m^2 (direct lights + SH environment "
+            "x ambient occlusion; a white Lambertian surface shows irradiance / pi); 0 on background",
+            "specular_npy": "float16 (H, W, 3) linear RGB W/m^2/sr reflected by a Fresnel-1 GGX surface of "
+            "the pixel's roughness (prefiltered environment + light highlights); 0 on background",
         },
         "settings": settings,
         "settings_digest": settings_digest(settings),
