@@ -25,7 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from renderers.guidance.backend import RayHits
-from renderers.guidance.geometry import ClipMeshes, barycentric_interpolate, normalized, per_segment_matmul
+from renderers.guidance.geometry import (
+    ClipMeshes,
+    barycentric_interpolate,
+    normalized,
+    per_segment_matmul,
+    rows_times,
+)
 from renderers.lighting.brdf import highlight_radiance_factor, split_sum_scale_bias
 from renderers.lighting.environment import EnvironmentMap, environment_map
 from renderers.lighting.lights import DIRECT_LIGHT_TYPES, light_samples, scene_lights, shadow_channel_names
@@ -96,22 +102,23 @@ def lighting_maps(
     trajectory = context.trajectory
     count = len(hits.hit_pixels)
     poses = trajectory.object_to_world[frame]
+    # float32 per hit (what Embree takes anyway): half the memory traffic of float64.
     points = per_segment_matmul(
-        hits.hit_object_point.astype(np.float64),
-        poses[:, :3, :3].transpose(0, 2, 1),
+        hits.hit_object_point,
+        poses[:, :3, :3].transpose(0, 2, 1).astype(np.float32),
         hits.hit_segments,
         hits.hit_column,
-        poses[:, :3, 3],
+        poses[:, :3, 3].astype(np.float32),
     )
-    camera_rotation = hits.cam_to_world[:3, :3]
-    view = -(hits.hit_rays.astype(np.float64) @ camera_rotation.T)
-    geometric = hits.hit_normal_camera.astype(np.float64) @ camera_rotation.T
-    geometric *= np.where(_dot(geometric, view) < 0, -1.0, 1.0)[:, None]
+    camera_rotation = hits.cam_to_world[:3, :3].T.astype(np.float32)
+    view = -rows_times(hits.hit_rays, camera_rotation)
+    geometric = rows_times(hits.hit_normal_camera, camera_rotation)
+    geometric *= np.where(_dot(geometric, view) < 0, np.float32(-1.0), np.float32(1.0))[:, None]
     shading = _shading_normals(hits, context, poses)
-    shading *= np.where(_dot(shading, geometric) < 0, -1.0, 1.0)[:, None]
-    hit_roughness = np.take(roughness.ravel(), hits.hit_pixels).astype(np.float64)
-    distance = np.take(hits.ray_distance.ravel(), hits.hit_pixels).astype(np.float64)
-    origins = points + geometric * (RAY_OFFSET * (1.0 + distance))[:, None]
+    shading *= np.where(_dot(shading, geometric) < 0, np.float32(-1.0), np.float32(1.0))[:, None]
+    hit_roughness = np.take(roughness.ravel(), hits.hit_pixels).astype(np.float32)
+    distance = np.take(hits.ray_distance.ravel(), hits.hit_pixels).astype(np.float32)
+    origins = points + geometric * (np.float32(RAY_OFFSET) * (1.0 + distance))[:, None]
 
     want_specular = "specular" in names
     needs_environment = bool(context.environments) and ("irradiance" in names or want_specular)
@@ -125,12 +132,12 @@ def lighting_maps(
         segment = sample.segments[0] if len(sample.segments) == 1 else _interleaved(sample.segments, pattern)
         light_rays.append(batch.add(segment, _dot(geometric, segment) > 0))
     if needs_environment:
-        ambient_ray = batch.add(_interleaved(np.stack(ambient_segments(geometric)), pattern))
+        ambient_ray = batch.add(ambient_segments(geometric, pattern))
     blocked = batch.occluded(context.occlusion, frame)
 
     shadow = np.zeros((count, len(context.direct_lights)), dtype=np.float32)
-    irradiance = np.zeros((count, 3))
-    highlight = np.zeros((count, 3))
+    irradiance = np.zeros((count, 3), dtype=np.float32)
+    highlight = np.zeros((count, 3), dtype=np.float32)
     for channel, (sample, ray) in enumerate(zip(samples, light_rays, strict=True)):
         visible = batch.visible(ray, blocked)
         # Several rays per light are interleaved over 2 x 2 pixels and gathered back by the filter.
@@ -164,24 +171,25 @@ def lighting_maps(
     return result
 
 
-def ambient_segments(normals: np.ndarray) -> list[np.ndarray]:
-    """``AMBIENT_OCCLUSION_RAYS`` segments (N, 3) each, of length ``AMBIENT_OCCLUSION_DISTANCE``:
-    a fixed cosine-distributed pattern (Vogel spiral) in each unit normal's tangent frame."""
+def ambient_segments(normals: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """(N, 3) ambient-occlusion segments of length ``AMBIENT_OCCLUSION_DISTANCE``: ray
+    ``pattern[i]`` of ``AMBIENT_OCCLUSION_RAYS`` cosine-distributed directions (a Vogel spiral,
+    fixed in each unit normal's tangent frame) about ``normals[i]``."""
     helper = np.where(np.abs(normals[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
     tangent = normalized(np.cross(normals, helper))
     bitangent = np.cross(normals, tangent)
     golden = np.pi * (3.0 - np.sqrt(5.0))
-    segments = []
-    for sample in range(AMBIENT_OCCLUSION_RAYS):
-        radius = np.sqrt((sample + 0.5) / AMBIENT_OCCLUSION_RAYS)
-        angle = sample * golden + 0.25 * np.pi
-        direction = (
-            radius * np.cos(angle) * tangent
-            + radius * np.sin(angle) * bitangent
-            + np.sqrt(1.0 - radius * radius) * normals
-        )
-        segments.append(direction * AMBIENT_OCCLUSION_DISTANCE)
-    return segments
+    sample = np.arange(AMBIENT_OCCLUSION_RAYS)
+    radius = np.sqrt((sample + 0.5) / AMBIENT_OCCLUSION_RAYS)
+    angle = sample * golden + 0.25 * np.pi
+    along_tangent = np.take(radius * np.cos(angle), pattern) * AMBIENT_OCCLUSION_DISTANCE
+    along_bitangent = np.take(radius * np.sin(angle), pattern) * AMBIENT_OCCLUSION_DISTANCE
+    along_normal = np.take(np.sqrt(1.0 - radius * radius), pattern) * AMBIENT_OCCLUSION_DISTANCE
+    return (
+        tangent * along_tangent[:, None]
+        + bitangent * along_bitangent[:, None]
+        + normals * along_normal[:, None]
+    )
 
 
 PATTERN_SIZE = 4
@@ -203,7 +211,9 @@ def _interleaved(samples: np.ndarray, pattern: np.ndarray) -> np.ndarray:
     """(N, 3) row i of ``samples[pattern[i]]`` from (PATTERN_SIZE, N, 3)."""
     if len(samples) != PATTERN_SIZE:
         raise RenderError(f"interleaved rays need {PATTERN_SIZE} samples, got {len(samples)}")
-    out = np.empty(samples.shape[1:], dtype=np.float64)
+    if samples.strides[1] == 0:  # the same vector for every hit (a sun): a table look-up
+        return np.take(samples[:, 0], pattern, axis=0)
+    out = np.empty(samples.shape[1:], dtype=samples.dtype)
     for index in range(PATTERN_SIZE):
         chosen = pattern == index
         out[chosen] = samples[index][chosen]
@@ -279,11 +289,11 @@ class _RayBatch:
         return tester.occluded(frame, np.concatenate(self._origins), np.concatenate(self._segments))
 
     def visible(self, ray: tuple[np.ndarray | None, slice], blocked: np.ndarray) -> np.ndarray:
-        """(N,) float64: 1 where the hit's queued ray is unblocked, 0 where blocked or not cast."""
+        """(N,) float32: 1 where the hit's queued ray is unblocked, 0 where blocked or not cast."""
         where, span = ray
         if where is None:
-            return (~blocked[span]).astype(np.float64)
-        visible = np.zeros(len(self.origins))
+            return (~blocked[span]).astype(np.float32)
+        visible = np.zeros(len(self.origins), dtype=np.float32)
         visible[where] = ~blocked[span]
         return visible
 
@@ -294,13 +304,13 @@ def _dot(vectors: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 
 def _shading_normals(hits: RayHits, context: LightingContext, poses: np.ndarray) -> np.ndarray:
-    """(N, 3) float64 unit world shading normals at the hits (object normals by inv(R) rows)."""
+    """(N, 3) float32 unit world shading normals at the hits (object normals by inv(R) rows)."""
     local = barycentric_interpolate(
         np.take(context.corner_normal_edges, hits.hit_face, axis=0), hits.hit_barycentric
     )
     to_world = np.linalg.inv(poses[:, :3, :3])
     return normalized(
-        per_segment_matmul(local.astype(np.float64), to_world, hits.hit_segments, hits.hit_column)
+        per_segment_matmul(local, to_world.astype(np.float32), hits.hit_segments, hits.hit_column)
     )
 
 

@@ -37,14 +37,19 @@ def highlight_radiance_factor(
     the camera; roughness: (N,).
     """
     alpha = np.maximum(np.asarray(roughness, dtype=np.float64) ** 2, MIN_ALPHA)
-    half = view + to_light
-    half /= np.maximum(np.linalg.norm(half, axis=1, keepdims=True), 1e-12)
-    cos_l = np.einsum("ij,ij->i", normal, to_light)
-    cos_v = np.einsum("ij,ij->i", normal, view)
-    cos_h = np.einsum("ij,ij->i", normal, half)
+    # Component by component (no (N, 3) einsum / norm passes): cos(n, h) = n.(v + l) / |v + l|.
+    cos_l = _dot(normal, to_light)
+    cos_v = _dot(normal, view)
+    half_length2 = 2.0 + 2.0 * _dot(view, to_light)
+    cos_h = (cos_v + cos_l) / np.sqrt(np.maximum(half_length2, 1e-12))
     value = ggx_distribution(cos_h, alpha) * smith_g1(cos_l, alpha) * smith_g1(cos_v, alpha)
     value /= 4.0 * np.maximum(cos_v, 1e-4)
     return np.where((cos_l > 0) & (cos_v > 0), value, 0.0)
+
+
+def _dot(vectors: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """(N,) row-wise dot products of (N, 3) arrays."""
+    return vectors[:, 0] * others[:, 0] + vectors[:, 1] * others[:, 1] + vectors[:, 2] * others[:, 2]
 
 
 def split_sum_scale_bias(roughness: np.ndarray, cos_view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -85,15 +85,20 @@ def light_samples(light: LightSpec, index: int, points: np.ndarray) -> LightSamp
             directions = directions[:: len(directions) // SUN_SHADOW_RAYS][:SUN_SHADOW_RAYS]
         axis = -np.asarray(light.direction, dtype=np.float64)
         axis /= np.linalg.norm(axis)
-        segments = np.broadcast_to(-directions[:, None, :] * SUN_RAY_LENGTH, (len(directions), count, 3))
+        segments = (-directions * SUN_RAY_LENGTH).astype(points.dtype)
+        segments = np.broadcast_to(segments[:, None, :], (len(directions), count, 3))
         return LightSamples(
-            segments, np.broadcast_to(axis, (1, count, 3)), np.broadcast_to(rgb, (1, count, 3))
+            segments,
+            np.broadcast_to(axis.astype(points.dtype), (1, count, 3)),
+            np.broadcast_to(rgb.astype(points.dtype), (1, count, 3)),
         )
     if light.type == "point":
-        segments = np.asarray(light.position, dtype=np.float64)[None, None, :] - points[None]
+        segments = np.asarray(light.position, dtype=points.dtype)[None, None, :] - points[None]
         distance2 = np.maximum(np.einsum("snk,snk->sn", segments, segments), 1e-12)
         to_light = segments / np.sqrt(distance2)[..., None]
-        return LightSamples(segments, to_light, rgb[None, None, :] / distance2[..., None])
+        return LightSamples(
+            segments, to_light, rgb.astype(points.dtype)[None, None, :] / distance2[..., None]
+        )
     if light.type == "area":
         return _area_samples(light, index, points, rgb)
     raise RenderError(f"lights[{index}].type: {light.type!r} is not a direct light")

@@ -16,8 +16,10 @@ CLAMPED_COSINE_WEIGHTS = np.array([np.pi] + [2.0 * np.pi / 3.0] * 3 + [np.pi / 4
 
 
 def sh_basis(directions: np.ndarray) -> np.ndarray:
-    """(N, 9) float64 real SH basis values of unit ``directions`` (N, 3)."""
-    directions = np.asarray(directions, dtype=np.float64)
+    """(N, 9) real SH basis values of unit ``directions`` (N, 3), in their float dtype."""
+    directions = np.asarray(directions)
+    if directions.dtype != np.float32:
+        directions = directions.astype(np.float64)
     x, y, z = directions[:, 0], directions[:, 1], directions[:, 2]
     return np.stack(
         [
@@ -53,11 +55,14 @@ def project_radiance(radiance: np.ndarray, directions: np.ndarray, solid_angles:
 
 def sh_irradiance(coefficients: np.ndarray, normals: np.ndarray) -> np.ndarray:
     """(N, 3) irradiance (W/m^2 for radiance in W/m^2/sr) at unit ``normals`` (N, 3) from radiance
-    coefficients (9, 3); clamped at 0 (the order-2 fit can ring slightly negative)."""
-    convolved = np.asarray(coefficients, dtype=np.float64) * CLAMPED_COSINE_WEIGHTS[:, None]
+    coefficients (9, 3), in the normals' float dtype; clamped at 0 (the order-2 fit can ring
+    slightly negative)."""
     basis = sh_basis(normals)
+    convolved = (np.asarray(coefficients, dtype=np.float64) * CLAMPED_COSINE_WEIGHTS[:, None]).astype(
+        basis.dtype
+    )
     # Term by term rather than ``basis @ convolved``: a BLAS call costs more than it saves here.
-    out = np.zeros((len(basis), 3))
+    out = np.zeros((len(basis), 3), dtype=basis.dtype)
     for term in range(SH_COEFFICIENTS):
         for channel in range(3):
             out[:, channel] += basis[:, term] * convolved[term, channel]
