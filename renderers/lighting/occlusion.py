@@ -2,9 +2,10 @@
 
 Built once per clip from the guidance backend's mesh table (``ClipMeshes``: the same triangles
 the camera rays hit). Entities that never move and are always present go into one world-space
-Embree scene built once; each frame the others are tested in their object frames against their
-mesh's own scene (rays culled to the entity's bounding sphere), or, when many entities move, in
-one world-space scene of that frame. Rays are segments: origin o, vector d, occluded if anything
+Embree scene built once; each frame the others go into one world-space scene of that frame (a
+few milliseconds while they have at most ``MOVING_TRIANGLE_LIMIT`` triangles), or else are tested
+one by one in their object frames against their mesh's own scene, on the rays that pass their
+bounding sphere. Rays are segments: origin o, vector d, occluded if anything
 lies at o + t d for t in (0, 1).
 """
 
