@@ -96,3 +96,29 @@ def test_direct_renderer_through_render_writes_rgb(tmp_path):
     background = ~np.isfinite(clip.depth(1))
     assert background.sum() > 20
     assert np.all(np.abs(rgb[background].astype(int) - 188) <= 1)
+
+
+def test_lighting_maps_are_computed_only_when_asked_for():
+    trajectory = ground_box_sphere(1, (16, 16))
+    frame = GuidanceRenderer(trajectory).render(0)
+    assert frame.shadow is None and frame.irradiance is None and frame.specular is None
+    with pytest.raises(RenderError, match="unknown lighting map 'shadows'"):
+        GuidanceRenderer(trajectory, lighting=("shadows",))
+
+
+def test_moving_entities_occlude_alike_in_world_and_object_frames(monkeypatch):
+    from renderers.guidance.geometry import clip_meshes
+    from renderers.lighting import occlusion
+
+    trajectory = ground_box_sphere(3, (16, 16), spin=0.4)  # the box spins: a moving entity
+    meshes = clip_meshes(trajectory)
+    rng = np.random.default_rng(4)
+    origins = rng.uniform([-1.0, -1.5, 0.05], [1.0, 1.5, 1.2], size=(4000, 3))
+    segments = rng.normal(size=(4000, 3))
+    world = occlusion.OcclusionTester(trajectory, meshes)
+    assert list(world.moving_columns) == [1]
+    expected = world.occluded(2, origins, segments)
+    monkeypatch.setattr(occlusion, "MOVING_TRIANGLE_LIMIT", 0)
+    per_entity = occlusion.OcclusionTester(trajectory, meshes).occluded(2, origins, segments)
+    assert 200 < expected.sum() < 3800
+    assert np.mean(per_entity == expected) > 0.999
