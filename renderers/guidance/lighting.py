@@ -175,16 +175,22 @@ def ambient_segments(normals: np.ndarray, pattern: np.ndarray) -> np.ndarray:
     """(N, 3) ambient-occlusion segments of length ``AMBIENT_OCCLUSION_DISTANCE``: ray
     ``pattern[i]`` of ``AMBIENT_OCCLUSION_RAYS`` cosine-distributed directions (a Vogel spiral,
     fixed in each unit normal's tangent frame) about ``normals[i]``."""
-    helper = np.where(np.abs(normals[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
-    tangent = normalized(np.cross(normals, helper))
-    bitangent = np.cross(normals, tangent)
+    # A tangent frame without cross products (Duff et al. 2017, "Building an orthonormal basis,
+    # revisited"), component by component.
+    x, y, z = normals[:, 0], normals[:, 1], normals[:, 2]
+    sign = np.where(z >= 0, np.float32(1.0), np.float32(-1.0))
+    a = -1.0 / (sign + z)
+    b = x * y * a
+    tangent = np.stack([1.0 + sign * x * x * a, sign * b, -sign * x], axis=1)
+    bitangent = np.stack([b, sign + y * y * a, -y], axis=1)
     golden = np.pi * (3.0 - np.sqrt(5.0))
     sample = np.arange(AMBIENT_OCCLUSION_RAYS)
     radius = np.sqrt((sample + 0.5) / AMBIENT_OCCLUSION_RAYS)
     angle = sample * golden + 0.25 * np.pi
-    along_tangent = np.take(radius * np.cos(angle), pattern) * AMBIENT_OCCLUSION_DISTANCE
-    along_bitangent = np.take(radius * np.sin(angle), pattern) * AMBIENT_OCCLUSION_DISTANCE
-    along_normal = np.take(np.sqrt(1.0 - radius * radius), pattern) * AMBIENT_OCCLUSION_DISTANCE
+    length = AMBIENT_OCCLUSION_DISTANCE
+    along_tangent = np.take((radius * np.cos(angle) * length).astype(np.float32), pattern)
+    along_bitangent = np.take((radius * np.sin(angle) * length).astype(np.float32), pattern)
+    along_normal = np.take((np.sqrt(1.0 - radius * radius) * length).astype(np.float32), pattern)
     return (
         tangent * along_tangent[:, None]
         + bitangent * along_bitangent[:, None]
@@ -264,38 +270,38 @@ def _padded(image: np.ndarray, fill: float) -> np.ndarray:
 
 
 class _RayBatch:
-    """Shadow-ray segments from the hits' ``origins`` (N, 3), gathered for one occlusion query."""
+    """Shadow-ray segments from the hits' ``origins`` (N, 3), gathered for one occlusion query.
+
+    Every hit casts every queued kind of ray (a ray towards a light behind the surface is cheap:
+    it meets the surface at once) and masks apply afterwards: cheaper than compacting the rays."""
 
     def __init__(self, origins: np.ndarray) -> None:
         self.origins = origins
-        self._origins: list[np.ndarray] = []
         self._segments: list[np.ndarray] = []
-        self._count = 0
 
     def add(self, segments: np.ndarray, where: np.ndarray | None = None) -> tuple[np.ndarray | None, slice]:
-        """Queue ``segments`` (N, 3) of the hits ``where`` (N,) bool (all if None)."""
-        origins = self.origins if where is None else self.origins[where]
-        segments = segments if where is None else segments[where]
-        span = slice(self._count, self._count + len(origins))
-        self._origins.append(origins)
+        """Queue ``segments`` (N, 3); only the hits ``where`` (N,) bool count (all if None)."""
+        count = len(self.origins)
+        span = slice(len(self._segments) * count, (len(self._segments) + 1) * count)
         self._segments.append(segments)
-        self._count += len(origins)
         return where, span
 
     def occluded(self, tester: OcclusionTester, frame: int) -> np.ndarray:
         """(R,) bool for every queued ray."""
-        if not self._origins:
-            return np.zeros(0, dtype=bool)
-        return tester.occluded(frame, np.concatenate(self._origins), np.concatenate(self._segments))
+        count = len(self.origins)
+        rays = np.empty((len(self._segments), count, 6), dtype=np.float32)
+        rays[:, :, :3] = self.origins
+        for index, segments in enumerate(self._segments):
+            rays[index, :, 3:] = segments
+        return tester.occluded_rays(frame, rays.reshape(-1, 6))
 
     def visible(self, ray: tuple[np.ndarray | None, slice], blocked: np.ndarray) -> np.ndarray:
-        """(N,) float32: 1 where the hit's queued ray is unblocked, 0 where blocked or not cast."""
+        """(N,) float32: 1 where the hit's queued ray is unblocked (and counts), else 0."""
         where, span = ray
-        if where is None:
-            return (~blocked[span]).astype(np.float32)
-        visible = np.zeros(len(self.origins), dtype=np.float32)
-        visible[where] = ~blocked[span]
-        return visible
+        visible = ~blocked[span]
+        if where is not None:
+            visible &= where
+        return visible.astype(np.float32)
 
 
 def _dot(vectors: np.ndarray, others: np.ndarray) -> np.ndarray:

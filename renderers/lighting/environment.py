@@ -106,18 +106,18 @@ class EnvironmentMap:
         if self.uniform:
             return np.broadcast_to(self.radiance[0, 0], (len(roughness), 3)).astype(np.float32)
         u, v = direction_to_equirect(directions, self.rotation_deg)
+        u, v = u.astype(np.float32), v.astype(np.float32)
         grid = np.asarray(PREFILTER_ROUGHNESS)
         upper = np.clip(np.searchsorted(grid, roughness, side="right"), 1, len(grid) - 1)
         lower = upper - 1
-        blend = ((roughness - grid[lower]) / (grid[upper] - grid[lower])).astype(np.float32)[:, None]
+        blend = ((roughness - grid[lower]) / (grid[upper] - grid[lower])).astype(np.float32)
         result = np.zeros((len(roughness), 3), dtype=np.float32)
-        for index, level in enumerate(self.specular_levels):
-            weight = np.where(lower == index, 1.0 - blend[:, 0], 0.0) + np.where(
-                upper == index, blend[:, 0], 0.0
-            )
-            used = weight > 0
-            if used.any():
-                result[used] += weight[used, None] * bilinear_latlong(level, u[used], v[used])
+        # Only the levels some hit uses (an entity's roughness is often one value).
+        for index in np.flatnonzero(np.bincount(np.r_[lower, upper], minlength=len(grid))):
+            for chosen, weight in ((lower == index, 1.0 - blend), (upper == index, blend)):
+                if chosen.any():
+                    level = self.specular_levels[index]
+                    result[chosen] += weight[chosen, None] * bilinear_latlong(level, u[chosen], v[chosen])
         return result
 
 
@@ -125,12 +125,14 @@ def bilinear_latlong(image: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndar
     """(N, 3) float32 bilinear samples of a lat-long ``image`` (H, W, 3) at (u, v) (N,) in [0, 1]:
     texel centres at (i + 0.5) / W, u wraps around, v is clamped at the poles."""
     rows, columns = image.shape[:2]
-    x = np.asarray(u, dtype=np.float64) * columns - 0.5
-    y = np.clip(np.asarray(v, dtype=np.float64) * rows - 0.5, 0.0, rows - 1)
+    # float64 coordinates for maps wider than float32's exact-pixel range would need; 4096 is fine.
+    kind = np.float32 if columns <= 4096 else np.float64
+    x = np.asarray(u, dtype=kind) * kind(columns) - kind(0.5)
+    y = np.clip(np.asarray(v, dtype=kind) * kind(rows) - kind(0.5), 0.0, rows - 1)
     x0 = np.floor(x)
     y0 = np.minimum(np.floor(y), rows - 2) if rows > 1 else np.zeros_like(y)
-    fx = (x - x0).astype(np.float32)[:, None]
-    fy = (y - y0).astype(np.float32)[:, None]
+    fx = (x - x0).astype(np.float32, copy=False)[:, None]
+    fy = (y - y0).astype(np.float32, copy=False)[:, None]
     x0 = x0.astype(np.int64) % columns
     x1 = (x0 + 1) % columns
     y0 = y0.astype(np.int64)

@@ -68,12 +68,15 @@ class OcclusionTester:
 
     def occluded(self, frame: int, origins: np.ndarray, segments: np.ndarray) -> np.ndarray:
         """(M,) bool: something blocks ``origins + t segments``, 0 < t < 1 (both (M, 3) world)."""
-        origins = np.asarray(origins, dtype=np.float32)
-        segments = np.asarray(segments, dtype=np.float32)
-        blocked = np.zeros(len(origins), dtype=bool)
-        if len(origins) == 0:
+        rays = np.concatenate([origins, segments], axis=1).astype(np.float32)
+        return self.occluded_rays(frame, rays)
+
+    def occluded_rays(self, frame: int, rays: np.ndarray) -> np.ndarray:
+        """``occluded`` of rays (M, 6) float32: origin (3) and segment (3) per row."""
+        origins, segments = rays[:, :3], rays[:, 3:]
+        blocked = np.zeros(len(rays), dtype=bool)
+        if len(rays) == 0:
             return blocked
-        rays = np.concatenate([origins, segments], axis=1)
         if self._static_scene is not None:
             blocked |= self._test(self._static_scene, rays)
         moving = [c for c in self.moving_columns if self.trajectory.present[frame, c]]
