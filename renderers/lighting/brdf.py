@@ -13,18 +13,19 @@ DIELECTRIC_F0 = 0.04
 
 def ggx_distribution(cos_half: np.ndarray, alpha: float | np.ndarray) -> np.ndarray:
     """GGX (Trowbridge-Reitz) normal distribution D(h) of cos(n, h), per steradian of h."""
-    alpha = np.maximum(np.asarray(alpha, dtype=np.float64), MIN_ALPHA)
+    alpha = np.maximum(np.asarray(alpha), MIN_ALPHA)
     alpha2 = alpha * alpha
     cos_half = np.clip(cos_half, 0.0, 1.0)
     denominator = (alpha2 - 1.0) * cos_half * cos_half + 1.0
-    return alpha2 / (np.pi * denominator * denominator)
+    return alpha2 / (np.float32(np.pi) * denominator * denominator)
 
 
 def smith_g1(cosine: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Smith's GGX masking G1 of a direction at cos(n, w) = ``cosine`` (> 0)."""
-    alpha2 = np.maximum(alpha, MIN_ALPHA) ** 2
-    cos2 = np.clip(cosine, 1e-6, 1.0) ** 2
-    return 2.0 / (1.0 + np.sqrt(1.0 + alpha2 * (1.0 - cos2) / cos2))
+    alpha = np.maximum(alpha, MIN_ALPHA)
+    cosine = np.clip(cosine, 1e-6, 1.0)
+    cos2 = cosine * cosine
+    return 2.0 / (1.0 + np.sqrt(1.0 + alpha * alpha * (1.0 - cos2) / cos2))
 
 
 def highlight_radiance_factor(
@@ -36,7 +37,8 @@ def highlight_radiance_factor(
     normal, to_light: (N, 3) unit world vectors; view: (N, 3) unit vectors from the surface to
     the camera; roughness: (N,).
     """
-    alpha = np.maximum(np.asarray(roughness, dtype=np.float64) ** 2, MIN_ALPHA)
+    roughness = np.asarray(roughness)
+    alpha = np.maximum(roughness * roughness, roughness.dtype.type(MIN_ALPHA))
     # Component by component (no (N, 3) einsum / norm passes): cos(n, h) = n.(v + l) / |v + l|.
     cos_l = _dot(normal, to_light)
     cos_v = _dot(normal, view)

@@ -115,6 +115,7 @@ class EnvironmentMap:
         # Only the levels some hit uses (an entity's roughness is often one value).
         for index in np.flatnonzero(np.bincount(np.r_[lower, upper], minlength=len(grid))):
             for chosen, weight in ((lower == index, 1.0 - blend), (upper == index, blend)):
+                chosen &= weight > 0
                 if chosen.any():
                     level = self.specular_levels[index]
                     result[chosen] += weight[chosen, None] * bilinear_latlong(level, u[chosen], v[chosen])

@@ -1,12 +1,13 @@
 """Shadow and ambient-occlusion rays against a clip's meshes (open3d / Embree ``test_occlusions``).
 
 Built once per clip from the guidance backend's mesh table (``ClipMeshes``: the same triangles
-the camera rays hit). Entities that never move and are always present go into one world-space
-Embree scene built once; each frame the others go into one world-space scene of that frame (a
-few milliseconds while they have at most ``MOVING_TRIANGLE_LIMIT`` triangles), or else are tested
-one by one in their object frames against their mesh's own scene, on the rays that pass their
-bounding sphere. Rays are segments: origin o, vector d, occluded if anything
-lies at o + t d for t in (0, 1).
+the camera rays hit). A clip of at most ``MOVING_TRIANGLE_LIMIT`` triangles with something moving
+gets one world-space scene of everything per frame. Otherwise entities that never move and are
+always present go into one world-space Embree scene built once, and each frame the others go
+into one scene of that frame (while they have at most ``MOVING_TRIANGLE_LIMIT`` triangles) or are
+tested one by one in their object frames against their mesh's own scene, on the rays that pass
+their bounding sphere. Rays are segments: origin o, vector d, occluded if anything lies at
+o + t d for t in (0, 1).
 """
 
 from __future__ import annotations
@@ -38,10 +39,18 @@ class OcclusionTester:
         always = np.all(trajectory.present, axis=0)
         self.static_columns = np.flatnonzero(still & always)
         self.moving_columns = np.flatnonzero(~(still & always))
-        self._static_scene = self._world_scene(0, self.static_columns) if len(self.static_columns) else None
-        self._mesh_scenes: dict[int, object] = {}
         faces = meshes.column_face_count
         self.moving_triangles = int(sum(faces[c] for c in self.moving_columns))
+        static_triangles = int(sum(faces[c] for c in self.static_columns))
+        # A small clip with moving entities gets one scene of everything per frame (one Embree
+        # query per ray); otherwise the static entities' scene is built once.
+        self.rebuild_all = bool(len(self.moving_columns)) and (
+            self.moving_triangles + static_triangles <= MOVING_TRIANGLE_LIMIT
+        )
+        has_static = len(self.static_columns) and not self.rebuild_all
+        self._static_scene = self._world_scene(0, self.static_columns) if has_static else None
+        self._mesh_scenes: dict[int, object] = {}
+        self._frame_scene: tuple[int, object] | None = None
 
     def _tensor(self, array: np.ndarray):
         return self._o3d.core.Tensor.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
@@ -77,6 +86,11 @@ class OcclusionTester:
         blocked = np.zeros(len(rays), dtype=bool)
         if len(rays) == 0:
             return blocked
+        if self.rebuild_all:
+            if self._frame_scene is None or self._frame_scene[0] != frame:
+                present = np.flatnonzero(self.trajectory.present[frame])
+                self._frame_scene = (frame, self._world_scene(frame, present))
+            return self._test(self._frame_scene[1], rays)
         if self._static_scene is not None:
             blocked |= self._test(self._static_scene, rays)
         moving = [c for c in self.moving_columns if self.trajectory.present[frame, c]]

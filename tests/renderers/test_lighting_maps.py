@@ -116,9 +116,14 @@ def test_moving_entities_occlude_alike_in_world_and_object_frames(monkeypatch):
     origins = rng.uniform([-1.0, -1.5, 0.05], [1.0, 1.5, 1.2], size=(4000, 3))
     segments = rng.normal(size=(4000, 3))
     world = occlusion.OcclusionTester(trajectory, meshes)
-    assert list(world.moving_columns) == [1]
+    assert list(world.moving_columns) == [1] and world.rebuild_all
     expected = world.occluded(2, origins, segments)
-    monkeypatch.setattr(occlusion, "MOVING_TRIANGLE_LIMIT", 0)
-    per_entity = occlusion.OcclusionTester(trajectory, meshes).occluded(2, origins, segments)
+    total = int(meshes.column_face_count.sum())
+    monkeypatch.setattr(occlusion, "MOVING_TRIANGLE_LIMIT", total - 1)  # static scene + moving scene
+    split = occlusion.OcclusionTester(trajectory, meshes)
+    assert not split.rebuild_all
+    monkeypatch.setattr(occlusion, "MOVING_TRIANGLE_LIMIT", 0)  # moving entities one by one
+    per_entity = occlusion.OcclusionTester(trajectory, meshes)
     assert 200 < expected.sum() < 3800
-    assert np.mean(per_entity == expected) > 0.999
+    for tester in (split, per_entity):
+        assert np.mean(tester.occluded(2, origins, segments) == expected) > 0.999
