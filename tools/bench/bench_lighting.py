@@ -76,7 +76,10 @@ def bench_cost(quick: bool) -> None:
         plain.append(frames_per_second(trajectory, frames, ()))
         lit.append(frames_per_second(trajectory, frames, LIGHTING_MAPS))
     plain_fps, lit_fps = max(p[0] for p in plain), max(p[0] for p in lit)
-    print(f"guidance at {resolution}^2, {frames} frames, sun (4 shadow rays) + point + HDRI (4 AO rays):")
+    print(
+        f"guidance at {resolution}^2, {frames} frames, sun (4 disc rays) + point + HDRI (4 AO rays), "
+        "interleaved over 2x2 pixels: 3 rays per pixel:"
+    )
     print(
         f"  without lighting maps: {plain_fps:7.2f} frames/s (first frame {min(p[1] for p in plain):.2f} s)"
     )
