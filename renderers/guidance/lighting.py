@@ -32,9 +32,17 @@ from renderers.guidance.geometry import (
     per_segment_matmul,
     rows_times,
 )
+from renderers.lighting import kernels
 from renderers.lighting.brdf import highlight_radiance_factor, split_sum_scale_bias
 from renderers.lighting.environment import EnvironmentMap, environment_map
-from renderers.lighting.lights import DIRECT_LIGHT_TYPES, light_samples, scene_lights, shadow_channel_names
+from renderers.lighting.lights import (
+    DIRECT_LIGHT_TYPES,
+    LightSamples,
+    light_rgb,
+    light_samples,
+    scene_lights,
+    shadow_channel_names,
+)
 from renderers.lighting.occlusion import OcclusionTester
 from renderers.lighting.sh import sh_irradiance
 from worldsim.clip.layout import LIGHTING_MAPS
@@ -94,10 +102,144 @@ def lighting_maps(
     hits: RayHits, context: LightingContext, roughness: np.ndarray, names: Sequence[str]
 ) -> dict[str, np.ndarray]:
     """The maps ``names`` (of ``LIGHTING_MAPS``) of one frame; ``roughness`` (H, W) float32 is the
-    frame's material roughness map. Returns name -> array as documented in the module."""
+    frame's material roughness map. Returns name -> array as documented in the module.
+
+    Per-hit shading runs in compiled parallel loops (``renderers.lighting.kernels``); the rays of
+    the frame go to Embree in one batch. ``lighting_maps_numpy`` is the same in whole-array numpy
+    (the reference the tests compare against)."""
+    _check_names(names)
+    frame = hits.frame
+    count = len(hits.hit_pixels)
+    poses = context.trajectory.object_to_world[frame]
+    rotation = np.ascontiguousarray(poses[:, :3, :3], dtype=np.float32)
+    translation = np.ascontiguousarray(poses[:, :3, 3], dtype=np.float32)
+    normal_rotation = np.ascontiguousarray(
+        np.linalg.inv(poses[:, :3, :3]).transpose(0, 2, 1), dtype=np.float32
+    )
+    distance = np.take(hits.ray_distance.ravel(), hits.hit_pixels).astype(np.float32)
+    want_specular = "specular" in names
+    needs_environment = bool(context.environments) and ("irradiance" in names or want_specular)
+    # Rays: one kind per direct light (its samples interleaved over 2 x 2 pixels) + ambient.
+    kinds = len(context.direct_lights) + int(needs_environment)
+    rays = np.empty((kinds, count, 6), dtype=np.float32)
+    points, geometric, shading, view, pattern = kernels.surface_frames(
+        np.ascontiguousarray(hits.hit_object_point, dtype=np.float32),
+        np.ascontiguousarray(hits.hit_column, dtype=np.int32),
+        rotation,
+        translation,
+        normal_rotation,
+        np.ascontiguousarray(hits.rays_camera.reshape(-1, 3), dtype=np.float64),
+        np.ascontiguousarray(hits.hit_pixels, dtype=np.int64),
+        np.ascontiguousarray(hits.cam_to_world[:3, :3], dtype=np.float32),
+        np.ascontiguousarray(hits.hit_normal_camera, dtype=np.float32),
+        context.corner_normal_edges,
+        np.ascontiguousarray(hits.hit_face, dtype=np.int64),
+        np.ascontiguousarray(hits.hit_barycentric, dtype=np.float32),
+        distance,
+        RAY_OFFSET,
+        hits.column.shape[1],
+        rays,
+    )
+    hit_roughness = np.take(roughness.ravel(), hits.hit_pixels).astype(np.float32)
+    samples: list[LightSamples | None] = []
+    for kind, (index, light) in enumerate(context.direct_lights):
+        if light.type == "point":
+            kernels.fill_point_segments(rays, kind, points, np.asarray(light.position, dtype=np.float64))
+            samples.append(None)
+            continue
+        sample = light_samples(light, index, points)
+        samples.append(sample)
+        if sample.segments.strides[1] == 0:  # a sun: the same few segments for every hit
+            table = np.ascontiguousarray(sample.segments[:, 0], dtype=np.float32)
+            if len(table) not in (1, PATTERN_SIZE):
+                raise RenderError(f"interleaved rays need {PATTERN_SIZE} samples, got {len(table)}")
+            kernels.fill_table_segments(rays, kind, table, pattern)
+        else:
+            segment = (
+                sample.segments[0] if len(sample.segments) == 1 else _interleaved(sample.segments, pattern)
+            )
+            kernels.fill_segments(rays, kind, np.ascontiguousarray(segment, dtype=np.float32))
+    if needs_environment:
+        kernels.fill_ambient_segments(rays, kinds - 1, geometric, pattern, _ambient_table())
+    blocked = context.occlusion.occluded_rays(frame, rays.reshape(-1, 6))
+    visible = kernels.visible_fractions(blocked, rays, geometric, np.arange(kinds, dtype=np.int64))
+
+    # Kinds with several interleaved samples are gathered back by the neighbour filter.
+    filtered = [
+        kind
+        for kind in range(kinds)
+        if kind == len(context.direct_lights)
+        or (samples[kind] is not None and len(samples[kind].segments) > 1)
+    ]
+    if filtered:
+        tolerance = (np.float32(PLANE_TOLERANCE) * (1.0 + distance)).astype(np.float32)
+        chosen = np.asarray(filtered, dtype=np.int64)
+        visible[:, chosen] = kernels.neighbour_average(
+            np.ascontiguousarray(visible[:, chosen]), hits.hit_index.astype(np.int64),
+            hits.hit_pixels.astype(np.int64), np.ascontiguousarray(hits.hit_column, dtype=np.int32),
+            points, geometric, tolerance,
+        )  # fmt: skip
+
+    irradiance = np.zeros((count, 3), dtype=np.float32)
+    highlight = np.zeros((count, 3), dtype=np.float32)
+    no_position = np.full(3, np.nan)
+    for kind, ((index, light), sample) in enumerate(zip(context.direct_lights, samples, strict=True)):
+        fraction = np.ascontiguousarray(visible[:, kind])
+        if sample is None:  # a point light: I / r^2 computed per hit
+            rgb = light_rgb(light, index).astype(np.float32)[None]
+            kernels.add_direct_light(
+                irradiance, highlight, shading, geometric, view, hit_roughness, points,
+                np.asarray(light.position, dtype=np.float64), rgb, rgb, fraction, want_specular,
+            )  # fmt: skip
+            continue
+        per_hit = sample.to_light.strides[1] != 0
+        for to_light, arriving in zip(sample.to_light, sample.irradiance, strict=True):
+            rows = slice(None) if per_hit else slice(0, 1)
+            kernels.add_direct_light(
+                irradiance, highlight, shading, geometric, view, hit_roughness, points, no_position,
+                np.ascontiguousarray(to_light[rows], dtype=np.float32),
+                np.ascontiguousarray(arriving[rows], dtype=np.float32), fraction, want_specular,
+            )  # fmt: skip
+    if needs_environment:
+        occlusion = np.ascontiguousarray(visible[:, kinds - 1])
+        for environment in context.environments:
+            flat, starts, level_rows, level_roughness = environment.packed_levels
+            kernels.add_environment(
+                irradiance, highlight, shading, view, hit_roughness, occlusion, environment.convolved_sh,
+                flat, starts, level_rows, level_roughness, float(np.deg2rad(environment.rotation_deg)),
+                want_specular,
+            )  # fmt: skip
+
+    result: dict[str, np.ndarray] = {}
+    if "shadow" in names:
+        result["shadow"] = hits.scatter(np.ascontiguousarray(visible[:, : len(context.direct_lights)]))
+    if "irradiance" in names:
+        result["irradiance"] = hits.scatter(irradiance)
+    if want_specular:
+        result["specular"] = hits.scatter(highlight)
+    return result
+
+
+def _check_names(names: Sequence[str]) -> None:
     unknown = [name for name in names if name not in LIGHTING_MAPS]
     if unknown:
         raise RenderError(f"unknown lighting map {unknown[0]!r}; known: {', '.join(LIGHTING_MAPS)}")
+
+
+def _ambient_table() -> np.ndarray:
+    """(4, 3) float32 ambient-occlusion segments in tangent-frame coordinates (tangent, bitangent,
+    normal; metres): ``ambient_segments``' Vogel spiral of cosine-distributed directions."""
+    frame = np.eye(3, dtype=np.float32)
+    return np.stack(
+        [ambient_segments(frame[2:3], np.array([index]))[0] for index in range(AMBIENT_OCCLUSION_RAYS)]
+    ).astype(np.float32)
+
+
+def lighting_maps_numpy(
+    hits: RayHits, context: LightingContext, roughness: np.ndarray, names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """``lighting_maps`` in whole-array numpy passes (the reference formulation for the tests)."""
+    _check_names(names)
     frame = hits.frame
     trajectory = context.trajectory
     count = len(hits.hit_pixels)

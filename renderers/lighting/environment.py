@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from renderers.lighting.brdf import MIN_ALPHA
-from renderers.lighting.sh import latlong_solid_angles, project_radiance
+from renderers.lighting.sh import CLAMPED_COSINE_WEIGHTS, latlong_solid_angles, project_radiance
 from worldsim.camera.conventions import direction_to_equirect, equirect_direction
 from worldsim.errors import RenderError
 from worldsim.scene.model import LightSpec
@@ -99,6 +99,23 @@ class EnvironmentMap:
             blurred = (weight @ source.reshape(-1, 3)) / np.maximum(weight.sum(axis=1, keepdims=True), 1e-30)
             levels.append(blurred.reshape(out_rows, 2 * out_rows, 3).astype(np.float32))
         return levels
+
+    @cached_property
+    def packed_levels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The prefiltered levels for the compiled shading (``renderers.lighting.kernels``):
+        (flat float32 texels of every level one after the other, (L,) int64 start of each,
+        (L,) int64 rows of each, (L,) float32 ``PREFILTER_ROUGHNESS``)."""
+        levels = [np.ascontiguousarray(level, dtype=np.float32) for level in self.specular_levels]
+        sizes = np.array([level.size for level in levels], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        rows = np.array([level.shape[0] for level in levels], dtype=np.int64)
+        flat = np.concatenate([level.ravel() for level in levels])
+        return flat, starts, rows, np.asarray(PREFILTER_ROUGHNESS, dtype=np.float32)
+
+    @cached_property
+    def convolved_sh(self) -> np.ndarray:
+        """(9, 3) float32 SH coefficients times the clamped-cosine weights A_l (irradiance)."""
+        return (self.sh_coefficients * CLAMPED_COSINE_WEIGHTS[:, None]).astype(np.float32)
 
     def prefiltered(self, directions: np.ndarray, roughness: np.ndarray) -> np.ndarray:
         """(N, 3) float32 prefiltered radiance along ``directions`` (N, 3) for ``roughness`` (N,)."""
