@@ -65,6 +65,7 @@ _REGISTRY: dict[str, str] = {
     "jitter": "renderers.baselines.jitter:create_jitter_renderer",
     "reseed": "renderers.baselines.reseed:create_reseed_renderer",
     "flat": "renderers.baselines.flat:create_flat_renderer",
+    "direct": "renderers.direct.renderer:create_direct_renderer",
     "diffusion": "renderers.diffusion.renderer:create_diffusion_renderer",
     "wan_vace": "renderers.adapters.wan_vace:create_wan_vace_renderer",
     "cogvideox_fun": "renderers.adapters.cogvideox_fun:create_cogvideox_fun_renderer",

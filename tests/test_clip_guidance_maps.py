@@ -16,6 +16,7 @@ from worldsim.camera.intrinsics import Intrinsics
 from worldsim.clip import Clip, ClipLayout
 from worldsim.clip.guidance_io import read_exact_guidance_frame, write_guidance_frame
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE, guidance_grid
+from worldsim.clip.layout import LIGHTING_MAPS
 from worldsim.render import render
 from worldsim.scene.model import MeshSpec
 
@@ -23,7 +24,9 @@ FRAMES = 3
 LOSSY_TOLERANCE = {"depth": 5e-4, "normal": 1.0 / 127.0, "flow_forward": 2e-3, "flow_backward": 2e-3}
 """Absolute tolerances of the lossy encodings: half a millimetre (+ float32 rounding), one 8-bit
 normal step, float16 flow of a few pixels."""
-ALL_MAPS = [name for name in GUIDANCE_MAP_TABLE if name != "visibility"]
+ALL_MAPS = [name for name in GUIDANCE_MAP_TABLE if name != "visibility" and name not in LIGHTING_MAPS]
+"""Every per-frame map except the lighting maps (float16 and computed only when asked for:
+``tests/renderers/test_lighting_maps.py``)."""
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,11 @@ class GuidanceFrame:
       background), or None.
     visibility: per-entity visibility of this frame in entity-column order, or None when not
       computed (an empty list when the backend gives no per-entity silhouettes).
+    shadow: (H, W, L) float32 in [0, 1], the visible fraction of each direct light (names in
+      ``shadow_lights``, the order of the scene's ``lights``); irradiance: (H, W, 3) float32
+      W/m^2 linear RGB; specular: (H, W, 3) float32 W/m^2/sr; each None unless asked for
+      (``renderers.guidance.lighting``), 0 on background.
+    Across a camera cut (``CameraTrack.cuts``) the flow is zeros and all invalid.
     """
 
     frame: int
@@ -68,6 +73,10 @@ class GuidanceFrame:
     flow_backward_valid: np.ndarray | None = None
     shading_normal: np.ndarray | None = None
     visibility: list[EntityVisibility] | None = None
+    shadow: np.ndarray | None = None
+    shadow_lights: tuple[str, ...] | None = None
+    irradiance: np.ndarray | None = None
+    specular: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:

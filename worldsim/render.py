@@ -29,7 +29,7 @@ from worldsim.clip.guidance_io import (
     write_guidance_frame,
 )
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
-from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, TOP_LEVEL_FILES, ClipLayout
+from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, LIGHTING_MAPS, TOP_LEVEL_FILES, ClipLayout
 from worldsim.clip.lock import holding_clip_lock
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
 from worldsim.clip.video import write_contact_sheet, write_mp4
@@ -213,6 +213,7 @@ def _clip_guidance(
     frames: list[int],
     backend: str,
     config: RenderConfig,
+    lighting: Sequence[str] = (),
 ) -> tuple[GuidanceSource, list[int], ClipFileWriter]:
     """The clip's guidance, composed once: one backend from the resolved settings, frames written
     to the clip folder the first time they are computed, read back when stored exactly.
@@ -236,7 +237,10 @@ def _clip_guidance(
             missing.remove(guidance.frame)
 
     def stored(frame: int) -> GuidanceFrame | None:
-        return None if frame in pending else read_exact_guidance_frame(clip, frame, stored_maps)
+        # Lighting maps are stored as float16 (not exact): frames that need them are recomputed.
+        if lighting or frame in pending:
+            return None
+        return read_exact_guidance_frame(clip, frame, stored_maps)
 
     source = ClipGuidance(
         trajectory,
@@ -244,6 +248,7 @@ def _clip_guidance(
         backend=backend,
         supersample=config.guidance_supersample,
         batch_size=config.guidance_batch_size,
+        lighting=lighting,
         stored=stored,
         computed=computed,
     )
@@ -261,6 +266,7 @@ def clip_guidance(clip: Clip) -> GuidanceSource:
         clip.trajectory(),
         clip.camera,
         backend=settings.get("guidance_backend", "open3d"),
+        lighting=[name for name in LIGHTING_MAPS if name in maps],
         stored=lambda frame: read_exact_guidance_frame(clip, frame, maps),
     )
 
@@ -410,13 +416,20 @@ def render(
     layout.remove_stale_temp_files()
 
     trajectory = rollout(scene, progress=progress)
+    if "shadow" in maps:
+        from renderers.lighting.lights import shadow_channel_names
+
+        settings["shadow_channels"] = shadow_channel_names(trajectory)
     write_simulation(scene, trajectory, layout.root, settings)
     clip = Clip(layout.root)
 
     # One guidance source for the clip: the appearance renderer gets the frames as they are
     # computed and written; whatever it did not ask for is computed (and written) after it.
+    # Lighting maps are computed only when listed or read by the renderer (``direct``).
+    lighting = [name for name in LIGHTING_MAPS if name in maps]
+    lighting += [name for name in getattr(appearance, "guidance_maps", ()) if name not in lighting]
     guidance, missing, clip_files = _clip_guidance(
-        trajectory, clip, camera_name, maps, settings["guidance"], selected, backend, config
+        trajectory, clip, camera_name, maps, settings["guidance"], selected, backend, config, lighting
     )
     if appearance is not None:
         _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress)

@@ -185,3 +185,92 @@ def column_segments(column: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(grouped) else np.zeros(0, int)
     stops = np.r_[starts[1:], len(grouped)]
     return order, [(int(grouped[a]), int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
+
+
+# Array helpers of the lighting maps (renderers.guidance.lighting); the primary guidance uses the
+# compiled loops of renderers.guidance.kernels instead.
+SEGMENT_LOOP_LIMIT = 64
+"""Up to this many entity segments, per-entity transforms loop over dense slices; beyond it
+(many small entities) they gather each row's matrix instead, which costs the same for any count."""
+
+
+def per_segment_matmul(
+    values: np.ndarray,
+    matrices: np.ndarray,
+    segments: list[tuple[int, int, int]],
+    column: np.ndarray,
+    offsets: np.ndarray | None = None,
+) -> np.ndarray:
+    """Row vectors ``values`` (N, 3) times their entity's matrix ``matrices[column]`` (E, 3, K),
+    plus ``offsets[column]`` (E, K) if given.
+
+    ``segments``: (column, start, stop) runs of rows sharing one entity (``RayHits.hit_segments``);
+    ``column`` (N,) the entity of each row. Returns (N, K) in the dtype of values x matrices.
+    """
+    values = np.asarray(values)
+    out = np.empty((len(values), matrices.shape[-1]), dtype=np.result_type(values, matrices))
+    if len(segments) <= SEGMENT_LOOP_LIMIT:
+        for col, start, stop in segments:
+            rows_times(values[start:stop], matrices[col], out=out[start:stop])
+            if offsets is not None:
+                for k in range(out.shape[1]):
+                    out[start:stop, k] += offsets[col, k]
+        return out
+    return gathered_matmul(values, matrices, column, offsets)
+
+
+def gathered_matmul(
+    values: np.ndarray, matrices: np.ndarray, column: np.ndarray, offsets: np.ndarray | None = None
+) -> np.ndarray:
+    """``per_segment_matmul`` without segments: each row's matrix entries are gathered (np.take),
+    so the cost does not grow with the number of entities."""
+    out = np.empty((len(values), matrices.shape[-1]), dtype=np.result_type(values, matrices))
+    columns = np.ascontiguousarray(values.T)
+    for k in range(matrices.shape[-1]):
+        row = columns[0] * np.take(matrices[:, 0, k], column)
+        row += columns[1] * np.take(matrices[:, 1, k], column)
+        row += columns[2] * np.take(matrices[:, 2, k], column)
+        if offsets is not None:
+            row += np.take(offsets[:, k], column)
+        out[:, k] = row
+    return out
+
+
+def normalized(vectors: np.ndarray) -> np.ndarray:
+    """Rows of ``vectors`` (N, 3) scaled to unit length in place; zero rows stay zero."""
+    x, y, z = vectors[:, 0], vectors[:, 1], vectors[:, 2]
+    length = np.sqrt(x * x + y * y + z * z)
+    nonzero = length > 0
+    for k in range(3):
+        np.divide(vectors[:, k], length, out=vectors[:, k], where=nonzero)
+    return vectors
+
+
+def rows_times(values: np.ndarray, matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Row vectors ``values`` (..., 3) times ``matrix`` (3, K) -> (..., K), without BLAS.
+
+    numpy hands ``@`` to a multi-threaded BLAS whose thread start-up and spinning costs more than
+    these 3-term products (and collapses when the cores are busy); elementwise passes do not.
+    """
+    if out is None:
+        out = np.empty((*values.shape[:-1], matrix.shape[1]), dtype=np.result_type(values, matrix))
+    x, y, z = values[..., 0], values[..., 1], values[..., 2]
+    for k in range(matrix.shape[1]):
+        column = out[..., k]
+        np.multiply(x, matrix[0, k], out=column)
+        column += y * matrix[1, k]
+        column += z * matrix[2, k]
+    return out
+
+
+def barycentric_interpolate(edges: np.ndarray, barycentric: np.ndarray) -> np.ndarray:
+    """``c0 + u (c1 - c0) + v (c2 - c0)`` at (u, v) (N, 2) -> (N, 3), from ``edges`` (N, 3, 3):
+    rows c0, c1 - c0, c2 - c0 (``ClipMeshes.triangle_edges`` rows)."""
+    u, v = barycentric[:, 0], barycentric[:, 1]
+    out = np.empty((len(edges), edges.shape[2]), dtype=np.result_type(edges, barycentric))
+    for k in range(edges.shape[2]):
+        row = out[:, k]
+        np.multiply(u, edges[:, 1, k], out=row)
+        row += edges[:, 0, k]
+        row += v * edges[:, 2, k]
+    return out

@@ -17,6 +17,7 @@ import numpy as np
 
 from renderers.guidance.backend import GuidanceBackend, RayHits, create_backend
 from renderers.guidance.flow import correspondence_flow
+from renderers.guidance.lighting import LIGHTING_MAPS, LightingContext, lighting_context, lighting_maps
 from renderers.guidance.maps import (
     camera_normal_map,
     depth_map,
@@ -41,6 +42,7 @@ class GuidanceRenderer:
     ``threads``: overlap the next frames' ray casting and the flow with the other maps.
     ``backend``: a backend name (one is built for this renderer) or a backend already built for the
     clip (``renderers.guidance.source.ClipGuidance`` hands one backend to every resolution).
+    ``lighting``: the lighting maps to compute (of ``LIGHTING_MAPS``; none by default).
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class GuidanceRenderer:
         supersample: int = 1,
         visibility: bool = True,
         threads: bool = True,
+        lighting: Sequence[str] = (),
     ) -> None:
         camera = trajectory.primary_camera if camera is None else camera
         if camera not in trajectory.cameras:
@@ -65,6 +68,13 @@ class GuidanceRenderer:
         self.supersample = supersample
         self.visibility = visibility
         self.threads = threads
+        unknown = [name for name in lighting if name not in LIGHTING_MAPS]
+        if unknown:
+            raise RenderError(
+                f"guidance: unknown lighting map {unknown[0]!r}; known: {', '.join(LIGHTING_MAPS)}"
+            )
+        self.lighting = tuple(dict.fromkeys(lighting))
+        self._lighting: LightingContext | None = None
         self.backend = create_backend(backend, trajectory) if isinstance(backend, str) else backend
         self._window: dict[int, tuple[RayHits, np.ndarray]] = {}
         self._pending: dict[int, Future] = {}
@@ -143,6 +153,12 @@ class GuidanceRenderer:
         surface_coords = surface_coords_map(hits)
         shading_normal = shading_normal_map(hits, self.backend.meshes, trajectory)
         visibility = entity_visibility(hits, trajectory) if self.visibility else None
+        lighting: dict[str, object] = {}
+        if self.lighting:
+            if self._lighting is None:
+                self._lighting = lighting_context(trajectory, self.backend.meshes)
+            lighting = lighting_maps(hits, self._lighting, roughness, self.lighting)
+            lighting["shadow_lights"] = tuple(self._lighting.shadow_names)
         no_flow = _no_flow(depth.shape)
         flow_forward, flow_forward_valid = (
             forward.result() if forward is not None else no_flow if cut_after else (None, None)
@@ -168,6 +184,7 @@ class GuidanceRenderer:
             flow_backward_valid=flow_backward_valid,
             shading_normal=shading_normal,
             visibility=visibility,
+            **lighting,
         )
 
     def _run(self, function, *args) -> Future:
@@ -241,17 +258,20 @@ def render_guidance(
     frames: Sequence[int] | None = None,
     batch_size: int = 8,
     supersample: int = 1,
+    lighting: Sequence[str] = (),
 ) -> Iterator[GuidanceFrame]:
     """Yield the ``GuidanceFrame`` of each of ``frames`` (default: all) of ``camera`` in order.
 
     Streams: at most three frames' ray hits are held at once, so memory does not grow with the
     clip. ``batch_size`` is the number of frames a batching backend may cast per call (the
-    open3d backend casts frame by frame). Raises ``RenderError`` for an unknown camera, backend
-    or frame.
+    open3d backend casts frame by frame). ``lighting``: lighting maps to add (``LIGHTING_MAPS``).
+    Raises ``RenderError`` for an unknown camera, backend or frame.
     """
     if batch_size < 1:
         raise RenderError(f"guidance: batch_size must be >= 1, got {batch_size}")
-    renderer = GuidanceRenderer(trajectory, camera, backend=backend, supersample=supersample)
+    renderer = GuidanceRenderer(
+        trajectory, camera, backend=backend, supersample=supersample, lighting=lighting
+    )
     selected = range(len(trajectory)) if frames is None else [int(f) for f in frames]
     for frame in selected:
         yield renderer.render(frame)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -63,6 +63,7 @@ class ResolutionGuidance:
         *,
         supersample: int = 1,
         visibility: bool = True,
+        lighting: Sequence[str] = (),
         stored: Callable[[int], GuidanceFrame | None] | None = None,
         computed: Callable[[GuidanceFrame], None] | None = None,
     ) -> None:
@@ -70,7 +71,12 @@ class ResolutionGuidance:
         self.camera = camera
         self.track: CameraTrack = trajectory.cameras[camera]
         self._renderer = GuidanceRenderer(
-            trajectory, camera, backend=backend, supersample=supersample, visibility=visibility
+            trajectory,
+            camera,
+            backend=backend,
+            supersample=supersample,
+            visibility=visibility,
+            lighting=lighting,
         )
         self._stored = stored
         self._computed = computed
@@ -110,8 +116,9 @@ class ClipGuidance:
     maps); ``at(width, height)`` gives another resolution (e.g. a model's native size), built on
     first use and kept. ``backend``: a name of ``BACKENDS`` or a built backend.
     ``batch_size``: frames a batching backend may cast per call (recorded; the shipped backends
-    cast frame by frame). ``stored`` / ``computed``: the orchestrator's read-back and write hooks
-    at the output resolution.
+    cast frame by frame). ``lighting``: the lighting maps (``LIGHTING_MAPS``) the output frames
+    carry. ``stored`` / ``computed``: the orchestrator's read-back and write hooks at the output
+    resolution.
     """
 
     def __init__(
@@ -122,6 +129,7 @@ class ClipGuidance:
         backend: str | GuidanceBackend = "open3d",
         supersample: int = 1,
         batch_size: int = 8,
+        lighting: Sequence[str] = (),
         stored: Callable[[int], GuidanceFrame | None] | None = None,
         computed: Callable[[GuidanceFrame], None] | None = None,
     ) -> None:
@@ -139,7 +147,13 @@ class ClipGuidance:
         self.trajectory = trajectory
         self.camera = camera
         self.output = ResolutionGuidance(
-            trajectory, camera, self.backend, supersample=supersample, stored=stored, computed=computed
+            trajectory,
+            camera,
+            self.backend,
+            supersample=supersample,
+            lighting=lighting,
+            stored=stored,
+            computed=computed,
         )
         self.track = self.output.track
         self._sizes: dict[tuple[int, int], ResolutionGuidance] = {self.output.size: self.output}

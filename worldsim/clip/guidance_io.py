@@ -82,15 +82,21 @@ def read_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> Guidance
     for name in sorted(dict.fromkeys(maps), key=lambda name: GUIDANCE_MAP_TABLE[name].lossless):
         fields.update(clip.map(name, frame))
     fields.setdefault("ray_distance", fields["depth"])
+    if "shadow" in fields:
+        fields["shadow_lights"] = tuple(clip.metadata.get("settings", {}).get("shadow_channels", ()))
     return GuidanceFrame(frame=frame, camera=clip.camera, **fields)
 
+
+LIGHTING_FIELDS = ("shadow", "shadow_lights", "irradiance", "specular")
+"""The optional lighting fields of ``GuidanceFrame`` (``renderers.guidance.lighting``)."""
 
 REQUIRED_FIELDS = tuple(
     field.name
     for field in dataclasses.fields(GuidanceFrame)
-    if field.name not in ("frame", "camera", "visibility")
+    if field.name not in ("frame", "camera", "visibility", *LIGHTING_FIELDS)
 )
-"""The fields a read-back frame must have exactly to stand in for a computed one (not visibility)."""
+"""The fields a read-back frame must have exactly to stand in for a computed one (not visibility,
+nor the lighting maps, which are computed only when asked for: a render that needs them recomputes)."""
 
 
 def read_exact_guidance_frame(clip: Clip, frame: int, maps: Sequence[str]) -> GuidanceFrame | None:

@@ -62,6 +62,22 @@ def _float32(field: str) -> tuple[Callable[[GuidanceFrame], Arrays], Callable[[A
     return encode, decode
 
 
+def _float16(field: str, channels: int) -> tuple[Callable[[GuidanceFrame], Arrays], Callable[[Arrays], dict]]:
+    """Encode / decode of a float map stored as float16 ``.npy`` (clipped to float16's range; not
+    exact: read back as float32 but recomputed on resume). A missing value is written as zeros."""
+
+    def encode(frame: GuidanceFrame) -> Arrays:
+        value = getattr(frame, field)
+        if value is None:
+            value = np.zeros((*frame.shape, channels), dtype=np.float32)
+        return (np.minimum(np.asarray(value, dtype=np.float32), np.finfo(np.float16).max).astype(np.float16),)
+
+    def decode(arrays: Arrays) -> dict[str, np.ndarray]:
+        return {field: np.asarray(arrays[0], dtype=np.float32)}
+
+    return encode, decode
+
+
 def _ids(field: str) -> tuple[Callable[[GuidanceFrame], Arrays], Callable[[Arrays], dict]]:
     def encode(frame: GuidanceFrame) -> Arrays:
         return (encodings.encode_ids(getattr(frame, field)),)
@@ -210,6 +226,15 @@ GUIDANCE_MAP_TABLE: dict[str, GuidanceMap] = {
         _row("shading_normal", ("shading_normal",), (("shading_normal", ".npy"),),
              _float32("shading_normal"), True,
              "npy float32 (H, W, 3) unit interpolated vertex normals, camera frame (OpenCV), 0 = background"),
+        _row("shadow", ("shadow",), (("shadow", ".npy"),), _float16("shadow", 0), False,
+             "npy float16 (H, W, L) visible fraction in [0, 1] of each sun / point / area light, channels "
+             "named in settings.shadow_channels (the order of lights); 0 on background", "shadow"),
+        _row("irradiance", ("irradiance",), (("irradiance", ".npy"),), _float16("irradiance", 3), False,
+             "npy float16 (H, W, 3) linear RGB irradiance W/m^2 (direct lights + SH environment x ambient "
+             "occlusion; a white Lambertian surface shows irradiance / pi); 0 on background", "irradiance"),
+        _row("specular", ("specular",), (("specular", ".npy"),), _float16("specular", 3), False,
+             "npy float16 (H, W, 3) linear RGB W/m^2/sr reflected by a Fresnel-1 GGX surface of the pixel's "
+             "roughness (prefiltered environment + light highlights); 0 on background", "specular"),
         GuidanceMap("visibility", ("visibility",), (), _visibility_entries, _visibility_rows, True,
                     "json per frame and visible entity: entity_id, visible_pixels, silhouette_pixels, "
                     "visible_fraction, bbox [x0, y0, x1, y1] half-open pixels of the visible part (null if "
@@ -233,8 +258,9 @@ GRID_COLUMNS = 2
 
 def guidance_grid(frame: GuidanceFrame) -> np.ndarray:
     """(rows x H, 2W, 3) uint8: the previews of the table's maps in table order, two per row
-    (depth | instances over normals | forward flow)."""
+    (depth | instances over normals | forward flow, then the lighting maps the frame carries)."""
     tiles = [GUIDANCE_MAP_TABLE[name].preview(frame) for name in PREVIEW_ORDER]
+    tiles = [tile for tile in tiles if tile is not None]  # maps the frame does not carry
     tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % GRID_COLUMNS)
     rows = [
         np.concatenate(tiles[start : start + GRID_COLUMNS], axis=1)

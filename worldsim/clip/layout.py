@@ -19,8 +19,11 @@ GUIDANCE_MAPS = tuple(GUIDANCE_MAP_TABLE)
 """Guidance map names a scene's ``render.guidance`` may list (the rows of ``guidance_maps``).
 
 ``depth_exact`` adds ``depth/NNNNN.npy`` float32 metres beside the PNG; ``flow_backward`` writes
-``flow_backward/`` (+ ``flow_backward_valid/``) beside the forward ``flow/``.
+``flow_backward/`` (+ ``flow_backward_valid/``) beside the forward ``flow/``. ``shadow``,
+``irradiance`` and ``specular`` are the lighting maps (float16 ``.npy``, ``renderers.guidance.lighting``).
 """
+LIGHTING_MAPS = ("shadow", "irradiance", "specular")
+"""The guidance maps computed only when listed (they cost shadow rays)."""
 
 MAP_FILES: dict[str, tuple[tuple[str, str], ...]] = {
     **{name: row.files for name, row in GUIDANCE_MAP_TABLE.items()},

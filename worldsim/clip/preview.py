@@ -116,3 +116,40 @@ def preview_flow(frame: GuidanceFrame) -> np.ndarray:
     if flow is None:
         return np.zeros((*frame.depth.shape, 3), dtype=np.uint8)
     return colorize_flow(flow, valid)
+
+
+PREVIEW_GAMMA = 2.2
+"""Display curve of the lighting previews (a viewing aid; images are tone-mapped by renderers)."""
+
+
+def colorize_radiance(values: np.ndarray) -> np.ndarray:
+    """(H, W, 3) linear values (irradiance, specular radiance) -> uint8, scaled so the 98th
+    percentile of the non-zero pixels is white, then ``PREVIEW_GAMMA``."""
+    values = np.asarray(values, dtype=np.float32)
+    peak = values.max(axis=-1)
+    positive = peak[peak > 0]
+    scale = 1.0 / float(np.percentile(positive, 98)) if positive.size else 1.0
+    return (np.clip(values * scale, 0.0, 1.0) ** (1.0 / PREVIEW_GAMMA) * 255.0 + 0.5).astype(np.uint8)
+
+
+def colorize_shadow(shadow: np.ndarray) -> np.ndarray:
+    """(H, W, L) visible fractions -> (H, W, 3) uint8 grey of their mean (white = fully lit)."""
+    shadow = np.asarray(shadow, dtype=np.float32)
+    mean = shadow.mean(axis=-1) if shadow.shape[-1] else np.ones(shadow.shape[:2], dtype=np.float32)
+    grey = (np.clip(mean, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=-1)
+
+
+def preview_irradiance(frame: GuidanceFrame) -> np.ndarray | None:
+    """The irradiance (None when the frame has none)."""
+    return None if frame.irradiance is None else colorize_radiance(frame.irradiance)
+
+
+def preview_shadow(frame: GuidanceFrame) -> np.ndarray | None:
+    """The mean light visibility (None when the frame has no shadow map)."""
+    return None if frame.shadow is None else colorize_shadow(frame.shadow)
+
+
+def preview_specular(frame: GuidanceFrame) -> np.ndarray | None:
+    """The specular radiance (None when the frame has none)."""
+    return None if frame.specular is None else colorize_radiance(frame.specular)

@@ -1,0 +1,1 @@
+"""``direct``: a deterministic direct-lighting baseline from the guidance's lighting maps."""

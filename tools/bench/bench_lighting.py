@@ -1,0 +1,154 @@
+"""Lighting guidance cost and the ``direct`` baseline's fidelity.
+
+1. Cost: guidance frames/s at 256^2 without and with the lighting maps (shadow, irradiance,
+   specular) on the same scene in the same run (a ground plane and moving spheres under a sun with
+   a disc, a point light and a captured HDRI); target: with lighting >= half the frames/s.
+2. Fidelity (``--psnr``): PSNR of the ``direct`` renderer against the path tracer (the reference
+   renderer, ``--spp`` samples, denoiser off) on the example scenes and on held-out scenes from
+   the training scene generator; target >= 22 dB.
+
+    .venv/bin/python tools/bench/bench_lighting.py [--quick] [--psnr] [--spp 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from renderers.guidance import GuidanceRenderer
+from renderers.guidance.lighting import LIGHTING_MAPS
+from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
+from worldsim.camera.intrinsics import Intrinsics
+from worldsim.scene.model import LightSpec, MeshSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_SCENES = ("demo", "turntable", "occluders", "tumbling_steps", "camera_orbit")
+HELD_OUT_SEEDS = (900001, 900002, 900003, 900004, 900005, 900006)
+"""Generator seeds far from the training range (which starts at 0)."""
+
+
+def cost_scene(resolution: int, frames: int, subdivisions: int = 3, count: int = 3):
+    """A ground plane plus ``count`` moving icospheres under a sun, a point light and an HDRI."""
+    meshes = [MeshSpec(type="plane", size=[20.0, 20.0])] + [
+        MeshSpec(type="sphere", radius=0.5 + 0.05 * i, subdivisions=subdivisions) for i in range(count)
+    ]
+    poses = np.zeros((frames, len(meshes), 4, 4))
+    cams = np.zeros((frames, 4, 4))
+    for t in range(frames):
+        poses[t, 0] = np.eye(4)
+        for i in range(count):
+            angle = 2 * np.pi * i / count + 0.05 * t
+            poses[t, i + 1] = translation(1.5 * np.cos(angle), 1.5 * np.sin(angle), 0.6) @ rotation_z(0.1 * t)
+        eye = np.array([5.0 * np.cos(0.02 * t), 5.0 * np.sin(0.02 * t), 3.0])
+        cams[t] = looking_at(eye, np.array([0.0, 0.0, 0.4]))
+    trajectory = make_trajectory(meshes, poses, cams, Intrinsics.from_fov(50.0, resolution, resolution))
+    trajectory.lights = [
+        LightSpec(type="sun", name="sun", direction=[-0.4, 0.3, -1.0], intensity=3.0, angle_deg=3.0),
+        LightSpec(type="point", name="lamp", position=[1.0, -1.0, 2.5], intensity=5.0),
+        LightSpec(type="environment", name="sky", hdri="courtyard", intensity=1.0),
+    ]
+    return trajectory
+
+
+def frames_per_second(trajectory, frames: int, lighting: tuple[str, ...]) -> tuple[float, float]:
+    """(frames/s over frames 1.., seconds of frame 0 incl. set-up) of a guidance renderer."""
+    start = time.perf_counter()
+    renderer = GuidanceRenderer(trajectory, lighting=lighting)
+    renderer.render(0)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    for frame in range(1, frames):
+        renderer.render(frame)
+    return (frames - 1) / (time.perf_counter() - start), first
+
+
+def bench_cost(quick: bool) -> None:
+    frames = 8 if quick else 24
+    resolution = 256
+    trajectory = cost_scene(resolution, frames)
+    # Alternate the two so load on a shared machine hits both alike; keep each one's best run.
+    rounds = 2 if quick else 3
+    plain, lit = [], []
+    for _ in range(rounds):
+        plain.append(frames_per_second(trajectory, frames, ()))
+        lit.append(frames_per_second(trajectory, frames, LIGHTING_MAPS))
+    plain_fps, lit_fps = max(p[0] for p in plain), max(p[0] for p in lit)
+    print(
+        f"guidance at {resolution}^2, {frames} frames, sun (4 disc rays) + point + HDRI (4 AO rays), "
+        "interleaved over 2x2 pixels: 3 rays per pixel:"
+    )
+    print(
+        f"  without lighting maps: {plain_fps:7.2f} frames/s (first frame {min(p[1] for p in plain):.2f} s)"
+    )
+    print(
+        f"  with shadow, irradiance, specular: {lit_fps:7.2f} frames/s "
+        f"(first frame {min(p[1] for p in lit):.2f} s)"
+    )
+    ratio = lit_fps / plain_fps
+    print(
+        f"  ratio with / without: {ratio:.2f} (target >= 0.50: lighting adds at most 1.0x) -> "
+        f"{'OK' if ratio >= 0.5 else 'BELOW TARGET'}"
+    )
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR in dB of two uint8 images."""
+    error = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if error == 0 else 10.0 * np.log10(255.0**2 / error)
+
+
+def bench_psnr(quick: bool, spp: int, size: int) -> None:
+    from renderers.diffusion.scene_generator import random_scene
+
+    from renderers.direct.renderer import create_direct_renderer
+    from renderers.reference.renderer import create_reference_renderer
+    from worldsim.scene.yaml_io import load_scene
+    from worldsim.world.world import World
+
+    reference = create_reference_renderer({"samples_per_pixel": spp, "denoise": False})
+    direct = create_direct_renderer({})
+    cases = [(name, lambda n=name: load_scene(ROOT / "scenes" / f"{n}.yaml")) for name in EXAMPLE_SCENES]
+    cases += [
+        (f"held-out {seed}", lambda s=seed: random_scene(s, size=(size, size), num_frames=4))
+        for seed in HELD_OUT_SEEDS
+    ]
+    if quick:
+        cases = cases[:2] + cases[len(EXAMPLE_SCENES) : len(EXAMPLE_SCENES) + 2]
+    print(f"direct vs reference ({spp} spp, no denoiser), {size}^2, frame 0 and the last frame:")
+    results: dict[str, list[float]] = {"example": [], "held-out": []}
+    for label, build in cases:
+        scene = build()
+        trajectory = World(scene).rollout().with_resolution(size, size)
+        camera = trajectory.primary_camera
+        frames = sorted({0, len(trajectory) - 1})
+        renderer = GuidanceRenderer(trajectory, camera, lighting=("irradiance", "specular"))
+        scores = []
+        for frame in frames:
+            truth = dict(reference.render_frames(trajectory, camera, [frame], None))[frame]
+            ours = dict(direct.render_frames(trajectory, camera, [frame], renderer.render))[frame]
+            scores.append(psnr(ours, truth))
+        kind = "held-out" if label.startswith("held-out") else "example"
+        results[kind].extend(scores)
+        print(f"  {label:22s} " + "  ".join(f"{s:6.2f} dB" for s in scores))
+    for kind, scores in results.items():
+        if scores:
+            print(f"  mean over {kind} frames: {np.mean(scores):.2f} dB (target >= 22)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--psnr", action="store_true", help="also measure the direct baseline's PSNR")
+    parser.add_argument("--spp", type=int, default=256)
+    parser.add_argument("--size", type=int, default=128)
+    args = parser.parse_args()
+    bench_cost(args.quick)
+    if args.psnr:
+        bench_psnr(args.quick, args.spp, args.size)
+
+
+if __name__ == "__main__":
+    main()
