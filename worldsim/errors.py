@@ -28,6 +28,11 @@ class SceneError(WorldsimError):
         super().__init__("\n".join(format_issue(*issue) for issue in self.issues))
 
 
+class SceneLimitError(SceneError):
+    """A scene file is over a resource limit of ``configs/limits.yaml`` (size, string length,
+    nesting depth, alias expansion, entity count); refused before the expensive work starts."""
+
+
 class AssetError(WorldsimError):
     """A mesh, texture or weight file is missing, unreadable or corrupt."""
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import os
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from worldsim.camera.spec import MOVE_TYPES, CameraKeyframe, CameraSpec
-from worldsim.errors import SceneError
+from worldsim.clip.layout import GUIDANCE_MAPS
+from worldsim.errors import AssetError, SceneError
+from worldsim.scene.limits import LIMITS_FILE, Limits, load_limits, over_limit
 from worldsim.scene.model import (
     LIGHT_TYPES,
     MESH_TYPES,
@@ -25,7 +26,6 @@ from worldsim.scene.model import (
     SceneSpec,
 )
 
-LIMITS_FILE = Path(__file__).resolve().parents[2] / "configs" / "limits.yaml"
 POSITION_INTERPOLATIONS = ("linear", "cubic")
 ROTATION_INTERPOLATIONS = ("slerp", "spline")
 CAMERA_POSITION_INTERPOLATIONS = ("linear", "catmull_rom", "cubic")
@@ -36,28 +36,15 @@ CAMERA_TIMINGS = ("keys", "constant_speed")
 SEGMENT_TRANSITIONS = ("cut", "blend")
 EASINGS = ("linear", "ease_in", "ease_out", "ease_in_out", "smoothstep")
 MAX_ENTITY_ID = 65535
+LOOK_AT_TOLERANCE = 1e-12
+"""Squared distance (m^2) under which a look-at point counts as the camera position."""
+TARGET_MOVES = ("follow", "chase")
+"""Camera moves that need a ``target`` entity."""
+EVALUATION_POSE_BUDGET = 2_000_000
+"""Entity poses (frames x entities) the evaluation check computes; longer clips are checked at
+evenly spaced frames (first and last included)."""
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits a scene must stay within (``configs/limits.yaml``)."""
-
-    max_width: int = 4096
-    max_height: int = 4096
-    max_frames: int = 100000
-    max_entities: int = 65534
-
-
-@cache
-def load_limits(path: str | None = None) -> Limits:
-    """Limits from ``configs/limits.yaml`` (omegaconf); defaults where the file or a key is absent."""
-    file = Path(path) if path is not None else LIMITS_FILE
-    if not file.is_file():
-        return Limits()
-    from omegaconf import OmegaConf
-
-    config = OmegaConf.merge(OmegaConf.structured(Limits), OmegaConf.load(file))
-    return Limits(**OmegaConf.to_container(config))  # type: ignore[arg-type]
+__all__ = ["LIMITS_FILE", "Limits", "collect_issues", "load_limits", "validate_scene"]
 
 
 class _Issues:
@@ -94,6 +81,15 @@ class _Issues:
         if quat is not None and math.sqrt(sum(q * q for q in quat)) < 1e-12:
             self.add(f"{path}.quat_xyzw" if path else "quat_xyzw", "quaternion must not be zero")
 
+    def look_at(self, path: str, position: list[float] | None, look_at: list[float] | None) -> None:
+        if position is None or look_at is None or len(position) != len(look_at):
+            return
+        if sum((p - q) ** 2 for p, q in zip(position, look_at)) < LOOK_AT_TOLERANCE:
+            self.add(
+                f"{path}.look_at",
+                f"look_at {list(look_at)} is the camera position: the camera has no view direction",
+            )
+
     def entity_ref(self, path: str, name: str | None, names: set[str], what: str) -> None:
         if name is None or name in names:
             return
@@ -102,28 +98,38 @@ class _Issues:
         self.add(path, f"{what} refers to unknown entity '{name}'{hint}")
 
 
-def validate_scene(scene: SceneSpec, *, file: str | None = None, limits: Limits | None = None) -> None:
-    """Raise one SceneError listing every semantic problem of ``scene`` (nothing when it is valid).
+def validate_scene(
+    scene: SceneSpec, *, file: str | None = None, limits: Limits | None = None, evaluate: bool = True
+) -> None:
+    """Raise one SceneError listing every problem of ``scene`` (nothing when it is valid).
 
-    ``file`` names the scene file in messages (default: ``scene.source_file`` where present).
+    Checks everything that can be known without rendering: the semantic checks of
+    ``collect_issues`` (mesh files opened and parsed included) and, with ``evaluate`` and when
+    those pass, every motion and camera path evaluated over the clip's frames (physics bodies held
+    at their initial pose; nothing simulated or rendered). ``file`` names the scene file in
+    messages (default: ``scene.source_file`` where present).
     """
     issues = collect_issues(scene, limits=limits)
+    if not issues and evaluate:
+        issues = evaluation_issues(scene)
     if issues:
         source = file if file is not None else getattr(scene, "source_file", None)
         raise SceneError(issues[0][1], issues=[(source, path, reason) for path, reason in issues])
 
 
 def collect_issues(scene: SceneSpec, *, limits: Limits | None = None) -> list[tuple[str, str]]:
-    """Every semantic problem of ``scene`` as ``(key_path, reason)``."""
+    """Every problem of ``scene`` found without evaluating it, as ``(key_path, reason)``."""
     limits = limits or load_limits()
     issues = _Issues()
     _check_timing(scene, issues, limits)
+    _check_strings(scene, issues, limits)
     names = {entity.name for entity in scene.entities}
     _check_entities(scene, issues, names, limits)
     for name, material in scene.materials.items():
         _check_material(f"materials.{name}", material, issues)
     _check_lights(scene, issues)
     _check_cameras(scene, issues, names)
+    _check_render(scene, issues)
     seen_class_ids: dict[int, str] = {}
     for name, class_id in scene.semantic_classes.items():
         if class_id < 1:
@@ -135,6 +141,107 @@ def collect_issues(scene: SceneSpec, *, limits: Limits | None = None) -> list[tu
             )
         seen_class_ids.setdefault(class_id, name)
     return issues.items
+
+
+def evaluation_issues(scene: SceneSpec) -> list[tuple[str, str]]:
+    """The first problem met evaluating ``scene``'s motions, colliders and cameras, as
+    ``[(key_path, reason)]`` (empty when there is none); call on a scene ``collect_issues`` passes.
+
+    Physics is not simulated: dynamic entities stay at their initial pose, which is enough to
+    evaluate everything that depends on them (attachments, orbit and camera targets).
+    """
+    from worldsim.world.world import World
+
+    try:
+        World(scene)  # type: ignore[arg-type]
+        _evaluate(scene)
+    except (SceneError, AssetError) as error:
+        return [(error.key_path, error.reason)]
+    return []
+
+
+def _evaluate(scene: Any) -> None:
+    import numpy as np
+
+    from worldsim.camera.evaluate import evaluate_camera
+    from worldsim.world.colliders import collision_shapes
+    from worldsim.world.kinematics import evaluate_motions
+    from worldsim.world.rotations import pose_matrix
+
+    entities = sorted(scene.entities, key=lambda entity: int(entity.id))
+    key_paths = {entity.name: f"entities[{index}]" for index, entity in enumerate(scene.entities)}
+    base_dir = _base_dir(scene)
+    count = scene.frame_count
+    times = np.arange(count) / float(scene.fps)
+    if count * max(1, len(entities)) > EVALUATION_POSE_BUDGET:
+        sampled = max(2, EVALUATION_POSE_BUDGET // max(1, len(entities)))
+        times = times[np.unique(np.linspace(0, count - 1, sampled).round().astype(int))]
+    simulated = [
+        entity for entity in entities if entity.physics.mode == "dynamic" and entity.physics.collides
+    ]
+    held = {
+        entity.name: np.broadcast_to(
+            pose_matrix(entity.pose, key_path=f"{key_paths[entity.name]}.pose"), (len(times), 4, 4)
+        )
+        for entity in simulated
+    }
+    kinematic = [entity.name for entity in entities if entity.name not in held]
+    poses = {**held, **evaluate_motions(entities, times, names=kinematic, known=held)}
+    for entity in entities:
+        if entity.physics.collides:
+            collision_shapes(entity, base_dir, key_paths[entity.name])
+
+    def entity_position(name: str, frames: np.ndarray) -> np.ndarray:
+        if name not in poses:
+            raise SceneError(f"camera target {name!r} is not an entity", key_path="cameras")
+        return poses[name][np.asarray(frames), :3, 3]
+
+    resolution = (int(scene.resolution[0]), int(scene.resolution[1]))
+    for index, spec in enumerate(scene.cameras):
+        evaluate_camera(
+            spec,
+            times,
+            resolution,
+            entity_position=entity_position,
+            scene_seed=int(scene.seed),
+            key_path=f"cameras[{index}]",
+        )
+
+
+def _base_dir(scene: Any) -> Path | None:
+    source = getattr(scene, "source_file", None)
+    return Path(source).resolve().parent if source else None
+
+
+def _check_strings(scene: SceneSpec, issues: _Issues, limits: Limits) -> None:
+    """Strings over ``max_string_length`` anywhere in the scene (a Python-built scene too)."""
+    limit = limits.max_string_length
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, str):
+            if len(value) > limit:
+                issues.add(
+                    path,
+                    over_limit("a string of", len(value), limit, "max_string_length", " characters"),
+                )
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for item in dataclasses.fields(value):
+                if item.name != "source_file":
+                    walk(getattr(value, item.name), f"{path}.{item.name}" if path else item.name)
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, f"{path}.{key}"[:200])
+                walk(item, f"{path}.{key}"[:200])
+
+    walk(scene, "")
+
+
+def _check_render(scene: SceneSpec, issues: _Issues) -> None:
+    for index, name in enumerate(scene.render.guidance):
+        issues.choice(f"render.guidance[{index}]", name, GUIDANCE_MAPS, "guidance map")
 
 
 def _check_timing(scene: SceneSpec, issues: _Issues, limits: Limits) -> None:
@@ -175,6 +282,7 @@ def _check_timing(scene: SceneSpec, issues: _Issues, limits: Limits) -> None:
 
 
 def _check_entities(scene: SceneSpec, issues: _Issues, names: set[str], limits: Limits) -> None:
+    base_dir = _base_dir(scene)
     if len(scene.entities) > limits.max_entities:
         issues.add(
             "entities",
@@ -207,7 +315,7 @@ def _check_entities(scene: SceneSpec, issues: _Issues, names: set[str], limits: 
                     f"next_entity_id {scene.next_entity_id} must be greater "
                     f"than every entity id (entities[{index}].id = {entity.id})",
                 )
-        _check_mesh(f"{path}.mesh", entity, issues)
+        _check_mesh(f"{path}.mesh", entity, issues, base_dir)
         if isinstance(entity.material, str):
             if entity.material not in scene.materials:
                 close = difflib.get_close_matches(entity.material, list(scene.materials), n=1)
@@ -224,8 +332,9 @@ def _check_entities(scene: SceneSpec, issues: _Issues, names: set[str], limits: 
     _check_attach_cycles(scene, issues)
 
 
-def _check_mesh(path: str, entity: EntitySpec, issues: _Issues) -> None:
+def _check_mesh(path: str, entity: EntitySpec, issues: _Issues, base_dir: Path | None) -> None:
     mesh = entity.mesh
+    issues_before = len(issues.items)
     issues.choice(f"{path}.type", mesh.type, MESH_TYPES, "mesh type")
     issues.choice(f"{path}.up_axis", mesh.up_axis, UP_AXES, "up_axis")
     for key in ("radius", "height", "minor_radius"):
@@ -249,12 +358,27 @@ def _check_mesh(path: str, entity: EntitySpec, issues: _Issues) -> None:
             issues.add(f"{path}.file", "a mesh of type 'file' needs a file")
         else:
             file = Path(mesh.file).expanduser()
+            if base_dir is not None and not file.is_absolute():
+                file = base_dir / file
             if not file.is_file():
                 issues.add(f"{path}.file", f"mesh file not found: {file}")
             elif not os.access(file, os.R_OK):
                 issues.add(f"{path}.file", f"mesh file is not readable: {file}")
     elif mesh.file is not None and mesh.type in PRIMITIVE_TYPES:
         issues.add(f"{path}.file", f"a file is only used with type 'file', not '{mesh.type}'")
+    if len(issues.items) == issues_before:
+        _check_mesh_loads(path, entity, issues, base_dir)
+
+
+def _check_mesh_loads(path: str, entity: EntitySpec, issues: _Issues, base_dir: Path | None) -> None:
+    """Open and parse the mesh (files: corrupt, empty, unsupported type...), as rendering will."""
+    from worldsim.scene.meshes import load_mesh
+
+    try:
+        load_mesh(entity.mesh, base_dir, key_path=path)
+    except AssetError as error:
+        where = f" ({error.file})" if error.file and error.file not in error.reason else ""
+        issues.add(error.key_path or path, f"{error.reason}{where}")
 
 
 def _check_material(path: str, material: MaterialSpec, issues: _Issues) -> None:
@@ -413,6 +537,8 @@ def _check_camera(path: str, camera: CameraSpec, issues: _Issues, names: set[str
     issues.entity_ref(f"{path}.target", camera.target, names, "camera target")
     if math.sqrt(sum(u * u for u in camera.up)) < 1e-12:
         issues.add(f"{path}.up", "up must not be zero")
+    if not camera.keyframes and camera.target is None:
+        issues.look_at(path, camera.position, camera.look_at)
     _check_camera_keys(f"{path}.keyframes", camera.keyframes, issues, names)
     _check_moves(f"{path}.moves", camera.moves, issues, names)
     if camera.start_time is not None and camera.end_time is not None and camera.start_time >= camera.end_time:
@@ -423,6 +549,10 @@ def _check_camera(path: str, camera: CameraSpec, issues: _Issues, names: set[str
         segment_path = f"{path}.segments[{index}]"
         issues.choice(f"{segment_path}.transition", segment.transition, SEGMENT_TRANSITIONS, "transition")
         issues.entity_ref(f"{segment_path}.target", segment.target, names, "camera target")
+        if not segment.keyframes and segment.target is None and (segment.position or segment.look_at):
+            position = segment.position if segment.position is not None else camera.position
+            look_at = segment.look_at if segment.look_at is not None else camera.look_at
+            issues.look_at(segment_path, position, look_at)
         _check_camera_keys(f"{segment_path}.keyframes", segment.keyframes, issues, names)
         _check_moves(f"{segment_path}.moves", segment.moves, issues, names)
         if index > 0 and not segment.start_time > camera.segments[index - 1].start_time:
@@ -442,6 +572,8 @@ def _check_camera_keys(path: str, keyframes: list[CameraKeyframe], issues: _Issu
             issues.add(f"{path}[{index}].fov_deg", f"fov_deg must be in (0, 180), got {key.fov_deg}")
         if key.hold < 0:
             issues.add(f"{path}[{index}].hold", f"hold must not be negative, got {key.hold}")
+        if key.target is None:
+            issues.look_at(f"{path}[{index}]", key.position, key.look_at)
 
 
 def _check_moves(path: str, moves: list, issues: _Issues, names: set[str]) -> None:
@@ -449,4 +581,6 @@ def _check_moves(path: str, moves: list, issues: _Issues, names: set[str]) -> No
         issues.choice(f"{path}[{index}].type", move.type, MOVE_TYPES, "camera move")
         issues.choice(f"{path}[{index}].easing", move.easing, EASINGS, "easing")
         issues.entity_ref(f"{path}[{index}].target", move.target, names, "camera target")
+        if move.type in TARGET_MOVES and move.target is None:
+            issues.add(f"{path}[{index}].target", f"a {move.type} move needs a 'target' entity")
         issues.positive(f"{path}[{index}].duration", move.duration, "duration")
