@@ -45,6 +45,15 @@ class RenderError(WorldsimError):
     """A renderer could not produce its output (bad settings, missing extra, ...)."""
 
 
+class UnknownOptionError(RenderError):
+    """A renderer was given an option it does not have; ``option`` names it, ``known`` lists the
+    renderer's options (so the CLI can say which renderer takes it instead)."""
+
+    def __init__(self, message: str, *, option: str, known: tuple[str, ...] = ()) -> None:
+        self.option, self.known = option, known
+        super().__init__(message)
+
+
 class MissingExtraError(WorldsimError):
     """An optional dependency is not installed; the message names the extra to install."""
 
