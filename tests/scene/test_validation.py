@@ -26,6 +26,8 @@ def test_limits_file_is_read() -> None:
         max_height=4096,
         max_frames=100000,
         max_entities=10000,
+        max_physics_steps=10_000_000,
+        max_primitive_triangles=2_000_000,
         max_file_bytes=5_000_000,
         max_string_length=65536,
         max_nesting_depth=64,

@@ -27,6 +27,29 @@ class Limits:
     """Frames per clip."""
     max_entities: int = 10000
     """Entities of a scene (includes merged in); ids are uint16 in the instance maps in any case."""
+    max_physics_steps: int = 10_000_000
+    """Physics steps of one clip (its duration over ``world.physics_timestep``)."""
+    max_primitive_triangles: int = 2_000_000
+    """Triangles of one primitive mesh (``subdivisions`` of a sphere, torus, plane, ...)."""
+    max_length_m: float = 1.0e6
+    """Largest coordinate, size or distance (metres; also any direction vector or scale factor)."""
+    min_size_m: float = 1.0e-6
+    """Smallest mesh dimension (metres) and mesh scale factor: below it physics sees no volume."""
+    max_speed_m_s: float = 1.0e4
+    """Largest linear speed (initial velocities, path speed)."""
+    max_angular_speed_deg_s: float = 1.0e6
+    """Largest initial angular velocity (degrees per second)."""
+    max_acceleration_m_s2: float = 1.0e4
+    """Largest gravity (about 1000 g)."""
+    min_mass_kg: float = 1.0e-6
+    max_mass_kg: float = 1.0e9
+    max_friction: float = 1.0e3
+    min_duration_s: float = 1.0e-6
+    """Shortest period or duration of a motion or camera move."""
+    max_time_s: float = 1.0e9
+    """Largest time (keys, spawn, shots) or duration."""
+    max_magnitude: float = 1.0e12
+    """Largest magnitude of any other number in a scene (overflow insurance)."""
     max_file_bytes: int = 5_000_000
     """Size of one scene file (and of each included file) in bytes."""
     max_string_length: int = 65536

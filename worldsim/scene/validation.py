@@ -6,13 +6,14 @@ import dataclasses
 import difflib
 import math
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from worldsim.camera.spec import MOVE_TYPES, CameraKeyframe, CameraSpec
 from worldsim.clip.layout import GUIDANCE_MAPS
 from worldsim.errors import AssetError, SceneError
-from worldsim.scene.limits import LIMITS_FILE, Limits, load_limits, over_limit
+from worldsim.scene.limits import LIMITS_FILE, LIMITS_FILE_NAME, Limits, load_limits, over_limit
 from worldsim.scene.model import (
     LIGHT_TYPES,
     MESH_TYPES,
@@ -25,6 +26,7 @@ from worldsim.scene.model import (
     MaterialSpec,
     SceneSpec,
 )
+from worldsim.scene.schema import join_path
 
 POSITION_INTERPOLATIONS = ("linear", "cubic")
 ROTATION_INTERPOLATIONS = ("slerp", "spline")
@@ -36,13 +38,41 @@ CAMERA_TIMINGS = ("keys", "constant_speed")
 SEGMENT_TRANSITIONS = ("cut", "blend")
 EASINGS = ("linear", "ease_in", "ease_out", "ease_in_out", "smoothstep")
 MAX_ENTITY_ID = 65535
-LOOK_AT_TOLERANCE = 1e-12
-"""Squared distance (m^2) under which a look-at point counts as the camera position."""
+MAX_CLASS_ID = 65535
+"""Semantic maps are uint16, 0 = background."""
+LOOK_AT_TOLERANCE_M = 1e-6
+"""Distance under which a look-at point counts as the camera position."""
 TARGET_MOVES = ("follow", "chase")
 """Camera moves that need a ``target`` entity."""
 EVALUATION_POSE_BUDGET = 2_000_000
 """Entity poses (frames x entities) the evaluation check computes; longer clips are checked at
 evenly spaced frames (first and last included)."""
+
+QUANTITIES: dict[str, str] = {
+    **dict.fromkeys(
+        ("position", "look_at", "center", "points", "offset", "radius", "distance", "height", "up", "axis",
+         "direction", "amplitude_m", "minor_radius", "LightSpec.size"),
+        "length",
+    ),
+    **dict.fromkeys(("MeshSpec.size", "MeshSpec.radius", "MeshSpec.height", "MeshSpec.minor_radius"), "size"),
+    "MeshSpec.scale": "scale",
+    "linear_velocity": "speed",
+    "speed": "speed",
+    "angular_velocity_deg": "angular_speed",
+    "gravity": "acceleration",
+    "mass": "mass",
+    "friction": "friction",
+    **dict.fromkeys(("period", "duration", "blend_duration"), "duration"),
+    **dict.fromkeys(
+        ("t", "spawn_time", "despawn_time", "start_time", "end_time", "hold", "smoothing"), "time"
+    ),
+}  # fmt: skip
+"""Field (``Class.field`` first, then ``field``) -> the physical quantity whose range it must keep."""
+UNRANGED_FIELDS = frozenset(
+    {"id", "next_entity_id", "seed", "subdivisions", "semantic_classes", "renderer_options"}
+)
+UNRANGED = "unranged"
+"""Fields whose numbers have checks of their own (ids, seeds) or belong to someone else (renderer options)."""
 
 __all__ = ["LIMITS_FILE", "Limits", "collect_issues", "load_limits", "validate_scene"]
 
@@ -84,7 +114,7 @@ class _Issues:
     def look_at(self, path: str, position: list[float] | None, look_at: list[float] | None) -> None:
         if position is None or look_at is None or len(position) != len(look_at):
             return
-        if sum((p - q) ** 2 for p, q in zip(position, look_at)) < LOOK_AT_TOLERANCE:
+        if math.dist(position, look_at) < LOOK_AT_TOLERANCE_M:
             self.add(
                 f"{path}.look_at",
                 f"look_at {list(look_at)} is the camera position: the camera has no view direction",
@@ -122,21 +152,26 @@ def collect_issues(scene: SceneSpec, *, limits: Limits | None = None) -> list[tu
     limits = limits or load_limits()
     issues = _Issues()
     _check_timing(scene, issues, limits)
-    _check_strings(scene, issues, limits)
+    _check_values(scene, issues, limits)
     names = {entity.name for entity in scene.entities}
     _check_entities(scene, issues, names, limits)
     for name, material in scene.materials.items():
-        _check_material(f"materials.{name}", material, issues)
+        _check_material(join_path("materials", name), material, issues)
     _check_lights(scene, issues)
     _check_cameras(scene, issues, names)
     _check_render(scene, issues)
     seen_class_ids: dict[int, str] = {}
     for name, class_id in scene.semantic_classes.items():
         if class_id < 1:
-            issues.add(f"semantic_classes.{name}", f"class ids must be >= 1, got {class_id}")
+            issues.add(join_path("semantic_classes", name), f"class ids must be >= 1, got {class_id}")
+        elif class_id > MAX_CLASS_ID:
+            issues.add(
+                join_path("semantic_classes", name),
+                f"class ids must be <= {MAX_CLASS_ID} (semantic maps are uint16), got {class_id}",
+            )
         elif class_id in seen_class_ids:
             issues.add(
-                f"semantic_classes.{name}",
+                join_path("semantic_classes", name),
                 f"duplicate class id {class_id} (also used by '{seen_class_ids[class_id]}')",
             )
         seen_class_ids.setdefault(class_id, name)
@@ -213,30 +248,96 @@ def _base_dir(scene: Any) -> Path | None:
     return Path(source).resolve().parent if source else None
 
 
-def _check_strings(scene: SceneSpec, issues: _Issues, limits: Limits) -> None:
-    """Strings over ``max_string_length`` anywhere in the scene (a Python-built scene too)."""
-    limit = limits.max_string_length
+QUANTITY_LIMITS: dict[str, tuple[str | None, str, str]] = {
+    "length": (None, "max_length_m", " m"),
+    "size": ("min_size_m", "max_length_m", " m"),
+    "scale": ("min_size_m", "max_length_m", ""),
+    "speed": (None, "max_speed_m_s", " m/s"),
+    "angular_speed": (None, "max_angular_speed_deg_s", " deg/s"),
+    "acceleration": (None, "max_acceleration_m_s2", " m/s^2"),
+    "mass": ("min_mass_kg", "max_mass_kg", " kg"),
+    "friction": (None, "max_friction", ""),
+    "duration": ("min_duration_s", "max_time_s", " s"),
+    "time": (None, "max_time_s", " s"),
+    "": (None, "max_magnitude", ""),
+}
+"""Quantity -> (the ``Limits`` field of its smallest non-zero magnitude, of its largest, unit)."""
 
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, str):
-            if len(value) > limit:
-                issues.add(
-                    path,
-                    over_limit("a string of", len(value), limit, "max_string_length", " characters"),
+
+@cache
+def _field_kinds(cls: type) -> tuple[tuple[str, str], ...]:
+    """``(field name, quantity)`` of a scene dataclass's fields to walk."""
+    return tuple(
+        (
+            item.name,
+            UNRANGED
+            if item.name in UNRANGED_FIELDS
+            else QUANTITIES.get(f"{cls.__name__}.{item.name}", QUANTITIES.get(item.name, "")),
+        )
+        for item in dataclasses.fields(cls)
+        if item.name != "source_file"
+    )
+
+
+def _path_text(parts: tuple[str | int, ...]) -> str:
+    path = ""
+    for part in parts:
+        path = join_path(path, part)
+    return path
+
+
+def _check_values(scene: SceneSpec, issues: _Issues, limits: Limits) -> None:
+    """One walk over every value of the scene (a Python-built scene too): strings over
+    ``max_string_length``; numbers outside the physical range of their quantity (``QUANTITIES``:
+    a camera 1e308 m away overflows, a 1e-308 kg body or a gravity of 1e308 makes the physics
+    blow up). Paths are only spelled out for a problem."""
+    string_limit = limits.max_string_length
+    ranges = {
+        kind: (getattr(limits, low) if low is not None else 0.0, getattr(limits, high))
+        for kind, (low, high, _) in QUANTITY_LIMITS.items()
+    }
+
+    def report_number(value: float, kind: str, parts: tuple[str | int, ...]) -> None:
+        low_key, high_key, unit = QUANTITY_LIMITS[kind]
+        smallest, largest = ranges[kind]
+        if abs(value) > largest:
+            bound, key, word = largest, high_key, "most"
+        else:
+            bound, key, word = smallest, low_key, "least"
+        issues.add(
+            _path_text(parts),
+            f"{value:g}{unit} is out of range: at {word} {bound:g}{unit} in magnitude "
+            f"({key} in {LIMITS_FILE_NAME})",
+        )
+
+    def walk(value: Any, kind: str, parts: tuple[str | int, ...]) -> None:
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            if kind == UNRANGED:
+                return
+            magnitude = abs(value)
+            smallest, largest = ranges[kind]
+            if (magnitude <= largest and not 0 < magnitude < smallest) or magnitude != magnitude:
+                return
+            if math.isfinite(magnitude):
+                report_number(float(value), kind, parts)
+        elif isinstance(value, str):
+            if len(value) > string_limit:
+                reason = over_limit(
+                    "a string of", len(value), string_limit, "max_string_length", " characters"
                 )
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for item in dataclasses.fields(value):
-                if item.name != "source_file":
-                    walk(getattr(value, item.name), f"{path}.{item.name}" if path else item.name)
+                issues.add(_path_text(parts), reason)
         elif isinstance(value, list | tuple):
             for index, item in enumerate(value):
-                walk(item, f"{path}[{index}]")
+                walk(item, kind, (*parts, index))
         elif isinstance(value, dict):
             for key, item in value.items():
-                walk(key, f"{path}.{key}"[:200])
-                walk(item, f"{path}.{key}"[:200])
+                walk(key, UNRANGED, (*parts, str(key)[:200]))
+                walk(item, kind, (*parts, str(key)[:200]))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for name, field_kind in _field_kinds(type(value)):
+                walk(getattr(value, name), field_kind, (*parts, name))
 
-    walk(scene, "")
+    walk(scene, "", ())
 
 
 def _check_render(scene: SceneSpec, issues: _Issues) -> None:
@@ -252,15 +353,19 @@ def _check_timing(scene: SceneSpec, issues: _Issues, limits: Limits) -> None:
     issues.positive("duration", scene.duration, "duration")
     if scene.fps > 0:
         frames = scene.num_frames
-        if frames is None and scene.duration is not None:
+        if frames is None and scene.duration is not None and scene.duration > 0:
             frames = math.floor(scene.duration * scene.fps + 0.5)
+        elif frames is None:
+            frames = round(scene.fps)  # one second: Scene.frame_count's default
+        key = "num_frames" if scene.num_frames is not None else "duration" if scene.duration else "fps"
         if frames is not None and frames > limits.max_frames:
-            key = "num_frames" if scene.num_frames is not None else "duration"
             issues.add(
                 key,
                 f"{frames} frames is over the configured limit of {limits.max_frames} "
                 f"(max_frames in configs/limits.yaml)",
             )
+        elif frames is not None and frames > 0:
+            _check_physics_steps(scene, frames, issues, limits)
         timestep = scene.world.physics_timestep
         if timestep > 1.0 / scene.fps:
             issues.add(
@@ -279,6 +384,23 @@ def _check_timing(scene: SceneSpec, issues: _Issues, limits: Limits) -> None:
                 f"resolution[{index}]",
                 f"{what} {value} is over the configured limit of {limit} (max_{what} in configs/limits.yaml)",
             )
+
+
+def _check_physics_steps(scene: SceneSpec, frames: int, issues: _Issues, limits: Limits) -> None:
+    """Physics steps the clip needs (simulated scenes only): a tiny fps or timestep can ask for
+    more steps than anyone could wait for."""
+    timestep = scene.world.physics_timestep
+    simulated = any(e.physics.mode == "dynamic" and e.physics.collides for e in scene.entities)
+    if not simulated or not timestep > 0:
+        return
+    steps = (frames - 1) / scene.fps / timestep
+    if steps > limits.max_physics_steps:
+        issues.add(
+            "world.physics_timestep",
+            f"the clip lasts {(frames - 1) / scene.fps:.6g} s: {steps:.3g} physics steps of {timestep:g} s "
+            f"are over the configured limit of {limits.max_physics_steps} "
+            f"(max_physics_steps in {LIMITS_FILE_NAME})",
+        )
 
 
 def _check_entities(scene: SceneSpec, issues: _Issues, names: set[str], limits: Limits) -> None:
@@ -315,7 +437,7 @@ def _check_entities(scene: SceneSpec, issues: _Issues, names: set[str], limits: 
                     f"next_entity_id {scene.next_entity_id} must be greater "
                     f"than every entity id (entities[{index}].id = {entity.id})",
                 )
-        _check_mesh(f"{path}.mesh", entity, issues, base_dir)
+        _check_mesh(f"{path}.mesh", entity, issues, base_dir, limits)
         if isinstance(entity.material, str):
             if entity.material not in scene.materials:
                 close = difflib.get_close_matches(entity.material, list(scene.materials), n=1)
@@ -332,7 +454,23 @@ def _check_entities(scene: SceneSpec, issues: _Issues, names: set[str], limits: 
     _check_attach_cycles(scene, issues)
 
 
-def _check_mesh(path: str, entity: EntitySpec, issues: _Issues, base_dir: Path | None) -> None:
+def primitive_triangles(kind: str, subdivisions: int) -> float:
+    """About how many triangles ``load_mesh`` builds for a primitive of ``subdivisions``
+    (icosphere levels for a sphere, segments for round shapes, cells per side for a plane)."""
+    if kind == "sphere":
+        return 20.0 * 4.0 ** min(subdivisions, 64)
+    if kind in ("capsule", "torus"):
+        return 2.0 * subdivisions * max(subdivisions // 2, 4)
+    if kind == "plane":
+        return 2.0 * subdivisions * subdivisions
+    if kind in ("cylinder", "cone"):
+        return 4.0 * subdivisions
+    return 12.0
+
+
+def _check_mesh(
+    path: str, entity: EntitySpec, issues: _Issues, base_dir: Path | None, limits: Limits
+) -> None:
     mesh = entity.mesh
     issues_before = len(issues.items)
     issues.choice(f"{path}.type", mesh.type, MESH_TYPES, "mesh type")
@@ -341,6 +479,15 @@ def _check_mesh(path: str, entity: EntitySpec, issues: _Issues, base_dir: Path |
         issues.positive(f"{path}.{key}", getattr(mesh, key), key)
     if mesh.subdivisions is not None and mesh.subdivisions < 0:
         issues.add(f"{path}.subdivisions", f"subdivisions must not be negative, got {mesh.subdivisions}")
+    elif mesh.subdivisions is not None and mesh.type in PRIMITIVE_TYPES:
+        triangles = primitive_triangles(mesh.type, mesh.subdivisions)
+        if triangles > limits.max_primitive_triangles:
+            issues.add(
+                f"{path}.subdivisions",
+                f"subdivisions {mesh.subdivisions} make a {mesh.type} of about {triangles:.3g} triangles, "
+                f"over the configured limit of {limits.max_primitive_triangles} "
+                f"(max_primitive_triangles in {LIMITS_FILE_NAME})",
+            )
     if mesh.size is not None:
         if mesh.type == "box" and len(mesh.size) != 3:
             issues.add(f"{path}.size", f"a box size is [x, y, z], got {len(mesh.size)} numbers")

@@ -147,6 +147,13 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 
 
 _SceneLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# YAML 1.1 (PyYAML) reads ``1e3``, ``1e-3`` and ``1.0e308`` as strings (its floats need a dot
+# and a signed exponent); YAML 1.2 and every other tool read them as numbers, so does a scene file.
+_SceneLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def parse_yaml(text: str, source_name: str, *, allow_empty: bool = False) -> dict[str, Any]:
