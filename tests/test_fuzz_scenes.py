@@ -33,8 +33,8 @@ from worldsim.cli.main import main  # noqa: E402
 
 SCENES = Path(__file__).resolve().parents[1] / "scenes"
 EXAMPLES = sorted(SCENES.glob("*.yaml"))
-FUZZ_EXAMPLES = 120
-"""Cases per run (derandomized: the same cases every run); about a minute on 2 CPU cores."""
+FUZZ_EXAMPLES = 300
+"""Cases per run (derandomized: the same cases every run); under a minute on 2 CPU cores."""
 HANG_GUARD_S = 10
 """CPU seconds per case, both commands together: generous, it catches hangs (a busy loop burns
 CPU) and times nothing; CPU rather than wall time, so other work on the machine cannot trip it."""
@@ -62,7 +62,24 @@ KEY_PATH = re.compile(
 )
 """A key path as ``worldsim.scene.schema.join_path`` writes them, then the reason."""
 
-EXTREME_NUMBERS = [0, -1, 1, -0.0, 1e-308, 1e308, -1e308, 2**63, -(2**63), 10**30, 1e9, 0.5, 7]
+EXTREME_NUMBERS = [
+    0,
+    -1,
+    1,
+    -0.0,
+    1e-308,
+    1e308,
+    -1e308,
+    2**63,
+    -(2**63),
+    10**30,
+    1e9,
+    0.5,
+    7,
+    1e7,
+    -1e-7,
+    65536,
+]
 NON_FINITE = [math.nan, math.inf, -math.inf]
 
 
@@ -118,6 +135,9 @@ def mutated_scene(draw: st.DrawFn) -> tuple[str, str]:
         places = list(_places(data))
         if not places:
             break
+        numbers = [(c, k) for c, k in places if isinstance(c[k], int | float) and not isinstance(c[k], bool)]
+        if numbers and draw(st.booleans()):  # half the mutations hit a number: most fields are numbers
+            places = numbers
         container, key = draw(st.sampled_from(places))
         operation = draw(
             st.sampled_from(

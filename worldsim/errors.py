@@ -65,6 +65,15 @@ class MissingExtraError(WorldsimError):
 
 
 def format_issue(file: str | None, key_path: str, reason: str) -> str:
-    """Format one problem as ``file: key.path: reason``."""
+    """Format one problem as ``file: key.path: reason``, on one line: characters that would break
+    it (newlines, carriage returns, other control characters a scene's strings may hold) are
+    written as escapes."""
     parts = [part for part in (file, key_path) if part]
-    return ": ".join([*parts, reason])
+    return one_line(": ".join([*parts, reason]))
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character but the space as a Python escape (``\\r``)."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

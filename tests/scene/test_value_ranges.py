@@ -114,3 +114,13 @@ def test_exponent_numbers_are_numbers() -> None:
     scene = load_scene_from_string("name: e\nfps: 2.4e1\nworld: {physics_timestep: 1e-3}\n")
     assert scene.fps == 24.0 and scene.world.physics_timestep == 0.001
     assert load_scene_from_string("name: '1e3'\n").name == "1e3"  # quoted stays a string
+
+
+def test_messages_stay_one_line_whatever_the_scene_holds(tmp_path: Path, capsys) -> None:
+    """A value with a carriage return or newline is shown escaped (found by the fuzz test)."""
+    path = tmp_path / "scene.yaml"
+    path.write_text(HEADER + f"entities: [{BALL}]\n" + CAMERA.replace("}]", ', easing: "\\r\\nx"}]'))
+    assert main(["validate", str(path)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [f"{path.resolve()}: cameras[0].easing: unknown easing '\\r\\nx'; expected one of "
+                     "linear, ease_in, ease_out, ease_in_out, smoothstep"]  # fmt: skip
