@@ -310,32 +310,40 @@ def _check_values(scene: SceneSpec, issues: _Issues, limits: Limits) -> None:
             f"({key} in {LIMITS_FILE_NAME})",
         )
 
-    def walk(value: Any, kind: str, parts: tuple[str | int, ...]) -> None:
-        if isinstance(value, float | int) and not isinstance(value, bool):
-            if kind == UNRANGED:
-                return
-            magnitude = abs(value)
-            smallest, largest = ranges[kind]
-            if (magnitude <= largest and not 0 < magnitude < smallest) or magnitude != magnitude:
-                return
-            if math.isfinite(magnitude):
-                report_number(float(value), kind, parts)
-        elif isinstance(value, str):
+    def scalar(value: Any, kind: str, parts: tuple[str | int, ...], key: str | int) -> bool:
+        """Check ``value`` if it is a number or string (True), else leave it to ``walk``."""
+        kind_of = type(value)
+        if kind_of is float or kind_of is int:
+            if kind != UNRANGED:
+                smallest, largest = ranges[kind]
+                magnitude = abs(value)
+                if (magnitude > largest or 0 < magnitude < smallest) and math.isfinite(magnitude):
+                    report_number(float(value), kind, (*parts, key))
+            return True
+        if kind_of is str:
             if len(value) > string_limit:
-                reason = over_limit(
-                    "a string of", len(value), string_limit, "max_string_length", " characters"
-                )
-                issues.add(_path_text(parts), reason)
-        elif isinstance(value, list | tuple):
+                length = len(value)
+                reason = over_limit("a string of", length, string_limit, "max_string_length", " characters")
+                issues.add(_path_text((*parts, key)), reason)
+            return True
+        return value is None or kind_of is bool
+
+    def walk(value: Any, kind: str, parts: tuple[str | int, ...]) -> None:
+        if isinstance(value, list | tuple):
             for index, item in enumerate(value):
-                walk(item, kind, (*parts, index))
+                if not scalar(item, kind, parts, index):
+                    walk(item, kind, (*parts, index))
         elif isinstance(value, dict):
             for key, item in value.items():
-                walk(key, UNRANGED, (*parts, str(key)[:200]))
-                walk(item, kind, (*parts, str(key)[:200]))
+                name = str(key)[:200]
+                scalar(key, UNRANGED, parts, name)
+                if not scalar(item, kind, parts, name):
+                    walk(item, kind, (*parts, name))
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             for name, field_kind in _field_kinds(type(value)):
-                walk(getattr(value, name), field_kind, (*parts, name))
+                item = getattr(value, name)
+                if not scalar(item, field_kind, parts, name):
+                    walk(item, field_kind, (*parts, name))
 
     walk(scene, "", ())
 
