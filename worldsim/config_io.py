@@ -6,10 +6,11 @@ wheel ships it there as package data, so ``config_path`` finds them in a checkou
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, TypeVar
 
-from worldsim.errors import WorldsimError
+from worldsim.errors import UnknownOptionError, WorldsimError
 
 T = TypeVar("T")
 
@@ -34,10 +35,12 @@ def load_structured(
     """``schema`` <- ``path`` (default ``defaults`` when that file exists) <- ``overrides``.
 
     Unknown keys, wrong types and unreadable files raise ``error`` as
-    ``"{prefix}{source}: {key}: {reason}"``, where source is the file or "<overrides>".
+    ``"{prefix}{file}: {key}: {reason}"``; in ``overrides`` (options a caller gave) as
+    ``"{prefix}option {key!r}: {reason}"``, an unknown one as ``UnknownOptionError`` (when
+    ``error`` admits it) listing the schema's options.
     """
     from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
+    from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
     config = OmegaConf.structured(schema)
     source = Path(path) if path is not None else defaults
@@ -52,5 +55,11 @@ def load_structured(
     except OmegaConfBaseException as exception:
         key = getattr(exception, "full_key", "") or ""
         reason = str(exception).splitlines()[0]
+        if str(source) == "<overrides>" and key:  # options given by a caller, not a file
+            known = tuple(field.name for field in dataclasses.fields(schema))  # type: ignore[arg-type]
+            if isinstance(exception, ConfigKeyError) and issubclass(UnknownOptionError, error):
+                message = f"{prefix}unknown option {key!r}; its options are {', '.join(known)}"
+                raise UnknownOptionError(message, option=str(key), known=known) from None
+            raise error(f"{prefix}option {key!r}: {reason}") from None
         raise error(f"{prefix}{source}: {key}: {reason}" if key else f"{prefix}{source}: {reason}") from None
     return OmegaConf.to_object(config)

@@ -28,6 +28,11 @@ class SceneError(WorldsimError):
         super().__init__("\n".join(format_issue(*issue) for issue in self.issues))
 
 
+class SceneLimitError(SceneError):
+    """A scene file is over a resource limit of ``configs/limits.yaml`` (size, string length,
+    nesting depth, alias expansion, entity count); refused before the expensive work starts."""
+
+
 class AssetError(WorldsimError):
     """A mesh, texture or weight file is missing, unreadable or corrupt."""
 
@@ -38,6 +43,15 @@ class AssetError(WorldsimError):
 
 class RenderError(WorldsimError):
     """A renderer could not produce its output (bad settings, missing extra, ...)."""
+
+
+class UnknownOptionError(RenderError):
+    """A renderer was given an option it does not have; ``option`` names it, ``known`` lists the
+    renderer's options (so the CLI can say which renderer takes it instead)."""
+
+    def __init__(self, message: str, *, option: str, known: tuple[str, ...] = ()) -> None:
+        self.option, self.known = option, known
+        super().__init__(message)
 
 
 class MissingExtraError(WorldsimError):
@@ -51,6 +65,15 @@ class MissingExtraError(WorldsimError):
 
 
 def format_issue(file: str | None, key_path: str, reason: str) -> str:
-    """Format one problem as ``file: key.path: reason``."""
+    """Format one problem as ``file: key.path: reason``, on one line: characters that would break
+    it (newlines, carriage returns, other control characters a scene's strings may hold) are
+    written as escapes."""
     parts = [part for part in (file, key_path) if part]
-    return ": ".join([*parts, reason])
+    return one_line(": ".join([*parts, reason]))
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character but the space as a Python escape (``\\r``)."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

@@ -115,10 +115,12 @@ def parse_frames(frames: str | Sequence[int] | range | None, num_frames: int) ->
         selected = [int(frame) for frame in frames]
     if not selected:
         raise RenderError(f"frames: {frames!r} selects no frames")
-    outside = [frame for frame in selected if not 0 <= frame < num_frames]
-    if outside:
+    if any(not 0 <= frame < num_frames for frame in selected):
+        low, high = min(selected), max(selected)
+        asked = f"frame {low}" if low == high else f"frames {low} to {high}"
+        given = repr(frames) if isinstance(frames, str) else "the list"
         raise RenderError(
-            f"frames: {outside[0]} is outside the clip's {num_frames} frames (0..{num_frames - 1})"
+            f"frames: {given} asks for {asked}, outside the clip's {num_frames} frames (0..{num_frames - 1})"
         )
     return sorted(set(selected))
 

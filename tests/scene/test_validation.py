@@ -19,7 +19,20 @@ def test_valid_scene_passes() -> None:
 
 def test_limits_file_is_read() -> None:
     limits = load_limits()
-    assert limits == Limits(max_width=4096, max_height=4096, max_frames=100000, max_entities=65534)
+    # configs/limits.yaml states the dataclass defaults (issue 18 set the input limits).
+    assert limits == Limits()
+    assert limits == Limits(
+        max_width=4096,
+        max_height=4096,
+        max_frames=100000,
+        max_entities=10000,
+        max_physics_steps=10_000_000,
+        max_primitive_triangles=2_000_000,
+        max_file_bytes=5_000_000,
+        max_string_length=65536,
+        max_nesting_depth=64,
+        max_alias_nodes=10000,
+    )
 
 
 def test_custom_limits_and_all_issues() -> None:

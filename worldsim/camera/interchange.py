@@ -94,8 +94,15 @@ def export_nerfstudio(track: CameraTrack, fps: float, path: str | Path) -> Path:
     return _write_json(data, path)
 
 
-def import_nerfstudio(path: str | Path, name: str = "main") -> tuple[CameraTrack, float]:
-    """Read nerfstudio's ``camera_path.json`` -> ``(track, fps)`` (square pixels, centred principal point)."""
+def import_nerfstudio(
+    path: str | Path, name: str = "main", resolution: tuple[int, int] | None = None
+) -> tuple[CameraTrack, float]:
+    """Read nerfstudio's ``camera_path.json`` -> ``(track, fps)`` (square pixels, centred principal point).
+
+    ``resolution`` ``(width, height)``: build the intrinsics for that image size (the scene's)
+    instead of the file's ``render_width`` x ``render_height``, keeping each frame's vertical
+    field of view (nerfstudio's viewer exports at its own window size by default).
+    """
     file = str(path)
     data = _read_mapping(path)
     _check_world_frame(data, file)
@@ -113,7 +120,15 @@ def import_nerfstudio(path: str | Path, name: str = "main") -> tuple[CameraTrack
             for i, e in enumerate(entries)
         ]
     )
-    fov = np.array([float(entry.get("fov", 50.0)) for entry in entries])
+    try:
+        fov = np.array([float(entry.get("fov", 50.0)) for entry in entries])
+    except (TypeError, ValueError, AttributeError):
+        raise SceneError("fov must be a number of degrees", file=file, key_path="camera_path") from None
+    if not np.all((fov > 0) & (fov < 180)):
+        index = int(np.argmax(~((fov > 0) & (fov < 180))))
+        raise SceneError("fov must be in (0, 180) degrees", file=file, key_path=f"camera_path[{index}].fov")
+    if resolution is not None:
+        width, height = int(resolution[0]), int(resolution[1])
     fy = 0.5 * height / np.tan(np.radians(fov) / 2.0)
     count = len(entries)
     track = CameraTrack(
@@ -150,8 +165,26 @@ def export_cameras(tracks: dict[str, CameraTrack], fps: float, path: str | Path)
     return _write_json({"world_frame": WORLD_FRAME, "fps": fps, "cameras": cameras}, path)
 
 
+def rescale_track(track: CameraTrack, resolution: tuple[int, int]) -> CameraTrack:
+    """``track`` for images of ``resolution`` ``(width, height)``: fx, cx scaled by the width ratio
+    and fy, cy by the height ratio, so both fields of view and the principal point's place in
+    the image are kept."""
+    width, height = int(resolution[0]), int(resolution[1])
+    sx, sy = width / track.width, height / track.height
+    return CameraTrack(
+        track.name,
+        track.cam_to_world,
+        np.asarray(track.fx) * sx,
+        np.asarray(track.fy) * sy,
+        np.asarray(track.cx) * sx,
+        np.asarray(track.cy) * sy,
+        width,
+        height,
+    )
+
+
 def import_cameras(path: str | Path) -> tuple[dict[str, CameraTrack], float]:
-    """Read ``cameras.json`` -> ``({name: track}, fps)``."""
+    """Read ``cameras.json`` -> ``({name: track}, fps)`` (at the file's image size; see ``rescale_track``)."""
     file = str(path)
     data = _read_mapping(path)
     _check_world_frame(data, file)
@@ -187,20 +220,20 @@ def import_cameras(path: str | Path) -> tuple[dict[str, CameraTrack], float]:
 # plain keyframe lists -------------------------------------------------------------------------
 
 
+KEYFRAME_FILE_KEYS = ("world_frame", "camera")
+"""Keys of a keyframe file besides the camera's own fields (``camera`` holds its name)."""
+
+
 def export_keyframes(spec: CameraSpec, path: str | Path) -> Path:
-    """Write the camera's keyframes (and its interpolation settings) as JSON or YAML by suffix."""
-    data = {
-        "world_frame": WORLD_FRAME,
-        "camera": spec.name,
-        "fov_deg": spec.fov_deg,
-        "position_interpolation": spec.position_interpolation,
-        "rotation_interpolation": spec.rotation_interpolation,
-        **{name: getattr(spec, name) for name in ("fx", "fy", "cx", "cy") if getattr(spec, name) is not None},
-        "keyframes": [
-            {key: value for key, value in dataclasses.asdict(keyframe).items() if value is not None}
-            for keyframe in spec.keyframes
-        ],
-    }
+    """Write the camera as a keyframe file, JSON or YAML by suffix: its keyframes and every field
+    that shapes the path between them (interpolation, timing, easing, orientation, roll, moves,
+    shake, segments, intrinsics), so ``import_keyframes`` gives back the same camera."""
+    from worldsim.scene.schema import to_data
+
+    fields = to_data(spec, omit_defaults=True)
+    fields.pop("name", None)
+    keyframes = fields.pop("keyframes", [])
+    data = {"world_frame": WORLD_FRAME, "camera": spec.name, **fields, "keyframes": keyframes}
     path = Path(path)
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
@@ -212,7 +245,10 @@ def export_keyframes(spec: CameraSpec, path: str | Path) -> Path:
 
 
 def import_keyframes(path: str | Path) -> CameraSpec:
-    """Read a keyframe list (JSON or YAML) -> a ``CameraSpec`` with those keyframes."""
+    """Read a keyframe file (JSON or YAML) -> a ``CameraSpec``; fields the file does not give
+    keep their defaults (``look_at``: none, so keys without one must aim themselves)."""
+    from worldsim.scene.schema import from_data
+
     file = str(path)
     data = _read_mapping(path)
     _check_world_frame(data, file)
@@ -220,25 +256,22 @@ def import_keyframes(path: str | Path) -> CameraSpec:
     if not isinstance(raw, list) or not raw:
         raise SceneError("expected a non-empty 'keyframes' list", file=file, key_path="keyframes")
     known = {f.name for f in dataclasses.fields(CameraKeyframe)}
-    keyframes = []
     for index, entry in enumerate(raw):
         unknown = set(entry) - known if isinstance(entry, dict) else {"<not a mapping>"}
         if unknown:
             raise SceneError(
-                f"unknown keys {sorted(unknown)}; allowed: {sorted(known)}",
+                f"unknown keys {sorted(unknown, key=str)}; allowed: {sorted(known)}",
                 file=file,
                 key_path=f"keyframes[{index}]",
             )
-        keyframes.append(CameraKeyframe(**entry))
-    return CameraSpec(
-        name=str(data.get("camera", "main")),
-        fov_deg=float(data.get("fov_deg", 50.0)),
-        position_interpolation=str(data.get("position_interpolation", "linear")),
-        rotation_interpolation=str(data.get("rotation_interpolation", "slerp")),
-        look_at=None,
-        keyframes=keyframes,
-        **{name: float(data[name]) for name in ("fx", "fy", "cx", "cy") if data.get(name) is not None},
-    )
+    fields = {key: value for key, value in data.items() if key not in KEYFRAME_FILE_KEYS}
+    fields["name"] = str(data.get("camera", "main"))
+    fields.setdefault("look_at", None)
+    issues: list[tuple[str, str]] = []
+    spec = from_data(CameraSpec, fields, "", issues)
+    if issues:
+        raise SceneError(issues[0][1], issues=[(file, key_path, reason) for key_path, reason in issues])
+    return spec
 
 
 def track_to_spec(track: CameraTrack, fps: float) -> CameraSpec:

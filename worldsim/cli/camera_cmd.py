@@ -160,8 +160,13 @@ def _track_and_fps(args: argparse.Namespace):
     return trajectory.cameras[name], trajectory.fps
 
 
-def read_camera_file(path: str | Path):
-    """A ``CameraSpec`` from any camera file we read, chosen by its content."""
+def read_camera_file(path: str | Path, resolution: tuple[int, int] | None = None):
+    """A ``CameraSpec`` from any camera file we read, chosen by its content.
+
+    ``resolution`` ``(width, height)``: the scene's image size; per-frame intrinsics of
+    nerfstudio and ``cameras.json`` files made at another size are scaled to it, keeping the
+    field of view (a principal point in pixels means another place in another size of image).
+    """
     import json
 
     from worldsim.camera import interchange
@@ -174,12 +179,39 @@ def read_camera_file(path: str | Path):
     except (OSError, ValueError):
         data = {}
     if isinstance(data, dict) and "camera_path" in data:
-        track, file_fps = interchange.import_nerfstudio(path)
+        track, file_fps = interchange.import_nerfstudio(path, resolution=resolution)
         return interchange.track_to_spec(track, file_fps)
     if isinstance(data, dict) and "cameras" in data:
         tracks, file_fps = interchange.import_cameras(path)
-        return interchange.track_to_spec(next(iter(tracks.values())), file_fps)
+        track = next(iter(tracks.values()))
+        if resolution is not None:
+            track = interchange.rescale_track(track, resolution)
+        return interchange.track_to_spec(track, file_fps)
     return interchange.import_keyframes(path)
+
+
+def path_end_time(spec) -> float:
+    """Seconds at which a keyframed camera reaches its last key (holds included)."""
+    if not spec.keyframes:
+        return 0.0
+    return float(spec.keyframes[-1].t) + sum(float(key.hold) for key in spec.keyframes[:-1])
+
+
+def import_messages(file: str | Path, spec, scene) -> list[str]:
+    """Warnings about what the scene will not show of an imported camera path."""
+    fps = float(scene.fps)
+    frames = scene.frame_count
+    clip_end = (frames - 1) / fps
+    path_end = path_end_time(spec)
+    messages = []
+    if path_end > clip_end + 0.5 / fps:
+        path_frames = int(np.floor(path_end * fps + 1e-9)) + 1
+        messages.append(
+            f"warning: {file}: the camera path lasts {path_end:.3g} s ({path_frames} frames at "
+            f"{fps:g} fps) but the scene has {frames} frames ({frames / fps:.3g} s): it is cut after "
+            f"frame {frames - 1}; raise the scene's num_frames or duration to keep all of it"
+        )
+    return messages
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -187,7 +219,8 @@ def run_import(args: argparse.Namespace) -> int:
 
     require_file(args.file)
     scene = load_valid_scene(args.scene)
-    spec = read_camera_file(args.file)
+    resolution = (int(scene.resolution[0]), int(scene.resolution[1]))
+    spec = read_camera_file(args.file, resolution)
     if args.camera is not None:
         spec.name = args.camera
     names = [camera.name for camera in scene.cameras]
@@ -195,6 +228,8 @@ def run_import(args: argparse.Namespace) -> int:
         scene.cameras[names.index(spec.name)] = spec
     else:
         scene.cameras.insert(0, spec)
+    for message in import_messages(args.file, spec, scene):
+        warn(message)
     out = save_scene(scene, args.out)
     if not _quiet(args):
         echo(f"wrote {out or args.out} with camera {spec.name!r} ({len(spec.keyframes)} keyframes)")

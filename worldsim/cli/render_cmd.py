@@ -3,9 +3,68 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from worldsim.cli.common import UsageError, require_file
 from worldsim.cli.output import echo
+
+OPTION_SCHEMAS: dict[str, str] = {
+    "reference": "renderers.reference.options:ReferenceOptions",
+    "diffusion": "renderers.diffusion.options:DiffusionOptions",
+    "wan_vace": "renderers.adapters.options:AdapterOptions",
+    "cogvideox_fun": "renderers.adapters.options:AdapterOptions",
+}
+"""Renderer -> the dataclass of its options, to say which renderer takes an option another one
+refuses (the calibration baselines ignore unknown options, so they are not listed)."""
+
+
+class _DeferredHelp(str):
+    """Help text built only when help is printed (it reads the render config and the renderer
+    registry, which a plain ``worldsim render`` need not pay for before parsing)."""
+
+    build: Callable[[], str]
+
+    def __new__(cls, build: Callable[[], str]) -> _DeferredHelp:
+        text = super().__new__(cls, "(computed when help is shown)")
+        text.build = build
+        return text
+
+    def __mod__(self, params: object) -> str:  # argparse expands help with "%"
+        return self.build() % params
+
+
+def default_renderer_name() -> str:
+    """The renderer ``render`` uses when neither the call nor the scene names one: the one in
+    ``configs/render.yaml``, else ``renderers.base.DEFAULT_RENDERER``."""
+    from worldsim.clip.config import load_render_config
+
+    configured = load_render_config().renderer
+    if configured != "default":
+        return configured
+    from renderers.base import DEFAULT_RENDERER
+
+    return DEFAULT_RENDERER
+
+
+def _renderer_help() -> str:
+    return f"appearance renderer (default: the scene's render.renderer, else {default_renderer_name()!r})"
+
+
+def renderers_taking(option: str) -> list[str]:
+    """Names of the renderers that have the option ``option``."""
+    import dataclasses
+    import importlib
+
+    names = []
+    for name, schema_path in OPTION_SCHEMAS.items():
+        module_name, class_name = schema_path.split(":")
+        try:
+            schema = getattr(importlib.import_module(module_name), class_name)
+        except ImportError:  # an extra not installed: it cannot take anything here
+            continue
+        if option in {field.name for field in dataclasses.fields(schema)}:
+            names.append(name)
+    return names
 
 
 def add_subparser(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -20,18 +79,20 @@ def add_subparser(subparsers: argparse._SubParsersAction, common: argparse.Argum
     )
     parser.add_argument("scene", metavar="SCENE", help="YAML scene file")
     parser.add_argument("--out", required=True, metavar="DIR", help="clip folder")
-    parser.add_argument(
-        "--renderer", default="default", help="appearance renderer (default: the scene's, else 'reference')"
-    )
+    parser.add_argument("--renderer", default="default", help=_DeferredHelp(_renderer_help))
     parser.add_argument("--guidance-only", action="store_true", help="write only the guidance maps")
     parser.add_argument("--camera", metavar="NAME", help="camera to render (default: the first)")
     parser.add_argument("--frames", metavar="A:B", help="frames A to B-1 (default: all)")
     parser.add_argument(
         "--overwrite", action="store_true", help="replace a clip folder made with other settings"
     )
-    parser.add_argument("--spp", type=int, metavar="N", help="samples per pixel of the renderer")
     parser.add_argument(
-        "--preview", action="store_true", help="fast preview: few samples and a denoiser (reference renderer)"
+        "--spp", type=int, metavar="N", help="samples per pixel (reference renderer: --renderer reference)"
+    )
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="fast preview: few samples and a denoiser (reference renderer: --renderer reference)",
     )
     parser.add_argument(
         "--weights",
@@ -44,7 +105,8 @@ def add_subparser(subparsers: argparse._SubParsersAction, common: argparse.Argum
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="renderer option (VALUE parsed as YAML), e.g. --option max_depth=3; repeatable",
+        help="renderer option (VALUE parsed as YAML), e.g. --option steps=20 (diffusion) or "
+        "--option max_depth=3 (reference); repeatable",
     )
     parser.set_defaults(func=run_render)
 
@@ -67,7 +129,8 @@ def parse_options(pairs: list[str]) -> dict[str, object]:
 
 def run_render(args: argparse.Namespace) -> int:
     """Render and print where the clip went."""
-    from worldsim.render import render
+    from worldsim.errors import RenderError, UnknownOptionError
+    from worldsim.render import parse_frames, render
 
     if args.spp is not None and args.spp < 1:
         raise UsageError(f"--spp must be at least 1, got {args.spp}")
@@ -78,17 +141,47 @@ def run_render(args: argparse.Namespace) -> int:
         options["preview"] = True
     if args.weights is not None:
         options["weights"] = args.weights
-    clip = render(
-        require_file(args.scene),
-        renderer=args.renderer,
-        out=args.out,
-        guidance_only=args.guidance_only,
-        camera=args.camera,
-        frames=args.frames,
-        progress=not args.quiet,
-        overwrite=args.overwrite,
-        options=options or None,
-    )
+    try:
+        clip = render(
+            require_file(args.scene),
+            renderer=args.renderer,
+            out=args.out,
+            guidance_only=args.guidance_only,
+            camera=args.camera,
+            frames=args.frames,
+            progress=not args.quiet,
+            overwrite=args.overwrite,
+            options=options or None,
+        )
+    except UnknownOptionError as error:
+        raise RenderError(f"{error}{_option_hint(error.option, args)}") from None
     if not args.quiet:
-        echo(f"wrote {clip.path} ({clip.num_frames} frames)")
+        total = clip.num_frames
+        if args.frames is None:
+            echo(f"wrote {clip.path} ({total} frames)")
+        else:
+            count = len(parse_frames(args.frames, total))
+            echo(f"wrote {clip.path} ({count} of the clip's {total} frames: --frames {args.frames})")
     return 0
+
+
+def _option_source(option: str, args: argparse.Namespace) -> str:
+    """The flag (or scene section) that gave ``option``."""
+    if option == "preview" and args.preview:
+        return "--preview"
+    if option == "samples_per_pixel" and args.spp is not None:
+        return "--spp"
+    if option == "weights" and args.weights is not None:
+        return "--weights"
+    if any(pair.partition("=")[0].strip() == option for pair in args.option):
+        return f"--option {option}=..."
+    return "the scene's render.renderer_options"
+
+
+def _option_hint(option: str, args: argparse.Namespace) -> str:
+    """Where an unknown option came from and which renderers take it."""
+    takers = renderers_taking(option)
+    hint = f" (given by {_option_source(option, args)})"
+    if takers:
+        hint += f"; {option!r} is an option of " + ", ".join(f"--renderer {name}" for name in takers)
+    return hint

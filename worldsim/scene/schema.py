@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 import types
 import typing
 from functools import cache
@@ -36,10 +37,16 @@ def field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.name not in NOT_SERIALISED}
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+
+
 def join_path(path: str, key: str | int) -> str:
-    """``entities`` + 3 -> ``entities[3]``; ``motion`` + ``type`` -> ``motion.type``."""
+    """``entities`` + 3 -> ``entities[3]``; ``motion`` + ``type`` -> ``motion.type``; a key that
+    is not a plain name is quoted: ``materials`` + ``red metal`` -> ``materials['red metal']``."""
     if isinstance(key, int):
         return f"{path}[{key}]"
+    if not _PLAIN_KEY.fullmatch(key):
+        return f"{path}[{key!r}]"
     return f"{path}.{key}" if path else key
 
 
@@ -177,7 +184,7 @@ def _convert_dataclass(value: Any, cls: type, path: str, issues: list[Issue]) ->
         if not isinstance(key, str) or key not in hints:
             close = difflib.get_close_matches(str(key), list(hints), n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; allowed keys: {', '.join(hints)}"
-            issues.append((key_path, f"unknown key '{key}'{hint}"))
+            issues.append((key_path, f"unknown key {str(key)!r}{hint}"))
             continue
         vector_key = f"{cls.__name__}.{key}"
         field_key = vector_key if vector_key in VECTOR_LENGTHS else key

@@ -15,15 +15,18 @@ is self-contained and re-runnable as is from any folder.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from worldsim.errors import SceneError
+from worldsim.errors import SceneError, SceneLimitError
 from worldsim.scene.hdri import is_hdri_path
+from worldsim.scene.limits import LIMITS_FILE_NAME, Limits, load_limits, over_limit
 from worldsim.scene.scene import Scene
-from worldsim.scene.schema import from_data, to_data
+from worldsim.scene.schema import from_data, join_path, to_data, type_name
 
 LOAD_ONLY_KEYS = ("includes", "vars")
 INCLUDED_KEYS = ("materials", "entities", "vars")
@@ -33,7 +36,97 @@ _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _SceneLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe YAML loader that rejects duplicate mapping keys (they silently lose data otherwise)."""
+    """Safe YAML loader (plain data only) bounded by ``Limits``; rejects duplicate mapping keys
+    (they silently lose data otherwise).
+
+    An alias (``*name``) adds no node to the composed graph, but it stands for a copy of its
+    anchor's whole subtree to everything that walks the loaded data. So before anything is
+    constructed, the graph is walked once (each node visited once: linear in the file, not in the
+    expansion): a node reached again is an alias and is charged the expanded size of its subtree,
+    and the document is refused as soon as the charges pass ``max_alias_nodes`` (a 1 KB file of
+    nested aliases expanding to billions of nodes is refused after a few thousand). The same walk
+    checks nesting depth and string length and tracks keys, so a refusal names the key path.
+    """
+
+    def __init__(self, text: str, limits: Limits, source: str) -> None:
+        super().__init__(text)
+        self._limits, self._source = limits, source
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None:
+            _GraphBudget(self._limits, self._source).measure(node, [])
+        return node
+
+
+class _GraphBudget:
+    """One walk over a composed YAML node graph, charging aliases and checking the limits."""
+
+    def __init__(self, limits: Limits, source: str) -> None:
+        self.limits, self.source = limits, source
+        self.sizes: dict[int, int] = {}  # id(node) -> node count of its expanded subtree
+        self.active: set[int] = set()  # collections being walked (an alias to one is a cycle)
+        self.alias_nodes = 0
+
+    def refuse(self, reason: str, node: yaml.Node, path: list[str | int]) -> None:
+        mark = node.start_mark
+        key_path = ""
+        for key in path:
+            key_path = join_path(key_path, key)
+        raise SceneLimitError(
+            f"{reason} (line {mark.line + 1}, column {mark.column + 1})", file=self.source, key_path=key_path
+        )
+
+    def measure(self, node: yaml.Node, path: list[str | int]) -> int:
+        """The node count of ``node``'s subtree with every alias expanded."""
+        limits = self.limits
+        known = self.sizes.get(id(node))
+        if known is not None:  # reached again: an alias
+            self.alias_nodes += known
+            if self.alias_nodes > limits.max_alias_nodes:
+                self.refuse(
+                    f"aliases expand to more than {limits.max_alias_nodes} nodes "
+                    f"(max_alias_nodes in {LIMITS_FILE_NAME})",
+                    node,
+                    path,
+                )
+            return known
+        if id(node) in self.active:
+            self.refuse("an alias refers to a node that contains it", node, path)
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > limits.max_string_length:
+                length = len(node.value)
+                reason = over_limit(
+                    "a string of", length, limits.max_string_length, "max_string_length", " characters"
+                )
+                self.refuse(reason, node, path)
+            size = 1
+        else:
+            depth = len(path) + 1
+            if depth > limits.max_nesting_depth:
+                reason = over_limit("nesting depth", depth, limits.max_nesting_depth, "max_nesting_depth")
+                self.refuse(reason, node, path)
+            count = len(node.value)
+            if path == ["entities"] and isinstance(node, yaml.SequenceNode) and count > limits.max_entities:
+                # refused before the entities are read
+                reason = over_limit("an entity count of", count, limits.max_entities, "max_entities")
+                self.refuse(reason, node, path)
+            self.active.add(id(node))
+            size = 1
+            if isinstance(node, yaml.SequenceNode):
+                for index, item in enumerate(node.value):
+                    path.append(index)
+                    size += self.measure(item, path)
+                    path.pop()
+            else:
+                for key, value in node.value:
+                    size += self.measure(key, path)
+                    path.append(str(key.value) if isinstance(key, yaml.ScalarNode) else "?")
+                    size += self.measure(value, path)
+                    path.pop()
+            self.active.discard(id(node))
+        self.sizes[id(node)] = size
+        return size
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -41,6 +134,10 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a mapping key must be a plain value, not {type_name(key)}", key_node.start_mark
+            )
         if key in mapping:
             mark = key_node.start_mark
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", mark)
@@ -49,12 +146,31 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 
 
 _SceneLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# YAML 1.1 (PyYAML) reads ``1e3``, ``1e-3`` and ``1.0e308`` as strings (its floats need a dot
+# and a signed exponent); YAML 1.2 and every other tool read them as numbers, so does a scene file.
+_SceneLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
-def parse_yaml(text: str, source_name: str) -> dict[str, Any]:
-    """Parse YAML text into a plain mapping; syntax errors become a SceneError with line/column."""
+def parse_yaml(text: str, source_name: str, *, allow_empty: bool = False) -> dict[str, Any]:
+    """Parse YAML text into a plain mapping within ``Limits``.
+
+    Syntax errors become a SceneError with line/column, limit breaches a SceneLimitError; an
+    empty document (nothing but comments or blanks) is refused unless ``allow_empty`` (included
+    files), since a scene file with nothing in it is almost certainly not what was meant.
+    """
+    limits = load_limits()
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > limits.max_file_bytes:
+        raise SceneLimitError(
+            over_limit("file size", size, limits.max_file_bytes, "max_file_bytes", " bytes"), file=source_name
+        )
+    loader = _SceneLoader(text, limits, source_name)
     try:
-        data = yaml.load(text, Loader=_SceneLoader)  # a safe loader subclass
+        data = loader.get_single_data()  # a safe loader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -62,17 +178,34 @@ def parse_yaml(text: str, source_name: str) -> dict[str, Any]:
         raise SceneError(f"{where}invalid YAML: {problem}", file=source_name) from None
     except yaml.YAMLError as error:
         raise SceneError(f"invalid YAML: {error}", file=source_name) from None
+    except RecursionError:
+        raise SceneLimitError("nesting too deep to read", file=source_name) from None
+    finally:
+        loader.dispose()
     if data is None:
-        return {}
+        if allow_empty:
+            return {}
+        raise SceneError(
+            "the scene file is empty (no name, entities, cameras or settings); "
+            "write at least 'name: ...' to render the default scene",
+            file=source_name,
+        )
     if not isinstance(data, dict):
         raise SceneError(
-            f"a scene file must be a mapping at the top level, got {type(data).__name__}", file=source_name
+            f"a scene file must be a mapping at the top level, got {type_name(data)}", file=source_name
         )
     return data
 
 
 def _read_file(path: Path, *, included_from: str | None = None) -> str:
+    """The text of a scene file; refused unread when it is over ``max_file_bytes``."""
+    limit = load_limits().max_file_bytes
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise SceneLimitError(
+                over_limit("file size", size, limit, "max_file_bytes", " bytes"), file=str(path)
+            )
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         if included_from is not None:
@@ -85,10 +218,43 @@ def _read_file(path: Path, *, included_from: str | None = None) -> str:
 
 
 class _Origin:
-    """Where each merged entity came from, so error key paths name the right file and index."""
+    """Where each merged entity came from, so error key paths name the right file and index; and
+    each included file's merged content, so a file included many times is read and merged once."""
 
     def __init__(self) -> None:
         self.entities: list[tuple[str, int]] = []
+        self.merged: dict[str, tuple[dict[str, Any], list[tuple[str, int]]]] = {}
+
+
+def _check_entity_count(entities: list[Any], source: str, key_path: str) -> None:
+    limit = load_limits().max_entities
+    if len(entities) > limit:
+        raise SceneLimitError(
+            over_limit("an entity count of", len(entities), limit, "max_entities"),
+            file=source,
+            key_path=key_path,
+        )
+
+
+def _merge_included_file(path: Path, source: str, stack: tuple[str, ...], origin: _Origin) -> dict[str, Any]:
+    """The included file ``path`` with its own includes merged in (cached per load)."""
+    cached = origin.merged.get(str(path))
+    if cached is not None:
+        origin.entities.extend(cached[1])
+        return cached[0]
+    start = len(origin.entities)
+    included = parse_yaml(_read_file(path, included_from=source), str(path), allow_empty=True)
+    unknown = sorted(set(included) - {*INCLUDED_KEYS, "includes"}, key=str)
+    if unknown:
+        raise SceneError(
+            f"an included file may only hold {', '.join(INCLUDED_KEYS)} and includes; "
+            f"found {', '.join(map(str, unknown))}",
+            file=str(path),
+            key_path=str(unknown[0]),
+        )
+    merged = _merge_includes(included, str(path), path.parent, (*stack, str(path)), origin)
+    origin.merged[str(path)] = (merged, origin.entities[start:])
+    return merged
 
 
 def _merge_includes(
@@ -112,16 +278,7 @@ def _merge_includes(
         if str(path) in stack:
             chain = " -> ".join([*stack, str(path)])
             raise SceneError(f"include cycle: {chain}", file=source, key_path=f"includes[{index}]")
-        included = parse_yaml(_read_file(path, included_from=source), str(path))
-        unknown = sorted(set(included) - {*INCLUDED_KEYS, "includes"})
-        if unknown:
-            raise SceneError(
-                f"an included file may only hold {', '.join(INCLUDED_KEYS)} and includes; "
-                f"found {', '.join(map(str, unknown))}",
-                file=str(path),
-                key_path=str(unknown[0]),
-            )
-        merged = _merge_includes(included, str(path), path.parent, (*stack, str(path)), origin)
+        merged = _merge_included_file(path, source, stack, origin)
         for key, target in (("materials", materials), ("vars", variables)):
             section = merged.get(key) or {}
             if not isinstance(section, dict):
@@ -131,6 +288,7 @@ def _merge_includes(
         if not isinstance(section, list):
             raise SceneError("expected a list", file=str(path), key_path="entities")
         entities.extend(section)
+        _check_entity_count(entities, source, f"includes[{index}]")
     own_entities = data.get("entities")
     if isinstance(own_entities, list):
         origin.entities.extend((source, index) for index in range(len(own_entities)))
@@ -149,10 +307,86 @@ def _merge_includes(
     return merged
 
 
+_REFERENCE = re.compile(r"\$\{([^${}]*)\}")
+"""An interpolation ``${a.b[0]}`` (innermost, so nested ones are seen one level at a time)."""
+
+
+def _lookup(data: Any, reference: str) -> Any:
+    """The value at the absolute dotted ``reference`` of ``data`` (``None`` where there is none)."""
+    node = data
+    for part in re.split(r"\.|\[|\]", reference.strip()):
+        if not part:
+            continue
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _check_interpolation_expansion(data: dict[str, Any], source: str) -> None:
+    """Refuse ``${...}`` references whose resolution would add over ``max_alias_nodes`` nodes.
+
+    Like a YAML alias, a reference to a mapping or list is replaced by a copy of it, so nested
+    references can expand exponentially; each reference is charged the expanded size of its
+    target (memoised), counted before omegaconf resolves anything.
+    """
+    limit = load_limits().max_alias_nodes
+    sizes: dict[str, int] = {}
+    active: set[str] = set()
+    added = 0
+
+    def expanded(value: Any) -> int:
+        if isinstance(value, dict):
+            return 1 + sum(expanded(item) for item in value.values())
+        if isinstance(value, list):
+            return 1 + sum(expanded(item) for item in value)
+        if isinstance(value, str) and "${" in value:
+            return max(1, sum(target_size(reference) for reference in _REFERENCE.findall(value)))
+        return 1
+
+    def target_size(reference: str) -> int:
+        if reference in sizes:
+            return sizes[reference]
+        if reference in active:  # a cycle: omegaconf reports it
+            return 1
+        active.add(reference)
+        size = expanded(_lookup(data, reference))
+        active.discard(reference)
+        sizes[reference] = size
+        return size
+
+    def walk(value: Any, path: str) -> None:
+        nonlocal added
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, join_path(path, str(key)))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, join_path(path, index))
+        elif isinstance(value, str) and "${" in value:
+            added += expanded(value) - 1
+            if added > limit:
+                raise SceneLimitError(
+                    f"interpolations expand to more than {limit} nodes "
+                    f"(max_alias_nodes in {LIMITS_FILE_NAME})",
+                    file=source,
+                    key_path=path,
+                )
+
+    try:
+        walk(data, "")
+    except RecursionError:
+        raise SceneLimitError("interpolations nest too deeply to resolve", file=source) from None
+
+
 def _resolve_interpolation(data: dict[str, Any], source: str) -> dict[str, Any]:
     """Resolve ``${...}`` with omegaconf (skipped when the text has none: omegaconf is slow)."""
     if "${" not in repr(data):
         return data
+    _check_interpolation_expansion(data, source)
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
@@ -223,6 +457,8 @@ def scene_from_data(
     origin = _Origin()
     stack = (source_name,) if base is not None else ()
     merged = _merge_includes(data, source_name, base, stack, origin)
+    if isinstance(merged.get("entities"), list):
+        _check_entity_count(merged["entities"], source_name, "entities")
     resolved = _resolve_interpolation(merged, source_name)
     for key in LOAD_ONLY_KEYS:
         resolved.pop(key, None)
