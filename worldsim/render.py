@@ -467,7 +467,11 @@ def _clip_provenance(
     if sign_with is None and config.signing_key and config.signing_certificate:
         sign_with = (config.signing_key, config.signing_certificate)
     return ClipProvenance(
-        record, sign=config.content_credentials, signing_files=sign_with, scene_file=layout.scene_yaml
+        record,
+        sign=config.content_credentials,
+        signing_files=sign_with,
+        scene_file=layout.scene_yaml,
+        timestamp_url=config.signing_timestamp_url,
     )
 
 

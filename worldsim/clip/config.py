@@ -37,6 +37,8 @@ class RenderConfig:
     test identity, which the manifest names as such."""
     signing_certificate: str | None = None
     """PEM certificate chain (leaf first) of ``signing_key``."""
+    signing_timestamp_url: str | None = None
+    """RFC 3161 timestamp authority for the signatures; unset = none (nothing goes over the network)."""
 
 
 def load_render_config(

@@ -24,7 +24,8 @@ LOGGER = logging.getLogger(__name__)
 class ClipProvenance:
     """Stamps for one clip. ``record``: ``record.clip_record``; ``sign``: write content credentials;
     ``signing_files``: (key, certificate) PEM paths of the user's identity, or None for the test one;
-    ``scene_file``: the clip's resolved ``scene.yaml``, whose sha256 the manifests carry."""
+    ``scene_file``: the clip's resolved ``scene.yaml``, whose sha256 the manifests carry;
+    ``timestamp_url``: an RFC 3161 timestamp authority (none by default)."""
 
     def __init__(
         self,
@@ -33,11 +34,13 @@ class ClipProvenance:
         sign: bool = True,
         signing_files: tuple[str | Path, str | Path] | None = None,
         scene_file: Path | None = None,
+        timestamp_url: str | None = None,
     ) -> None:
         self.record = record
         self._signing_files = signing_files
         self._identity: SigningIdentity | None = None
         self._scene_file = scene_file
+        self._timestamp_url = timestamp_url
         self.signs = sign and credentials.available()
         if signing_files is not None:
             self._identity = load_identity(*signing_files)  # fail fast on a bad key, before rendering
@@ -66,4 +69,11 @@ class ClipProvenance:
             self._identity = local_test_identity()
         scene = self._scene_file
         scene_sha256 = hashlib.sha256(scene.read_bytes()).hexdigest() if scene and scene.is_file() else None
-        credentials.sign_file(path, self.record, self._identity, title=title, scene_sha256=scene_sha256)
+        credentials.sign_file(
+            path,
+            self.record,
+            self._identity,
+            title=title,
+            scene_sha256=scene_sha256,
+            timestamp_url=self._timestamp_url,
+        )

@@ -67,8 +67,10 @@ def sign_file(
     *,
     title: str,
     scene_sha256: str | None = None,
+    timestamp_url: str | None = None,
 ) -> Path:
-    """Embed a signed manifest in the PNG or MP4 at ``path`` (rewritten atomically)."""
+    """Embed a signed manifest in the PNG or MP4 at ``path`` (rewritten atomically); a
+    ``timestamp_url`` (RFC 3161 authority) is contacted only when given."""
     c2pa = _import_c2pa()
     path = Path(path)
     mime = _mime_type(path)
