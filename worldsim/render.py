@@ -34,6 +34,7 @@ from worldsim.clip.lock import holding_clip_lock
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
 from worldsim.clip.video import write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
+from worldsim.provenance.clip_stamp import ClipProvenance
 
 if TYPE_CHECKING:
     from renderers.base import AppearanceRenderer, GuidanceSource
@@ -294,6 +295,7 @@ def _render_appearance(
     frames: list[int],
     guidance: GuidanceSource,
     progress: bool,
+    stamp: ClipProvenance,
 ) -> int:
     todo = layout.incomplete_frames(["rgb"], frames)
     if len(todo) < len(frames):
@@ -313,13 +315,19 @@ def _render_appearance(
                 raise RenderError(
                     f"renderer {renderer.name!r} returned {rgb.dtype} {rgb.shape}, expected (H, W, 3) uint8"
                 )
-            write_png(layout.map_files("rgb", frame)[0], rgb)
+            write_png(layout.map_files("rgb", frame)[0], rgb, stamp.frame_text(frame))
             bar.update(1)
     return len(todo)
 
 
 def _write_previews(
-    clip: Clip, maps: list[str], frames: list[int], with_rgb: bool, config: RenderConfig, progress: bool
+    clip: Clip,
+    maps: list[str],
+    frames: list[int],
+    with_rgb: bool,
+    config: RenderConfig,
+    progress: bool,
+    stamp: ClipProvenance,
 ) -> None:
     grid = _guidance_grid_function()
 
@@ -336,9 +344,10 @@ def _write_previews(
     if config.videos:
         if with_rgb:
             rgb_images = tracked((clip.rgb(frame) for frame in frames), "video.mp4")
-            write_mp4(rgb_images, layout.video_mp4, clip.fps)
+            write_mp4(rgb_images, layout.video_mp4, clip.fps, stamp.video_tags())
+            stamp.sign(layout.video_mp4, f"{clip.layout.root.name}: video")
         guidance_images = tracked((guidance_image(frame) for frame in frames), "guidance.mp4")
-        write_mp4(guidance_images, layout.guidance_mp4, clip.fps)
+        write_mp4(guidance_images, layout.guidance_mp4, clip.fps, stamp.video_tags())
     sheet_source = clip.rgb if with_rgb else guidance_image
     write_contact_sheet(
         sheet_source,
@@ -346,7 +355,10 @@ def _write_previews(
         layout.contact_sheet_png,
         count=config.contact_sheet_frames,
         columns=config.contact_sheet_columns,
+        text=stamp.clip_text(),
     )
+    if with_rgb:
+        stamp.sign(layout.contact_sheet_png, f"{clip.layout.root.name}: contact sheet")
 
 
 def _guidance_grid_function() -> Callable[[GuidanceFrame], np.ndarray]:
@@ -369,6 +381,7 @@ def render(
     overwrite: bool = False,
     options: dict[str, Any] | None = None,
     config: RenderConfig | None = None,
+    sign_with: tuple[str | Path, str | Path] | None = None,
 ) -> Clip:
     """Render a scene into the clip folder ``out`` and return it as a ``Clip``.
 
@@ -383,6 +396,9 @@ def render(
       The videos and contact sheet show the frames asked for, or the whole clip once a run
       completes it (a split render: ``frames="0:12"``, then ``"12:24"``).
     options: renderer options over the scene's ``render.renderer_options``.
+    sign_with: (key, certificate) PEM files for the content credentials of ``video.mp4`` and
+      ``contact_sheet.png`` (default: ``config.signing_key``/``signing_certificate``, else a local
+      test identity; signing needs ``worldsim[provenance]`` and ``config.content_credentials``).
     """
     from worldsim.scene.yaml_io import scene_to_yaml
 
@@ -417,6 +433,10 @@ def render(
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.remove_stale_temp_files()
 
+    stamp = _clip_provenance(
+        name if appearance is not None else None, appearance, settings, scene, config, sign_with, layout
+    )
+    settings["provenance"] = stamp.record
     trajectory = rollout(scene, progress=progress)
     if "shadow" in maps:
         from renderers.lighting.lights import shadow_channel_names
@@ -434,14 +454,44 @@ def render(
         trajectory, clip, camera_name, maps, settings["guidance"], selected, backend, config, lighting
     )
     if appearance is not None:
-        _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress)
+        _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress, stamp)
     _render_guidance(guidance, missing, clip_files, progress)
     finished = [*maps, *(["rgb"] if appearance is not None else [])]
     if not layout.incomplete_frames(finished, range(trajectory.num_frames)):
         selected = list(range(trajectory.num_frames))  # this run completed the clip
     with_rgb = all(layout.is_complete(["rgb"], frame) for frame in selected)
-    _write_previews(clip, maps, selected, with_rgb, config, progress)
+    _write_previews(clip, maps, selected, with_rgb, config, progress, stamp)
     return clip
+
+
+def _clip_provenance(
+    name: str | None,
+    renderer: AppearanceRenderer | None,
+    settings: dict[str, Any],
+    scene: Scene,
+    config: RenderConfig,
+    sign_with: tuple[str | Path, str | Path] | None,
+    layout: ClipLayout,
+) -> ClipProvenance:
+    """The provenance stamps of this render (record in ``metadata.json``, frames and videos)."""
+    from worldsim import __version__
+    from worldsim.provenance.record import clip_record, renderer_provenance
+
+    record = clip_record(
+        None if renderer is None or name is None else renderer_provenance(name, renderer),
+        scene_digest=settings["scene_digest"],
+        seed=scene.seed,
+        version=__version__,
+    )
+    if sign_with is None and config.signing_key and config.signing_certificate:
+        sign_with = (config.signing_key, config.signing_certificate)
+    return ClipProvenance(
+        record,
+        sign=config.content_credentials,
+        signing_files=sign_with,
+        scene_file=layout.scene_yaml,
+        timestamp_url=config.signing_timestamp_url,
+    )
 
 
 class _CallableModule(types.ModuleType):

@@ -97,12 +97,15 @@ class WindowedAdapter:
 
     name = "adapter"
     needs_guidance = True
+    generative = True
+    """Frames come from a pretrained video model (provenance: trained algorithmic media)."""
     spec: PipelineSpec
     supports_references = False
 
     def __init__(self, options: AdapterOptions) -> None:
         self.options = options
         folder = check_pipeline_folder(self.name, options.weights_path, self.spec)
+        self.weights_source = folder
         self.geometry = self.geometry_of(folder)
         self._check_geometry()
         self.device = resolve_device(self.name, options.device)

@@ -50,6 +50,8 @@ class DiffusionRenderer:
 
     name = "diffusion"
     needs_guidance = True
+    generative = True
+    """Frames come from a trained model (provenance: trained algorithmic media)."""
 
     def __init__(self, options: DiffusionOptions) -> None:
         from renderers.diffusion.weights import load_weights
@@ -61,6 +63,7 @@ class DiffusionRenderer:
                 "`python tools/train_renderer.py --config configs/diffusion/train.yaml` (about an hour on "
                 "2 CPU cores) or pass --option weights=PATH"
             )
+        self.weights_source = options.weights_path
         self.model, self.config, self.metadata = load_weights(options.weights_path)
         self.stride = 2**self.config.levels
 

@@ -1,5 +1,5 @@
 """The ``worldsim`` command line: ``validate``, ``info``, ``simulate``, ``render``, ``camera``,
-``experiment``, ``evaluate``.
+``experiment``, ``evaluate``, ``provenance``, ``view``, ``export``.
 
 Exit codes scripts can rely on: 0 success; 1 invalid input or a failed run (every worldsim
 error, printed as one message without a traceback unless ``--debug``); 2 usage errors and
@@ -25,6 +25,8 @@ OPTIONAL_SUBCOMMANDS = (
     ("worldsim.cli.camera_cmd", "add_camera_subparser"),
     ("worldsim.cli.experiment_cmd", "add_experiment_subparser"),
     ("worldsim.cli.evaluate_cmd", "add_evaluate_subparser"),
+    ("worldsim.cli.provenance_cmd", "add_provenance_subparser"),
+    ("worldsim.cli.view_cmd", "add_view_subparsers"),
 )
 """Subcommands contributed by other modules: ``module:function(subparsers, common)``; ``common``
 is the parent parser carrying ``--quiet`` and ``--debug``."""

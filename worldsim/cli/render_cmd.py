@@ -101,6 +101,13 @@ def add_subparser(subparsers: argparse._SubParsersAction, common: argparse.Argum
         "--renderer wan_vace (sets --option weights=PATH; nothing is downloaded)",
     )
     parser.add_argument(
+        "--sign-with",
+        nargs=2,
+        metavar=("KEY", "CERT"),
+        help="PEM private key and certificate chain for the content credentials of video.mp4 and "
+        "contact_sheet.png (default: a local test identity; needs worldsim[provenance])",
+    )
+    parser.add_argument(
         "--option",
         action="append",
         default=[],
@@ -152,6 +159,7 @@ def run_render(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             overwrite=args.overwrite,
             options=options or None,
+            sign_with=tuple(args.sign_with) if args.sign_with else None,
         )
     except UnknownOptionError as error:
         raise RenderError(f"{error}{_option_hint(error.option, args)}") from None

@@ -14,7 +14,7 @@ import io
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +75,13 @@ def write_json(path: str | Path, data: Any, *, indent: int | None = 1) -> Path:
     return write_text(path, json.dumps(data, indent=indent, allow_nan=True) + "\n")
 
 
-def png_bytes(image: np.ndarray) -> bytes:
+def png_bytes(image: np.ndarray, text: Mapping[str, str] | None = None) -> bytes:
     """Encode a PNG in memory.
 
     image: (H, W) uint8 / uint16 / bool, (H, W, 3) or (H, W, 4) uint8.
+    text: PNG text chunks (key -> value; iTXt, so any Unicode), e.g. the provenance record.
     """
-    from PIL import Image
+    from PIL import Image, PngImagePlugin
 
     image = np.ascontiguousarray(image)
     if image.dtype == bool:
@@ -93,8 +94,13 @@ def png_bytes(image: np.ndarray) -> bytes:
         pil = Image.fromarray(image)
     else:
         raise ValueError(f"cannot write a PNG from dtype {image.dtype} and shape {image.shape}")
+    info = None
+    if text:
+        info = PngImagePlugin.PngInfo()
+        for key, value in text.items():
+            info.add_itxt(key, value)
     buffer = io.BytesIO()
-    pil.save(buffer, format="PNG", compress_level=1)
+    pil.save(buffer, format="PNG", compress_level=1, pnginfo=info)
     return buffer.getvalue()
 
 
@@ -105,9 +111,9 @@ def _pillow_needs_mode() -> bool:
     return int(pillow_version.split(".")[0]) < 11
 
 
-def write_png(path: str | Path, image: np.ndarray) -> Path:
-    """Write ``image`` (see ``png_bytes``) to ``path`` atomically."""
-    return write_bytes(path, png_bytes(image))
+def write_png(path: str | Path, image: np.ndarray, text: Mapping[str, str] | None = None) -> Path:
+    """Write ``image`` (with PNG ``text`` chunks; see ``png_bytes``) to ``path`` atomically."""
+    return write_bytes(path, png_bytes(image, text))
 
 
 def write_npy(path: str | Path, array: np.ndarray) -> Path:

@@ -42,6 +42,16 @@ class RenderConfig:
     """Evenly spaced frames on ``contact_sheet.png``."""
     contact_sheet_columns: int | None = None
     """Grid columns; ``None`` = ceil(sqrt(frames))."""
+    content_credentials: bool = True
+    """Sign ``video.mp4`` and ``contact_sheet.png`` with C2PA content credentials (needs the
+    ``provenance`` extra; frames and videos carry the provenance record either way)."""
+    signing_key: str | None = None
+    """PEM private key for the content credentials (with ``signing_certificate``); unset = a local
+    test identity, which the manifest names as such."""
+    signing_certificate: str | None = None
+    """PEM certificate chain (leaf first) of ``signing_key``."""
+    signing_timestamp_url: str | None = None
+    """RFC 3161 timestamp authority for the signatures; unset = none (nothing goes over the network)."""
 
 
 def load_render_config(

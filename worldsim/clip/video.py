@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,13 @@ def pad_to_even(image: np.ndarray) -> np.ndarray:
     return np.pad(image, ((0, pad_bottom), (0, pad_right), (0, 0)), mode="edge")
 
 
-def write_mp4(frames: Iterable[np.ndarray], path: str | Path, fps: float) -> Path:
-    """Encode (H, W, 3) uint8 frames as H.264 yuv420p MP4 at ``fps``, atomically; streams frames."""
+def write_mp4(
+    frames: Iterable[np.ndarray], path: str | Path, fps: float, tags: Mapping[str, str] | None = None
+) -> Path:
+    """Encode (H, W, 3) uint8 frames as H.264 yuv420p MP4 at ``fps``, atomically; streams frames.
+
+    tags: container metadata (``title``, ``comment``, ...), e.g. the provenance record.
+    """
     import imageio.v2 as imageio
 
     path = Path(path)
@@ -38,7 +43,13 @@ def write_mp4(frames: Iterable[np.ndarray], path: str | Path, fps: float) -> Pat
             pixelformat="yuv420p",
             macro_block_size=1,
             ffmpeg_log_level="error",
-            output_params=["-crf", str(VIDEO_QUALITY_CRF), "-movflags", "+faststart"],
+            output_params=[
+                "-crf",
+                str(VIDEO_QUALITY_CRF),
+                "-movflags",
+                "+faststart",
+                *(arg for key, value in (tags or {}).items() for arg in ("-metadata", f"{key}={value}")),
+            ],
         )
         try:
             count = 0
@@ -109,6 +120,7 @@ def write_contact_sheet(
     *,
     count: int = 12,
     columns: int | None = None,
+    text: Mapping[str, str] | None = None,
 ) -> Path:
-    """Build ``contact_sheet`` and write it as a PNG atomically."""
-    return write_png(path, contact_sheet(load, frames, count=count, columns=columns))
+    """Build ``contact_sheet`` and write it as a PNG (with ``text`` chunks) atomically."""
+    return write_png(path, contact_sheet(load, frames, count=count, columns=columns), text)
