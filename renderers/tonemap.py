@@ -1,6 +1,6 @@
 """Colour out: linear RGB <-> sRGB encoding (IEC 61966-2-1) and the camera's tone map.
 
-One tone map turns radiance into sRGB for every renderer (DESIGN.md, "Colour"): ``tonemap_uint8``
+One tone map turns radiance into sRGB for every renderer (docs/ARCHITECTURE.md, "Colour"): ``tonemap_uint8``
 with the camera's ``exposure_ev`` and ``tonemap`` (``filmic`` by default, ``standard`` = clip).
 ``linear_to_srgb_uint8`` is the bare clip-and-encode of values that are already display-linear
 (the diffusion renderer's output, guidance previews).

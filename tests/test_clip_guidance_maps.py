@@ -143,4 +143,6 @@ def test_resume_reads_exact_maps_back_instead_of_casting(tmp_path: Path, monkeyp
     (other / "rgb/00001.png").unlink()
     computed.clear()
     render(scene, renderer="flat", out=other, progress=False)
-    assert computed == [1] and (other / "rgb/00001.png").read_bytes() == first
+    # The same image; the file's provenance record names the other scene digest (render.guidance).
+    assert computed == [1]
+    np.testing.assert_array_equal(Clip(other).rgb(1), Clip(out).rgb(1))

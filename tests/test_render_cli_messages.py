@@ -32,10 +32,13 @@ def render_help(capsys) -> str:
 
 
 def test_help_names_the_default_renderer_from_where_it_is_defined(capsys, monkeypatch) -> None:
-    import renderers.base
+    import dataclasses
 
-    assert "else 'diffusion')" in render_help(capsys)  # renderers.base.DEFAULT_RENDERER today
-    monkeypatch.setattr(renderers.base, "DEFAULT_RENDERER", "flat")
+    import worldsim.clip.config as config
+
+    assert "else 'diffusion')" in render_help(capsys)  # RenderConfig.renderer today
+    flat = dataclasses.replace(config.load_render_config(), renderer="flat")
+    monkeypatch.setattr(config, "load_render_config", lambda *args, **kwargs: flat)
     assert "else 'flat')" in render_help(capsys)
 
 

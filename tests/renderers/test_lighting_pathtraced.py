@@ -116,7 +116,7 @@ def test_shadow_map_agrees_with_the_path_tracers_shadow_of_the_sun():
         LightSpec(type="sun", name="sun", direction=sun.tolist(), intensity=3.0, angle_deg=3.0)
     ]
     guidance = GuidanceRenderer(trajectory, lighting=("shadow", "irradiance")).render(0)
-    assert guidance.shadow.shape == (96, 128, 1) and guidance.shadow_lights == ["sun"]
+    assert guidance.shadow.shape == (96, 128, 1) and guidance.shadow_lights == ("sun",)
     options = load_reference_options({"samples_per_pixel": 64, "max_depth": 2, "denoise": False})
     traced = ReferenceRenderer(options).render_linear(trajectory, "main", 0)
     ground = guidance.instance == 1

@@ -34,16 +34,11 @@ class _DeferredHelp(str):
 
 
 def default_renderer_name() -> str:
-    """The renderer ``render`` uses when neither the call nor the scene names one: the one in
-    ``configs/render.yaml``, else ``renderers.base.DEFAULT_RENDERER``."""
+    """The renderer ``render`` uses when neither the call nor the scene names one: the one
+    ``RenderConfig`` resolves to (``configs/render.yaml`` over the dataclass default)."""
     from worldsim.clip.config import load_render_config
 
-    configured = load_render_config().renderer
-    if configured != "default":
-        return configured
-    from renderers.base import DEFAULT_RENDERER
-
-    return DEFAULT_RENDERER
+    return load_render_config().renderer
 
 
 def _renderer_help() -> str:

@@ -100,7 +100,7 @@ def resolve_render_settings(
     merged.update(options or {})
     for key in SCENE_LEVEL_OPTIONS:
         if key in merged and key not in takes:
-            LOGGER.info("renderer %r has no option %r; it is not passed on", name, key)
+            LOGGER.debug("renderer %r has no option %r; it is not passed on", name, key)
             del merged[key]
     return ResolvedRenderSettings(renderer=name, guidance_backend=backend, renderer_options=merged)
 
