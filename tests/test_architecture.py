@@ -1,4 +1,4 @@
-"""Layering (docs/ARCHITECTURE.md, the packages and their boundaries), read off the source by walking imports (AST).
+"""Layering (docs/ARCHITECTURE.md), read off the source by walking imports (AST).
 
 - ``worldsim`` reaches ``renderers`` only from the orchestration layer;
 - no import cycle among the modules of ``worldsim`` and ``renderers`` at import time;
