@@ -29,8 +29,8 @@ _compiled = numba.njit(cache=True, nogil=True, fastmath=False, error_model="nump
 # Hits per work item of the loops over hit segments (``_chunks``).
 CHUNK = 2048
 # Least work of one piece of a split loop, in its items; at most this many pieces per call.
-MIN_PIECE = {"rows": 32, "chunks": 8, "elements": 32768}
-MAX_PIECES = 8
+MIN_PIECE = {"rows": 64, "chunks": 16, "elements": 65536}
+MAX_PIECES = 4
 
 
 class _Work:
@@ -201,52 +201,116 @@ def _object_rays_part(
             ray += 1
 
 
-@_compiled
-def merge_nearest(t_hit, rects, columns, best_t, column, silhouette):  # pragma: no cover - compiled
+def merge_nearest(t_hit, rects, columns, best_t, column, silhouette) -> None:
     """Merge one cast's ``t_hit`` (R,) float32 (the jobs' windows one after the other) into the
     nearest-hit images ``best_t`` (H, W) float32 and ``column`` (H, W) int32, in job order, strictly
-    nearer wins; ``silhouette`` (R,) bool gets ``isfinite(t_hit)``."""
-    ray = 0
-    for job in range(rects.shape[0]):
-        y0, y1, x0, x1 = rects[job, 0], rects[job, 1], rects[job, 2], rects[job, 3]
-        entity = columns[job]
-        for row in range(y0, y1):
-            for col in range(x0, x1):
-                t = t_hit[ray]
-                silhouette[ray] = np.isfinite(t)
-                if t < best_t[row, col]:
-                    best_t[row, col] = t
-                    column[row, col] = entity
-                ray += 1
+    nearer wins; ``silhouette`` (R,) bool gets ``isfinite(t_hit)``. (Windows may overlap: the jobs
+    are merged one after the other, the rows of each in pieces.)"""
+    rows = _window_rows(rects)
+    if len(rows) < 2 * MIN_PIECE["rows"]:  # too small to split (one call for all jobs)
+        _merge_nearest_part(t_hit, rects, columns, best_t, column, silhouette, rows, 0, 0, len(rows))
+        return
+    first = 0
+    for y0, y1 in rects[:, :2].tolist():
+        count = max(y1 - y0, 0)
+        if count:
+            args = (t_hit, rects, columns, best_t, column, silhouette, rows, first)
+            _split(_merge_nearest_part, args, count, "rows")
+        first += count
 
 
 @_compiled
+def _merge_nearest_part(
+    t_hit, rects, columns, best_t, column, silhouette, rows, base, first, stop
+):  # pragma: no cover - compiled
+    """``merge_nearest`` for the window rows ``rows[base + first:base + stop]`` (jobs in order)."""
+    for item in range(base + first, base + stop):
+        job, row, ray = rows[item, 0], rows[item, 1], rows[item, 2]
+        entity = columns[job]
+        for col in range(rects[job, 2], rects[job, 3]):
+            t = t_hit[ray]
+            silhouette[ray] = np.isfinite(t)
+            if t < best_t[row, col]:
+                best_t[row, col] = t
+                column[row, col] = entity
+            ray += 1
+
+
 def group_hits(
     column, columns, rects, first_rays, primitive, barycentric, hit_pixels, hit_primitive, hit_barycentric
-):  # pragma: no cover - compiled
+) -> np.ndarray:
     """Each job's final pixels (``column == its entity``) in window row-major order, jobs in the
     given order: writes ``hit_pixels`` (int64 flat pixels), ``hit_primitive`` (int64) and
     ``hit_barycentric`` (float32, 2) gathered from the cast's ``primitive`` / ``barycentric`` at
-    the pixel's ray (``first_rays[job]`` + index in the window). Returns (J,) hit counts."""
-    width = column.shape[1]
-    counts = np.zeros(rects.shape[0], dtype=np.int64)
-    hit = 0
-    for job in range(rects.shape[0]):
-        y0, y1, x0, x1 = rects[job, 0], rects[job, 1], rects[job, 2], rects[job, 3]
-        entity = columns[job]
-        ray = first_rays[job]
-        start = hit
-        for row in range(y0, y1):
-            for col in range(x0, x1):
-                if column[row, col] == entity:
-                    hit_pixels[hit] = row * width + col
-                    hit_primitive[hit] = primitive[ray]
-                    hit_barycentric[hit, 0] = barycentric[ray, 0]
-                    hit_barycentric[hit, 1] = barycentric[ray, 1]
-                    hit += 1
-                ray += 1
-        counts[job] = hit - start
+    the pixel's ray (``first_rays[job]`` + index in the window). Returns (J,) int64 hit counts.
+    (Two passes over the window rows in pieces: count each row's hits, then write them from the
+    rows' running totals.)"""
+    rows = _window_rows(rects)
+    row_hits = np.empty(len(rows) + 1, dtype=np.int64)
+    _split(_count_row_hits, (column, columns, rects, rows, row_hits), len(rows), "rows")
+    counts = _running_totals(rows, row_hits, len(rects))
+    args = (column, columns, rects, first_rays, primitive, barycentric, hit_pixels, hit_primitive)
+    _split(_group_hits_part, (*args, hit_barycentric, rows, row_hits), len(rows), "rows")
     return counts
+
+
+@_compiled
+def _count_row_hits(column, columns, rects, rows, row_hits, first, stop):  # pragma: no cover - compiled
+    """``row_hits[item + 1]`` = pixels of window row ``rows[item]`` whose column is the job's."""
+    for item in range(first, stop):
+        job, row = rows[item, 0], rows[item, 1]
+        entity = columns[job]
+        found = 0
+        for col in range(rects[job, 2], rects[job, 3]):
+            if column[row, col] == entity:
+                found += 1
+        row_hits[item + 1] = found
+
+
+@_compiled
+def _running_totals(rows, row_hits, jobs):  # pragma: no cover - compiled
+    """Turn ``row_hits`` (K + 1,) into each row's first hit index (``row_hits[0] = 0``, running
+    sums) and return the (jobs,) int64 hit counts per job."""
+    counts = np.zeros(jobs, dtype=np.int64)
+    row_hits[0] = 0
+    for item in range(rows.shape[0]):
+        counts[rows[item, 0]] += row_hits[item + 1]
+        row_hits[item + 1] += row_hits[item]
+    return counts
+
+
+@_compiled
+def _group_hits_part(
+    column,
+    columns,
+    rects,
+    first_rays,
+    primitive,
+    barycentric,
+    hit_pixels,
+    hit_primitive,
+    hit_barycentric,
+    rows,
+    row_hits,
+    first,
+    stop,
+):  # pragma: no cover - compiled
+    """``group_hits`` for the window rows ``rows[first:stop]``, each from its first hit index."""
+    width = column.shape[1]
+    for item in range(first, stop):
+        job, row = rows[item, 0], rows[item, 1]
+        entity = columns[job]
+        x0, x1 = rects[job, 2], rects[job, 3]
+        ray = first_rays[job] + (row - rects[job, 0]) * (x1 - x0)
+        hit = row_hits[item]
+        for col in range(x0, x1):
+            if column[row, col] == entity:
+                hit_pixels[hit] = row * width + col
+                hit_primitive[hit] = primitive[ray]
+                hit_barycentric[hit, 0] = barycentric[ray, 0]
+                hit_barycentric[hit, 1] = barycentric[ray, 1]
+                hit += 1
+            ray += 1
 
 
 def complete_hits(
@@ -542,14 +606,19 @@ def lookup(table, column, out):  # pragma: no cover - compiled
         out[p] = table[column[p] + 1]
 
 
-@_compiled
-def pixel_hit(hit_pixels, pixel_count):  # pragma: no cover - compiled
-    """(H * W,) intp index of each pixel's hit, N (the hit count) on background."""
-    count = hit_pixels.shape[0]
-    index = np.full(pixel_count, count, dtype=np.intp)
-    for i in range(count):
-        index[hit_pixels[i]] = i
+def pixel_hit(hit_pixels, pixel_count) -> np.ndarray:
+    """(H * W,) intp index of each pixel's hit (``hit_pixels`` distinct), N (the hit count) on
+    background."""
+    index = np.full(pixel_count, len(hit_pixels), dtype=np.intp)
+    _split(_pixel_hit_part, (hit_pixels, index), len(hit_pixels), "elements")
     return index
+
+
+@_compiled
+def _pixel_hit_part(hit_pixels, index, first, stop):  # pragma: no cover - compiled
+    """``index[hit_pixels[i]] = i`` for hits ``first:stop``."""
+    for i in range(first, stop):
+        index[hit_pixels[i]] = i
 
 
 def depth(ray_distance, rays_camera, out) -> None:

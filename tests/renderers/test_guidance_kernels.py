@@ -314,7 +314,7 @@ def test_split_runs_every_piece_once_and_reraises_errors(monkeypatch):
         runs[first:stop] += scale
         time.sleep(0.002)
 
-    kernels._split(part, (1,), 1000, "items")  # 8 pieces
+    kernels._split(part, (1,), 1000, "items")  # MAX_PIECES pieces
     np.testing.assert_array_equal(runs, 1)
     assert threading.current_thread().name in threads
     kernels._split(part, (1,), 15, "items")  # too small to split: one call
