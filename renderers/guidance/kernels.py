@@ -2,10 +2,13 @@
 
 Each kernel does in one pass what the numpy formulation did in several whole-array passes with
 temporaries, and releases the GIL, so the renderer's worker threads run them side by side with
-Embree. Every kernel performs the same IEEE operations in the same order and precision as the
-whole-array numpy formulation it replaced (written out in its docstring; no fast-math, no fused
-multiply-add), so its results are bit-identical to it; ``tests/renderers/test_guidance_kernels.py``
-keeps those numpy formulations as references and checks every kernel against them.
+Embree. The larger ones are split into pieces that the calling thread and one helper thread per
+further core work through together (``_split``): every piece writes its own elements (no
+reductions), so results do not depend on how the work was shared. Every kernel performs the same
+IEEE operations in the same order and precision as the whole-array numpy formulation it replaced
+(written out in its docstring; no fast-math, no fused multiply-add), so its results are
+bit-identical to it; ``tests/renderers/test_guidance_kernels.py`` keeps those numpy formulations
+as references and checks every kernel against them.
 
 Conventions: H x W image, pixels flat row-major (``row * W + col``); N hits; E entity columns;
 (y0, y1, x0, x1) half-open pixel windows.
@@ -13,15 +16,155 @@ Conventions: H x W image, pixels flat row-major (``row * W + col``); N hits; E e
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
+
 import numba
 import numpy as np
 
 # error_model="numpy": a float division by zero gives inf/nan like numpy instead of raising.
 _compiled = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
+# Hits per work item of the loops over hit segments (``_chunks``).
+CHUNK = 2048
+# Least work of one piece of a split loop, in its items; at most this many pieces per call.
+MIN_PIECE = {"rows": 64, "chunks": 16, "elements": 65536}
+MAX_PIECES = 4
+
+
+class _Work:
+    """One split loop: ``part(*args, first, stop)`` over pieces of ``range(count)``, claimed one at
+    a time by whichever thread is free (a helper that starts late finds nothing left and the
+    caller never waits for it; it only waits for pieces another thread is running)."""
+
+    def __init__(self, part, args: tuple, bounds: list[int]) -> None:
+        self.part, self.args, self.bounds = part, args, bounds
+        self.next = 0
+        self.running = 0
+        self.error: BaseException | None = None
+        self.lock = threading.Lock()
+        self.finished = threading.Condition(self.lock)
+
+    def run(self) -> None:
+        while True:
+            with self.lock:
+                if self.next >= len(self.bounds) - 1 or self.error is not None:
+                    return
+                piece = self.next
+                self.next += 1
+                self.running += 1
+            try:
+                self.part(*self.args, self.bounds[piece], self.bounds[piece + 1])
+            except BaseException as error:  # re-raised in the calling thread
+                self.error = error
+            finally:
+                with self.lock:
+                    self.running -= 1
+                    if self.running == 0:
+                        self.finished.notify_all()
+
+    def wait(self) -> None:
+        with self.lock:
+            while self.running:
+                self.finished.wait()
+        if self.error is not None:
+            raise self.error
+
+
+class _Helpers:
+    """Daemon threads (one per core beyond the first) that join in on split loops; made again in
+    a forked child (threads do not survive a fork)."""
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.count = 0
+        self.tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+
+    def offer(self, work: _Work) -> bool:
+        """Hand ``work`` to the helpers; False when there are none (one core)."""
+        if self.pid != os.getpid():
+            with self.lock:
+                if self.pid != os.getpid():
+                    self.tasks = queue.SimpleQueue()
+                    self.count = max(min(len(os.sched_getaffinity(0)), 4) - 1, 0)
+                    for index in range(self.count):
+                        name = f"guidance-kernels-{index}"
+                        threading.Thread(
+                            target=self._serve, args=(self.tasks,), name=name, daemon=True
+                        ).start()
+                    self.pid = os.getpid()
+        for _ in range(self.count):
+            self.tasks.put(work)
+        return self.count > 0
+
+    @staticmethod
+    def _serve(tasks: queue.SimpleQueue) -> None:
+        while True:
+            tasks.get().run()
+
+
+_HELPERS = _Helpers()
+
+
+def _split(part, args: tuple, count: int, unit: str) -> None:
+    """Run ``part(*args, first, stop)`` over ``range(count)``: in one call when small, else in
+    pieces (of at least ``MIN_PIECE[unit]`` items) shared with the helper threads."""
+    pieces = min(MAX_PIECES, count // MIN_PIECE[unit])
+    if pieces < 2:
+        part(*args, 0, count)
+        return
+    work = _Work(part, args, [count * piece // pieces for piece in range(pieces + 1)])
+    if not _HELPERS.offer(work):
+        part(*args, 0, count)
+        return
+    work.run()
+    work.wait()
+
 
 @_compiled
-def object_rays(ray_axes, rotation, rects, to_object, starts, out):  # pragma: no cover - compiled
+def _window_rows(rects):  # pragma: no cover - compiled
+    """(K, 3) int64 (job, image row, index of the row's first ray) of every row of the (J, 4)
+    windows ``rects``, windows one after the other (their rays row-major)."""
+    total = 0
+    for job in range(rects.shape[0]):
+        total += max(rects[job, 1] - rects[job, 0], 0)
+    rows = np.empty((total, 3), dtype=np.int64)
+    item = 0
+    ray = 0
+    for job in range(rects.shape[0]):
+        width = max(rects[job, 3] - rects[job, 2], 0)
+        for row in range(rects[job, 0], rects[job, 1]):
+            rows[item, 0] = job
+            rows[item, 1] = row
+            rows[item, 2] = ray
+            item += 1
+            ray += width
+    return rows
+
+
+@_compiled
+def _chunks(segments):  # pragma: no cover - compiled
+    """(K, 3) int64 (segment, start, stop): the (S, 3) (column, start, stop) segments cut into
+    pieces of at most ``CHUNK`` hits, in order."""
+    total = 0
+    for segment in range(segments.shape[0]):
+        length = segments[segment, 2] - segments[segment, 1]
+        if length > 0:
+            total += (length + CHUNK - 1) // CHUNK
+    chunks = np.empty((total, 3), dtype=np.int64)
+    item = 0
+    for segment in range(segments.shape[0]):
+        for start in range(segments[segment, 1], segments[segment, 2], CHUNK):
+            chunks[item, 0] = segment
+            chunks[item, 1] = start
+            chunks[item, 2] = min(start + CHUNK, segments[segment, 2])
+            item += 1
+    return chunks
+
+
+def object_rays(ray_axes, rotation, rects, to_object, starts, out) -> None:
     """Fill ``out`` (R, 6) float32 with each window's object-frame rays (origin, direction).
 
     ray_axes (3, H, W) float64 unit camera rays; rotation (3, 3) float64 ``cam_to_world[:3, :3]``;
@@ -30,75 +173,146 @@ def object_rays(ray_axes, rotation, rects, to_object, starts, out):  # pragma: n
     rounded to float32 once (as open3d casts them); the rotation into the object frame runs in
     float32: ``((x a) + (y b)) + (z c)``.
     """
-    ray = 0
-    for job in range(rects.shape[0]):
-        y0, y1, x0, x1 = rects[job, 0], rects[job, 1], rects[job, 2], rects[job, 3]
+    rows = _window_rows(rects)
+    _split(_object_rays_part, (ray_axes, rotation, rects, to_object, starts, out, rows), len(rows), "rows")
+
+
+@_compiled
+def _object_rays_part(
+    ray_axes, rotation, rects, to_object, starts, out, rows, first, stop
+):  # pragma: no cover - compiled
+    """``object_rays`` for the window rows ``rows[first:stop]`` (``_window_rows``)."""
+    for item in range(first, stop):
+        job, row, ray = rows[item, 0], rows[item, 1], rows[item, 2]
+        x0, x1 = rects[job, 2], rects[job, 3]
         s0, s1, s2 = np.float32(starts[job, 0]), np.float32(starts[job, 1]), np.float32(starts[job, 2])
         m = to_object[job]
-        for row in range(y0, y1):
-            for col in range(x0, x1):
-                r0, r1, r2 = ray_axes[0, row, col], ray_axes[1, row, col], ray_axes[2, row, col]
-                w0 = np.float32(r0 * rotation[0, 0] + r1 * rotation[0, 1] + r2 * rotation[0, 2])
-                w1 = np.float32(r0 * rotation[1, 0] + r1 * rotation[1, 1] + r2 * rotation[1, 2])
-                w2 = np.float32(r0 * rotation[2, 0] + r1 * rotation[2, 1] + r2 * rotation[2, 2])
-                out[ray, 0] = s0
-                out[ray, 1] = s1
-                out[ray, 2] = s2
-                out[ray, 3] = w0 * m[0, 0] + w1 * m[0, 1] + w2 * m[0, 2]
-                out[ray, 4] = w0 * m[1, 0] + w1 * m[1, 1] + w2 * m[1, 2]
-                out[ray, 5] = w0 * m[2, 0] + w1 * m[2, 1] + w2 * m[2, 2]
-                ray += 1
+        for col in range(x0, x1):
+            r0, r1, r2 = ray_axes[0, row, col], ray_axes[1, row, col], ray_axes[2, row, col]
+            w0 = np.float32(r0 * rotation[0, 0] + r1 * rotation[0, 1] + r2 * rotation[0, 2])
+            w1 = np.float32(r0 * rotation[1, 0] + r1 * rotation[1, 1] + r2 * rotation[1, 2])
+            w2 = np.float32(r0 * rotation[2, 0] + r1 * rotation[2, 1] + r2 * rotation[2, 2])
+            out[ray, 0] = s0
+            out[ray, 1] = s1
+            out[ray, 2] = s2
+            out[ray, 3] = w0 * m[0, 0] + w1 * m[0, 1] + w2 * m[0, 2]
+            out[ray, 4] = w0 * m[1, 0] + w1 * m[1, 1] + w2 * m[1, 2]
+            out[ray, 5] = w0 * m[2, 0] + w1 * m[2, 1] + w2 * m[2, 2]
+            ray += 1
 
 
-@_compiled
-def merge_nearest(t_hit, rects, columns, best_t, column, silhouette):  # pragma: no cover - compiled
+def merge_nearest(t_hit, rects, columns, best_t, column, silhouette) -> None:
     """Merge one cast's ``t_hit`` (R,) float32 (the jobs' windows one after the other) into the
     nearest-hit images ``best_t`` (H, W) float32 and ``column`` (H, W) int32, in job order, strictly
-    nearer wins; ``silhouette`` (R,) bool gets ``isfinite(t_hit)``."""
-    ray = 0
-    for job in range(rects.shape[0]):
-        y0, y1, x0, x1 = rects[job, 0], rects[job, 1], rects[job, 2], rects[job, 3]
-        entity = columns[job]
-        for row in range(y0, y1):
-            for col in range(x0, x1):
-                t = t_hit[ray]
-                silhouette[ray] = np.isfinite(t)
-                if t < best_t[row, col]:
-                    best_t[row, col] = t
-                    column[row, col] = entity
-                ray += 1
+    nearer wins; ``silhouette`` (R,) bool gets ``isfinite(t_hit)``. (Windows may overlap: the jobs
+    are merged one after the other, the rows of each in pieces.)"""
+    rows = _window_rows(rects)
+    if len(rows) < 2 * MIN_PIECE["rows"]:  # too small to split (one call for all jobs)
+        _merge_nearest_part(t_hit, rects, columns, best_t, column, silhouette, rows, 0, 0, len(rows))
+        return
+    first = 0
+    for y0, y1 in rects[:, :2].tolist():
+        count = max(y1 - y0, 0)
+        if count:
+            args = (t_hit, rects, columns, best_t, column, silhouette, rows, first)
+            _split(_merge_nearest_part, args, count, "rows")
+        first += count
 
 
 @_compiled
+def _merge_nearest_part(
+    t_hit, rects, columns, best_t, column, silhouette, rows, base, first, stop
+):  # pragma: no cover - compiled
+    """``merge_nearest`` for the window rows ``rows[base + first:base + stop]`` (jobs in order)."""
+    for item in range(base + first, base + stop):
+        job, row, ray = rows[item, 0], rows[item, 1], rows[item, 2]
+        entity = columns[job]
+        for col in range(rects[job, 2], rects[job, 3]):
+            t = t_hit[ray]
+            silhouette[ray] = np.isfinite(t)
+            if t < best_t[row, col]:
+                best_t[row, col] = t
+                column[row, col] = entity
+            ray += 1
+
+
 def group_hits(
     column, columns, rects, first_rays, primitive, barycentric, hit_pixels, hit_primitive, hit_barycentric
-):  # pragma: no cover - compiled
+) -> np.ndarray:
     """Each job's final pixels (``column == its entity``) in window row-major order, jobs in the
     given order: writes ``hit_pixels`` (int64 flat pixels), ``hit_primitive`` (int64) and
     ``hit_barycentric`` (float32, 2) gathered from the cast's ``primitive`` / ``barycentric`` at
-    the pixel's ray (``first_rays[job]`` + index in the window). Returns (J,) hit counts."""
-    width = column.shape[1]
-    counts = np.zeros(rects.shape[0], dtype=np.int64)
-    hit = 0
-    for job in range(rects.shape[0]):
-        y0, y1, x0, x1 = rects[job, 0], rects[job, 1], rects[job, 2], rects[job, 3]
-        entity = columns[job]
-        ray = first_rays[job]
-        start = hit
-        for row in range(y0, y1):
-            for col in range(x0, x1):
-                if column[row, col] == entity:
-                    hit_pixels[hit] = row * width + col
-                    hit_primitive[hit] = primitive[ray]
-                    hit_barycentric[hit, 0] = barycentric[ray, 0]
-                    hit_barycentric[hit, 1] = barycentric[ray, 1]
-                    hit += 1
-                ray += 1
-        counts[job] = hit - start
+    the pixel's ray (``first_rays[job]`` + index in the window). Returns (J,) int64 hit counts.
+    (Two passes over the window rows in pieces: count each row's hits, then write them from the
+    rows' running totals.)"""
+    rows = _window_rows(rects)
+    row_hits = np.empty(len(rows) + 1, dtype=np.int64)
+    _split(_count_row_hits, (column, columns, rects, rows, row_hits), len(rows), "rows")
+    counts = _running_totals(rows, row_hits, len(rects))
+    args = (column, columns, rects, first_rays, primitive, barycentric, hit_pixels, hit_primitive)
+    _split(_group_hits_part, (*args, hit_barycentric, rows, row_hits), len(rows), "rows")
     return counts
 
 
 @_compiled
+def _count_row_hits(column, columns, rects, rows, row_hits, first, stop):  # pragma: no cover - compiled
+    """``row_hits[item + 1]`` = pixels of window row ``rows[item]`` whose column is the job's."""
+    for item in range(first, stop):
+        job, row = rows[item, 0], rows[item, 1]
+        entity = columns[job]
+        found = 0
+        for col in range(rects[job, 2], rects[job, 3]):
+            if column[row, col] == entity:
+                found += 1
+        row_hits[item + 1] = found
+
+
+@_compiled
+def _running_totals(rows, row_hits, jobs):  # pragma: no cover - compiled
+    """Turn ``row_hits`` (K + 1,) into each row's first hit index (``row_hits[0] = 0``, running
+    sums) and return the (jobs,) int64 hit counts per job."""
+    counts = np.zeros(jobs, dtype=np.int64)
+    row_hits[0] = 0
+    for item in range(rows.shape[0]):
+        counts[rows[item, 0]] += row_hits[item + 1]
+        row_hits[item + 1] += row_hits[item]
+    return counts
+
+
+@_compiled
+def _group_hits_part(
+    column,
+    columns,
+    rects,
+    first_rays,
+    primitive,
+    barycentric,
+    hit_pixels,
+    hit_primitive,
+    hit_barycentric,
+    rows,
+    row_hits,
+    first,
+    stop,
+):  # pragma: no cover - compiled
+    """``group_hits`` for the window rows ``rows[first:stop]``, each from its first hit index."""
+    width = column.shape[1]
+    for item in range(first, stop):
+        job, row = rows[item, 0], rows[item, 1]
+        entity = columns[job]
+        x0, x1 = rects[job, 2], rects[job, 3]
+        ray = first_rays[job] + (row - rects[job, 0]) * (x1 - x0)
+        hit = row_hits[item]
+        for col in range(x0, x1):
+            if column[row, col] == entity:
+                hit_pixels[hit] = row * width + col
+                hit_primitive[hit] = primitive[ray]
+                hit_barycentric[hit, 0] = barycentric[ray, 0]
+                hit_barycentric[hit, 1] = barycentric[ray, 1]
+                hit += 1
+            ray += 1
+
+
 def complete_hits(
     segments,
     column_face_offset,
@@ -112,7 +326,7 @@ def complete_hits(
     hit_face,
     object_point,
     normal_camera,
-):  # pragma: no cover - compiled
+) -> None:
     """Per hit: entity column, stacked face index, object-frame point and unit camera normal.
 
     segments (S, 3) int64 (column, start, stop); object_point = ``(u e1 + e0) + v e2`` on the
@@ -121,19 +335,80 @@ def complete_hits(
     fewer triangles than hits (a ground plane) has its triangles' normals transformed once and
     looked up: the same operations on the same numbers.
     """
-    table = np.empty((0, 3), dtype=np.float32)
+    table_offset, table = _normal_tables(
+        segments, None, column_face_offset, column_face_count, face_normals, normal_matrices
+    )
+    args = (
+        segments,
+        column_face_offset,
+        hit_primitive,
+        hit_barycentric,
+        triangle_edges,
+        face_normals,
+        normal_matrices,
+        table_offset,
+        table,
+        hit_column,
+        hit_face,
+        object_point,
+        normal_camera,
+        chunks := _chunks(segments),
+    )
+    _split(_complete_hits_part, args, len(chunks), "chunks")
+
+
+@_compiled
+def _normal_tables(
+    segments, use, column_face_offset, column_face_count, normals, matrices
+):  # pragma: no cover - compiled
+    """The normals ``normals[offset + f]`` (F, 3) of every triangle of each segment's mesh times the
+    segment's ``matrices[column]``, normalised, for the segments that look them up (fewer
+    triangles than hits, and ``use[segment]`` when given): (S + 1,) int64 offsets of each
+    segment's rows (none for the others) and the (T, 3) float32 table."""
+    table_offset = np.zeros(segments.shape[0] + 1, dtype=np.int64)
     for segment in range(segments.shape[0]):
-        entity, start, stop = segments[segment, 0], segments[segment, 1], segments[segment, 2]
+        triangles = column_face_count[segments[segment, 0]]
+        wanted = triangles < segments[segment, 2] - segments[segment, 1]
+        if use is not None:
+            wanted = wanted and use[segment]
+        table_offset[segment + 1] = table_offset[segment] + (triangles if wanted else 0)
+    table = np.empty((table_offset[-1], 3), dtype=np.float32)
+    for segment in range(segments.shape[0]):
+        entity = segments[segment, 0]
+        offset = column_face_offset[entity]
+        for f in range(table_offset[segment + 1] - table_offset[segment]):
+            _transform_unit(table, table_offset[segment] + f, normals[offset + f], matrices[entity])
+    return table_offset, table
+
+
+@_compiled
+def _complete_hits_part(
+    segments,
+    column_face_offset,
+    hit_primitive,
+    hit_barycentric,
+    triangle_edges,
+    face_normals,
+    normal_matrices,
+    table_offset,
+    table,
+    hit_column,
+    hit_face,
+    object_point,
+    normal_camera,
+    chunks,
+    first,
+    stop,
+):  # pragma: no cover - compiled
+    """``complete_hits`` for the hits of ``chunks[first:stop]`` (``_chunks``)."""
+    for item in range(first, stop):
+        segment = chunks[item, 0]
+        entity = segments[segment, 0]
         offset = column_face_offset[entity]
         m = normal_matrices[entity]
-        triangles = column_face_count[entity]
-        use_table = triangles < stop - start
-        if use_table:
-            if table.shape[0] < triangles:
-                table = np.empty((triangles, 3), dtype=np.float32)
-            for f in range(triangles):
-                _transform_unit(table, f, face_normals[offset + f], m)
-        for i in range(start, stop):
+        use_table = table_offset[segment + 1] > table_offset[segment]
+        row = table_offset[segment]
+        for i in range(chunks[item, 1], chunks[item, 2]):
             primitive = hit_primitive[i]
             face = offset + primitive
             hit_column[i] = entity
@@ -147,7 +422,7 @@ def complete_hits(
                 )
             if use_table:
                 for k in range(3):
-                    normal_camera[i, k] = table[primitive, k]
+                    normal_camera[i, k] = table[row + primitive, k]
             else:
                 _transform_unit(normal_camera, i, face_normals[face], m)
 
@@ -180,7 +455,6 @@ def _unit(x, y, z):  # pragma: no cover - compiled
     return x, y, z
 
 
-@_compiled
 def shading_normals(
     segments,
     use_corner_zero,
@@ -193,7 +467,7 @@ def shading_normals(
     hit_pixels,
     rays_camera,
     out,
-):  # pragma: no cover - compiled
+) -> None:
     """Write each hit's camera-frame shading normal, facing the camera, into ``out`` (H * W, 3).
 
     The vertex normals interpolated like ``complete_hits``' points, times ``to_camera[column]``
@@ -201,22 +475,56 @@ def shading_normals(
     (flat-shaded meshes with fewer triangles than hits) each triangle's corner-0 normal is
     transformed once and looked up (the interpolation would give it exactly: zero edges).
     """
-    table = np.empty((0, 3), dtype=np.float32)
-    for segment in range(segments.shape[0]):
-        entity, start, stop = segments[segment, 0], segments[segment, 1], segments[segment, 2]
+    corner_zero = corner_normal_edges[:, 0]
+    table_offset, table = _normal_tables(
+        segments, use_corner_zero, column_face_offset, column_face_count, corner_zero, to_camera
+    )
+    args = (
+        segments,
+        column_face_offset,
+        hit_primitive,
+        hit_barycentric,
+        corner_normal_edges,
+        to_camera,
+        table_offset,
+        table,
+        hit_pixels,
+        rays_camera,
+        out,
+        chunks := _chunks(segments),
+    )
+    _split(_shading_normals_part, args, len(chunks), "chunks")
+
+
+@_compiled
+def _shading_normals_part(
+    segments,
+    column_face_offset,
+    hit_primitive,
+    hit_barycentric,
+    corner_normal_edges,
+    to_camera,
+    table_offset,
+    table,
+    hit_pixels,
+    rays_camera,
+    out,
+    chunks,
+    first,
+    stop,
+):  # pragma: no cover - compiled
+    """``shading_normals`` for the hits of ``chunks[first:stop]`` (``_chunks``)."""
+    for item in range(first, stop):
+        segment = chunks[item, 0]
+        entity = segments[segment, 0]
         m = to_camera[entity]
         offset = column_face_offset[entity]
-        corner_zero = use_corner_zero[segment]
-        if corner_zero:
-            triangles = column_face_count[entity]
-            if table.shape[0] < triangles:
-                table = np.empty((triangles, 3), dtype=np.float32)
-            for f in range(triangles):
-                _transform_unit(table, f, corner_normal_edges[offset + f, 0], m)
-        for i in range(start, stop):
+        corner_zero = table_offset[segment + 1] > table_offset[segment]
+        row = table_offset[segment]
+        for i in range(chunks[item, 1], chunks[item, 2]):
             primitive = hit_primitive[i]
             if corner_zero:
-                x, y, z = table[primitive, 0], table[primitive, 1], table[primitive, 2]
+                x, y, z = table[row + primitive, 0], table[row + primitive, 1], table[row + primitive, 2]
             else:
                 e = corner_normal_edges[offset + primitive]
                 u, v = hit_barycentric[i, 0], hit_barycentric[i, 1]
@@ -244,29 +552,45 @@ def _store_facing(out, pixel, x, y, z, rays_camera):  # pragma: no cover - compi
     out[pixel, 2] = z
 
 
-@_compiled
-def face_camera(normal, hit_pixels, rays_camera, out):  # pragma: no cover - compiled
+def face_camera(normal, hit_pixels, rays_camera, out) -> None:
     """Scatter per-hit float32 normals (N, 3) into ``out`` (H * W, 3), each flipped to face its
     pixel's ray ``rays_camera`` (H * W, 3) float64."""
-    for i in range(hit_pixels.shape[0]):
+    _split(_face_camera_part, (normal, hit_pixels, rays_camera, out), len(hit_pixels), "elements")
+
+
+@_compiled
+def _face_camera_part(normal, hit_pixels, rays_camera, out, first, stop):  # pragma: no cover - compiled
+    """``face_camera`` for hits ``first:stop``."""
+    for i in range(first, stop):
         _store_facing(out, hit_pixels[i], normal[i, 0], normal[i, 1], normal[i, 2], rays_camera)
 
 
-@_compiled
-def scatter_rows(values, hit_pixels, out):  # pragma: no cover - compiled
+def scatter_rows(values, hit_pixels, out) -> None:
     """``out[hit_pixels[i]] = values[i]`` for (N, K) values into (H * W, K) ``out``."""
-    for i in range(hit_pixels.shape[0]):
+    _split(_scatter_rows_part, (values, hit_pixels, out), len(hit_pixels), "elements")
+
+
+@_compiled
+def _scatter_rows_part(values, hit_pixels, out, first, stop):  # pragma: no cover - compiled
+    """``scatter_rows`` for hits ``first:stop``."""
+    for i in range(first, stop):
         pixel = hit_pixels[i]
         for k in range(values.shape[1]):
             out[pixel, k] = values[i, k]
 
 
-@_compiled
-def lookup_materials(
-    albedo, roughness, metallic, column, albedo_out, roughness_out, metallic_out
-):  # pragma: no cover - compiled
+def lookup_materials(albedo, roughness, metallic, column, albedo_out, roughness_out, metallic_out) -> None:
     """Per pixel ``p``, row ``column[p] + 1`` of the (E + 1,) tables (background is row 0)."""
-    for p in range(column.shape[0]):
+    args = (albedo, roughness, metallic, column, albedo_out, roughness_out, metallic_out)
+    _split(_lookup_materials_part, args, len(column), "elements")
+
+
+@_compiled
+def _lookup_materials_part(
+    albedo, roughness, metallic, column, albedo_out, roughness_out, metallic_out, first, stop
+):  # pragma: no cover - compiled
+    """``lookup_materials`` for pixels ``first:stop``."""
+    for p in range(first, stop):
         row = column[p] + 1
         albedo_out[p, 0] = albedo[row, 0]
         albedo_out[p, 1] = albedo[row, 1]
@@ -282,24 +606,33 @@ def lookup(table, column, out):  # pragma: no cover - compiled
         out[p] = table[column[p] + 1]
 
 
-@_compiled
-def pixel_hit(hit_pixels, pixel_count):  # pragma: no cover - compiled
-    """(H * W,) intp index of each pixel's hit, N (the hit count) on background."""
-    count = hit_pixels.shape[0]
-    index = np.full(pixel_count, count, dtype=np.intp)
-    for i in range(count):
-        index[hit_pixels[i]] = i
+def pixel_hit(hit_pixels, pixel_count) -> np.ndarray:
+    """(H * W,) intp index of each pixel's hit (``hit_pixels`` distinct), N (the hit count) on
+    background."""
+    index = np.full(pixel_count, len(hit_pixels), dtype=np.intp)
+    _split(_pixel_hit_part, (hit_pixels, index), len(hit_pixels), "elements")
     return index
 
 
 @_compiled
-def depth(ray_distance, rays_camera, out):  # pragma: no cover - compiled
+def _pixel_hit_part(hit_pixels, index, first, stop):  # pragma: no cover - compiled
+    """``index[hit_pixels[i]] = i`` for hits ``first:stop``."""
+    for i in range(first, stop):
+        index[hit_pixels[i]] = i
+
+
+def depth(ray_distance, rays_camera, out) -> None:
     """``out`` (H * W,) float32 = float32(ray_distance (float32) * rays_camera[:, 2] (float64))."""
-    for p in range(out.shape[0]):
-        out[p] = np.float32(np.float64(ray_distance[p]) * rays_camera[p, 2])
+    _split(_depth_part, (ray_distance, rays_camera, out), len(out), "elements")
 
 
 @_compiled
+def _depth_part(ray_distance, rays_camera, out, first, stop):  # pragma: no cover - compiled
+    """``depth`` for pixels ``first:stop``."""
+    for p in range(first, stop):
+        out[p] = np.float32(np.float64(ray_distance[p]) * rays_camera[p, 2])
+
+
 def correspondence_flow(
     hit_pixels,
     hit_column,
@@ -323,18 +656,76 @@ def correspondence_flow(
     source_width,
     flow,
     valid,
-):  # pragma: no cover - compiled
+) -> None:
     """Write each hit's flow (float32 dx, dy) and validity into ``flow`` (H * W, 2), ``valid`` (H * W,).
 
     The float64 arithmetic of ``flow.correspondence_flow``, operation for operation: the point
     moved by ``object_to_cam[column]`` ``((p0 m0 + p1 m1) + p2 m2) + m3``, projected, tested
     against the target's entity at the destination pixel and its depth (then its tangent plane).
     """
-    for segment in range(segments.shape[0]):
-        entity, start, stop = segments[segment, 0], segments[segment, 1], segments[segment, 2]
+    chunks = _chunks(segments)
+    args = (
+        hit_pixels,
+        hit_column,
+        object_point,
+        segments,
+        object_to_cam,
+        present,
+        fx,
+        fy,
+        cx,
+        cy,
+        width,
+        height,
+        target_column,
+        target_depth,
+        target_pixel_hit,
+        target_rays,
+        target_distance,
+        target_normal,
+        depth_tolerance,
+        source_width,
+        flow,
+        valid,
+        chunks,
+    )
+    _split(_correspondence_flow_part, args, len(chunks), "chunks")
+
+
+@_compiled
+def _correspondence_flow_part(
+    hit_pixels,
+    hit_column,
+    object_point,
+    segments,
+    object_to_cam,
+    present,
+    fx,
+    fy,
+    cx,
+    cy,
+    width,
+    height,
+    target_column,
+    target_depth,
+    target_pixel_hit,
+    target_rays,
+    target_distance,
+    target_normal,
+    depth_tolerance,
+    source_width,
+    flow,
+    valid,
+    chunks,
+    first,
+    stop,
+):  # pragma: no cover - compiled
+    """``correspondence_flow`` for the hits of ``chunks[first:stop]`` (``_chunks``)."""
+    for item in range(first, stop):
+        entity = segments[chunks[item, 0], 0]
         m = object_to_cam[entity]
         alive = present[entity]
-        for i in range(start, stop):
+        for i in range(chunks[item, 1], chunks[item, 2]):
             p0 = np.float64(object_point[i, 0])
             p1 = np.float64(object_point[i, 1])
             p2 = np.float64(object_point[i, 2])

@@ -7,9 +7,13 @@ ids, masks and float maps must be equal (``assert_array_equal``: +0 and -0 compa
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
+from renderers.guidance import kernels
 from renderers.guidance.backend import RayHits
 from renderers.guidance.flow import DEPTH_TOLERANCE, correspondence_flow
 from renderers.guidance.hits import hits_from_nearest
@@ -259,8 +263,11 @@ def assert_hits_equal(hits: RayHits, expected: dict) -> None:
     np.testing.assert_array_equal(hits.pixel_hit, pixel_hit)
 
 
+@pytest.mark.parametrize("pieces", [False, True], ids=["sizes", "small-pieces"])
 @pytest.mark.parametrize("make_scene", [mixed_scene, crowd_scene], ids=["mixed", "crowd"])
-def test_cast_maps_and_flow_equal_the_numpy_references(make_scene):
+def test_cast_maps_and_flow_equal_the_numpy_references(make_scene, pieces, monkeypatch):
+    if pieces:  # every split kernel in as many pieces as it allows, shared with the helper threads
+        monkeypatch.setattr(kernels, "MIN_PIECE", dict.fromkeys(kernels.MIN_PIECE, 1))
     trajectory = make_scene()
     backend = Open3DBackend(trajectory)
     track = trajectory.cameras[trajectory.primary_camera]
@@ -296,6 +303,30 @@ def test_cast_maps_and_flow_equal_the_numpy_references(make_scene):
     if make_scene is mixed_scene:
         assert retried > 0, "the scene must exercise the tangent-plane depth test"
         assert len({c for h in hits for c, _, _ in h.hit_segments}) == 4
+
+
+def test_split_runs_every_piece_once_and_reraises_errors(monkeypatch):
+    monkeypatch.setattr(kernels, "MIN_PIECE", {"items": 10})
+    runs = np.zeros(1000, dtype=np.int64)
+    threads = set()
+
+    def part(scale, first, stop):
+        threads.add(threading.current_thread().name)
+        runs[first:stop] += scale
+        time.sleep(0.002)
+
+    kernels._split(part, (1,), 1000, "items")  # MAX_PIECES pieces
+    np.testing.assert_array_equal(runs, 1)
+    assert threading.current_thread().name in threads
+    kernels._split(part, (1,), 15, "items")  # too small to split: one call
+    np.testing.assert_array_equal(runs[:15], 2)
+
+    def failing(first, stop):
+        if first > 0:
+            raise ValueError(f"piece {first}:{stop}")
+
+    with pytest.raises(ValueError, match="piece"):
+        kernels._split(failing, (), 1000, "items")
 
 
 def test_material_lookups_equal_numpy_take():

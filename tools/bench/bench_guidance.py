@@ -6,7 +6,10 @@ same per-mesh scenes with nothing else running ("embree ms"). "x embree" is the 
 full renderer (every map, both flows, visibility) over that cast time: the target is <= 2 at
 512² / 100k (which is >= 44 frames/s on this project's 2-core machines) and >= 100 frames/s at
 256² / 100k. With --repeat N both are measured N times, interleaved, and the medians printed
-(absolute figures are noisy on a shared machine; the ratio of one run is what counts).
+(absolute figures are noisy on a shared machine; the ratio of one run is what counts). A third
+table gives the CPU time (user + sys of all threads) per frame of the renderer and of Embree's
+cast in the same runs: less distorted by other processes than wall time, and on an idle machine
+with C cores the frame time is at least the renderer's CPU time over C.
 
 Also compared: pytorch3d's CPU rasterizer on the same scene (when pytorch3d imports, e.g. under
 the second venv's python) and a naive open3d use (a world-space scene rebuilt every frame and one
@@ -74,12 +77,15 @@ def triangles(trajectory) -> int:
     return sum(len(load_mesh(info.mesh).faces) for info in trajectory.entities)
 
 
-def bench_open3d(trajectory, frames: int) -> float:
+def bench_open3d(trajectory, frames: int, cpu: list | None = None) -> float:
+    """Frames/s of the full renderer; appends its CPU ms per frame (all threads) to ``cpu``."""
     renderer = GuidanceRenderer(trajectory)
     renderer.render(0)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for frame in range(1, frames):
         renderer.render(frame)
+    if cpu is not None:
+        cpu.append(1000.0 * (time.process_time() - start_cpu) / (frames - 1))
     return (frames - 1) / (time.perf_counter() - start)
 
 
@@ -109,17 +115,20 @@ def recorded_rays(trajectory, frames: int) -> list[list]:
     return per_frame
 
 
-def bench_embree(batches: list[list]) -> float:
-    """Milliseconds per frame of Embree alone casting the recorded rays (all cores, as the backend)."""
+def bench_embree(batches: list[list], cpu: list | None = None) -> float:
+    """Milliseconds per frame of Embree alone casting the recorded rays (all cores, as the backend);
+    appends its CPU ms per frame (all threads) to ``cpu``."""
     import open3d as o3d
 
     tensors = [[(scene, o3d.core.Tensor.from_numpy(rays)) for scene, rays in frame] for frame in batches]
     for scene, rays in tensors[0]:
         scene.cast_rays(rays)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for frame in tensors[1:]:
         for scene, rays in frame:
             scene.cast_rays(rays)
+    if cpu is not None:
+        cpu.append(1000.0 * (time.process_time() - start_cpu) / (len(tensors) - 1))
     return 1000.0 * (time.perf_counter() - start) / (len(tensors) - 1)
 
 
@@ -230,7 +239,7 @@ def main() -> None:
     sizes = ["1k", "100k"] if args.quick else list(SCENES)
     has_open3d = importlib.util.find_spec("open3d") is not None
     print(f"load average at start: {os.getloadavg()}")
-    breakdowns = {}
+    breakdowns, cpu_times = {}, {}
     header = ("scene", "res", "tris", "open3d fps", "embree ms", "x embree", "naive fps", "x naive")
     header += ("p3d fps", "x p3d")
     print(" ".join(f"{name:>11}" for name in header))
@@ -239,7 +248,16 @@ def main() -> None:
             trajectory = scene(size, resolution, frames)
             if has_open3d:
                 batches = recorded_rays(trajectory, frames)
-                runs = [(bench_open3d(trajectory, frames), bench_embree(batches)) for _ in range(args.repeat)]
+                renderer_cpu, embree_cpu = [], []
+                runs = [
+                    (bench_open3d(trajectory, frames, renderer_cpu), bench_embree(batches, embree_cpu))
+                    for _ in range(args.repeat)
+                ]
+                cpu_times[(size, resolution)] = (
+                    statistics.median(renderer_cpu),
+                    statistics.median(embree_cpu),
+                    statistics.median(r / e for r, e in zip(renderer_cpu, embree_cpu, strict=True)),
+                )
                 fps = statistics.median(f for f, _ in runs)
                 embree_ms = statistics.median(e for _, e in runs)
                 # The ratio of each run (frame time over the cast time measured beside it), then the median.
@@ -268,6 +286,14 @@ def main() -> None:
                 breakdowns[(size, resolution)] = stage_breakdown(trajectory, frames)
     print(f"load average at end: {os.getloadavg()}")
     print("targets: 100k 512 x embree <= 2 (>= 44 fps on 2 cores); 100k 256 >= 100 fps")
+    if cpu_times:
+        # CPU time is less distorted by other processes than wall time: on an idle 2-core machine
+        # the frame time is at least renderer cpu / 2, and Embree's cast about embree cpu / 2.
+        print("\nCPU ms per frame (user + sys, all threads; medians of the same runs):")
+        print(" ".join(f"{name:>11}" for name in ("scene", "res", "renderer", "embree", "x embree")))
+        for (size, resolution), (renderer_ms, embree_ms, ratio) in cpu_times.items():
+            values = (size, resolution, f"{renderer_ms:.1f}", f"{embree_ms:.1f}", f"{ratio:.2f}")
+            print(" ".join(f"{value:>11}" for value in values), flush=True)
     if breakdowns:
         print("\nper-stage ms per frame (sequential, one thread; the renderer overlaps them):")
         print(" ".join(f"{name:>11}" for name in ("scene", "res", *STAGES, "sum")))
