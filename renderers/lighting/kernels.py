@@ -268,6 +268,29 @@ def add_direct_light(
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _atan2(y, x):  # pragma: no cover - compiled
+    """float32 atan2(y, x) in (-pi, pi] from a degree-9 odd minimax polynomial of atan on [0, 1]:
+    within 1.2e-5 rad (a 2048-texel-wide lat-long map's texel is 3e-3 rad); atan2(0, 0) = 0."""
+    ax, ay = abs(x), abs(y)
+    largest, smallest = max(ax, ay), min(ax, ay)
+    a = smallest / largest if largest > 0 else np.float32(0.0)
+    s = a * a
+    r = a * (
+        np.float32(0.9998660)
+        + s
+        * (
+            np.float32(-0.3302995)
+            + s * (np.float32(0.1801410) + s * (np.float32(-0.0851330) + s * np.float32(0.0208351)))
+        )
+    )
+    if ay > ax:
+        r = np.float32(0.5 * math.pi) - r
+    if x < 0:
+        r = np.float32(math.pi) - r
+    return -r if y < 0 else r
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _bilinear(levels, start, rows, u, v):  # pragma: no cover - compiled
     """RGB bilinear sample at (u, v) of the (rows, 2 rows, 3) map stored from ``levels[start]``
     (``environment.bilinear_latlong``: texel centres at (i + 0.5) / W, u wraps, v clamps)."""
@@ -278,8 +301,12 @@ def _bilinear(levels, start, rows, u, v):  # pragma: no cover - compiled
     y0f = min(math.floor(y), rows - 2) if rows > 1 else 0
     fx = np.float32(x - x0f)
     fy = np.float32(y - y0f)
-    x0 = int(x0f) % columns
-    x1 = (x0 + 1) % columns
+    x0 = int(x0f)  # in [-1, columns]: wrap without an integer division
+    if x0 < 0:
+        x0 += columns
+    elif x0 >= columns:
+        x0 -= columns
+    x1 = x0 + 1 if x0 + 1 < columns else 0
     y0 = int(y0f)
     y1 = min(y0 + 1, rows - 1)
     a = start + 3 * (y0 * columns + x0)
@@ -347,10 +374,10 @@ def add_environment(
         a004 = min(c0 * c0, math.exp(np.float32(-9.28 * math.log(2.0)) * cos_view)) * c0 + c1
         scale_bias = (a004 * np.float32(-1.04) + c2) + (a004 * np.float32(1.04) + c3)
         # Lat-long coordinates (``worldsim.camera.conventions.direction_to_equirect``), float32.
-        phi = math.atan2(ry, rx) - rotation
+        phi = _atan2(ry, rx) - rotation
         u = np.float32(0.5) - phi * np.float32(0.5 / math.pi)
         u -= math.floor(u)
-        v = np.float32(0.5) - math.atan2(rz, math.hypot(rx, ry)) * np.float32(1.0 / math.pi)
+        v = np.float32(0.5) - _atan2(rz, math.sqrt(rx * rx + ry * ry)) * np.float32(1.0 / math.pi)
         upper = 1
         while upper < top_level and level_roughness[upper] <= r:
             upper += 1
