@@ -15,12 +15,15 @@ import numba
 import numpy as np
 
 # error_model="numpy": a float division by zero gives inf/nan like numpy instead of raising.
-_parallel = numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+# parallel=True: the per-hit loops (``prange``) run on numba's threads (NUMBA_NUM_THREADS); on the
+# shared 2-core development machine 1 and 2 threads measured the same (the second core was busy).
+# The kernels release the GIL, so a renderer's worker threads can also run them side by side.
+_compiled = numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 
 MIN_ALPHA = np.float32(1e-3)  # renderers.lighting.brdf.MIN_ALPHA (float32 here)
 
 
-@_parallel
+@_compiled
 def surface_frames(  # pragma: no cover - compiled
     object_point, column, rotation, translation, normal_rotation, rays_camera, hit_pixels,
     cam_rotation, normal_camera, normal_edges, face, barycentric, distance, offset, width, rays,
@@ -93,7 +96,7 @@ def surface_frames(  # pragma: no cover - compiled
     return points, geometric, shading, view, pattern
 
 
-@_parallel
+@_compiled
 def fill_table_segments(rays, kind, table, pattern):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = table[pattern[i]] (table (S, 3) float32; S = 1: the same for all)."""
     several = 1 if table.shape[0] > 1 else 0
@@ -102,7 +105,7 @@ def fill_table_segments(rays, kind, table, pattern):  # pragma: no cover - compi
         rays[kind, i, 3], rays[kind, i, 4], rays[kind, i, 5] = table[row, 0], table[row, 1], table[row, 2]
 
 
-@_parallel
+@_compiled
 def fill_point_segments(rays, kind, points, position):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = position (3,) - points[i]."""
     for i in numba.prange(rays.shape[1]):
@@ -110,7 +113,7 @@ def fill_point_segments(rays, kind, points, position):  # pragma: no cover - com
             rays[kind, i, 3 + k] = np.float32(position[k]) - points[i, k]
 
 
-@_parallel
+@_compiled
 def fill_segments(rays, kind, segments):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = segments[i] ((N, 3))."""
     for i in numba.prange(rays.shape[1]):
@@ -118,7 +121,7 @@ def fill_segments(rays, kind, segments):  # pragma: no cover - compiled
             rays[kind, i, 3 + k] = segments[i, k]
 
 
-@_parallel
+@_compiled
 def fill_ambient_segments(rays, kind, normals, pattern, local):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = sample ``local[pattern[i]]`` (S, 3) (tangent, bitangent, normal
     coordinates, metres) in the tangent frame of unit ``normals[i]`` (Duff et al. 2017)."""
@@ -135,7 +138,7 @@ def fill_ambient_segments(rays, kind, normals, pattern, local):  # pragma: no co
         rays[kind, i, 5] = t2 * s[0] + b2 * s[1] + z * s[2]
 
 
-@_parallel
+@_compiled
 def visible_fractions(blocked, rays, geometric, kinds):  # pragma: no cover - compiled
     """(N, len(kinds)) float32: 1 where ray ``kinds[j]`` of a hit is unblocked and leaves on the
     geometric normal's side (a light behind the surface is not seen), else 0.
@@ -151,7 +154,7 @@ def visible_fractions(blocked, rays, geometric, kinds):  # pragma: no cover - co
     return out
 
 
-@_parallel
+@_compiled
 def neighbour_average(values, hit_index, hit_pixels, column, points, normals, tolerance):  # pragma: no cover
     """(N, C) float32: per-hit ``values`` (N, C) through a 3 x 3 tent filter (weights
     (2 - |dy|)(2 - |dx|)) over neighbouring pixels that show the same entity, lie within
@@ -217,7 +220,7 @@ def _smith_g1(cosine, alpha2):  # pragma: no cover - compiled
     return np.float32(2.0) / (np.float32(1.0) + math.sqrt(np.float32(1.0) + alpha2 * (1.0 - cos2) / cos2))
 
 
-@_parallel
+@_compiled
 def add_direct_light(
     irradiance, highlight, shading, geometric, view, roughness, points, position, to_light, arriving,
     fraction, want_specular,
@@ -324,7 +327,7 @@ def _bilinear(levels, start, rows, u, v):  # pragma: no cover - compiled
     return r, g, bl
 
 
-@_parallel
+@_compiled
 def add_environment(
     irradiance, highlight, shading, view, roughness, occlusion, convolved, levels, level_start, level_rows,
     level_roughness, rotation_rad, want_specular,
