@@ -19,6 +19,9 @@ import numpy as np
 # shared 2-core development machine 1 and 2 threads measured the same (the second core was busy).
 # The kernels release the GIL, so a renderer's worker threads can also run them side by side.
 _compiled = numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+# The ray set-up loops do too little per hit to pay for waking threads (on a loaded machine a
+# parallel region waits for its slowest thread: 2-3 ms against 0.05 ms serial, measured).
+_serial = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 MIN_ALPHA = np.float32(1e-3)  # renderers.lighting.brdf.MIN_ALPHA (float32 here)
 
@@ -96,7 +99,7 @@ def surface_frames(  # pragma: no cover - compiled
     return points, geometric, shading, view, pattern
 
 
-@_compiled
+@_serial
 def fill_table_segments(rays, kind, table, pattern):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = table[pattern[i]] (table (S, 3) float32; S = 1: the same for all)."""
     several = 1 if table.shape[0] > 1 else 0
@@ -105,7 +108,7 @@ def fill_table_segments(rays, kind, table, pattern):  # pragma: no cover - compi
         rays[kind, i, 3], rays[kind, i, 4], rays[kind, i, 5] = table[row, 0], table[row, 1], table[row, 2]
 
 
-@_compiled
+@_serial
 def fill_point_segments(rays, kind, points, position):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = position (3,) - points[i]."""
     for i in numba.prange(rays.shape[1]):
@@ -113,7 +116,7 @@ def fill_point_segments(rays, kind, points, position):  # pragma: no cover - com
             rays[kind, i, 3 + k] = np.float32(position[k]) - points[i, k]
 
 
-@_compiled
+@_serial
 def fill_segments(rays, kind, segments):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = segments[i] ((N, 3))."""
     for i in numba.prange(rays.shape[1]):
@@ -121,7 +124,7 @@ def fill_segments(rays, kind, segments):  # pragma: no cover - compiled
             rays[kind, i, 3 + k] = segments[i, k]
 
 
-@_compiled
+@_serial
 def fill_ambient_segments(rays, kind, normals, pattern, local):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = sample ``local[pattern[i]]`` (S, 3) (tangent, bitangent, normal
     coordinates, metres) in the tangent frame of unit ``normals[i]`` (Duff et al. 2017)."""
@@ -138,7 +141,7 @@ def fill_ambient_segments(rays, kind, normals, pattern, local):  # pragma: no co
         rays[kind, i, 5] = t2 * s[0] + b2 * s[1] + z * s[2]
 
 
-@_compiled
+@_serial
 def visible_fractions(blocked, rays, geometric, kinds):  # pragma: no cover - compiled
     """(N, len(kinds)) float32: 1 where ray ``kinds[j]`` of a hit is unblocked and leaves on the
     geometric normal's side (a light behind the surface is not seen), else 0.
