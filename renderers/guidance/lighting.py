@@ -20,7 +20,8 @@ normal's side facing the camera. Everything is deterministic (fixed sample patte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -71,6 +72,8 @@ class LightingContext:
     occlusion: OcclusionTester
     corner_normal_edges: np.ndarray
     """(F_total, 3, 3) float32 path-tracer vertex normals per triangle (corner 0, edges)."""
+    sun_samples: dict[int, LightSamples] = field(default_factory=dict)
+    """Light index -> its sun's samples for one hit (float32, contiguous), built on first use."""
 
     @property
     def shadow_names(self) -> list[str]:
@@ -147,18 +150,17 @@ def lighting_maps(
             kernels.fill_point_segments(rays, kind, points, np.asarray(light.position, dtype=np.float64))
             samples.append(None)
             continue
-        sample = light_samples(light, index, points)
+        if light.type == "sun":  # the same few segments for every hit, once per clip
+            sample = context.sun_samples.get(index)
+            if sample is None:
+                sample = context.sun_samples[index] = _sun_table(light, index)
+            samples.append(sample)
+            kernels.fill_table_segments(rays, kind, sample.segments[:, 0], pattern)
+            continue
+        sample = light_samples(light, index, points)  # an area light: per-hit samples
         samples.append(sample)
-        if sample.segments.strides[1] == 0:  # a sun: the same few segments for every hit
-            table = np.ascontiguousarray(sample.segments[:, 0], dtype=np.float32)
-            if len(table) not in (1, PATTERN_SIZE):
-                raise RenderError(f"interleaved rays need {PATTERN_SIZE} samples, got {len(table)}")
-            kernels.fill_table_segments(rays, kind, table, pattern)
-        else:
-            segment = (
-                sample.segments[0] if len(sample.segments) == 1 else _interleaved(sample.segments, pattern)
-            )
-            kernels.fill_segments(rays, kind, np.ascontiguousarray(segment, dtype=np.float32))
+        segment = sample.segments[0] if len(sample.segments) == 1 else _interleaved(sample.segments, pattern)
+        kernels.fill_segments(rays, kind, np.ascontiguousarray(segment, dtype=np.float32))
     if needs_environment:
         kernels.fill_ambient_segments(rays, kinds - 1, geometric, pattern, _ambient_table())
     blocked = context.occlusion.occluded_rays(frame, rays.reshape(-1, 6))
@@ -175,9 +177,9 @@ def lighting_maps(
         tolerance = (np.float32(PLANE_TOLERANCE) * (1.0 + distance)).astype(np.float32)
         chosen = np.asarray(filtered, dtype=np.int64)
         visible[:, chosen] = kernels.neighbour_average(
-            np.ascontiguousarray(visible[:, chosen]), hits.hit_index.astype(np.int64),
-            hits.hit_pixels.astype(np.int64), np.ascontiguousarray(hits.hit_column, dtype=np.int32),
-            points, geometric, tolerance,
+            np.ascontiguousarray(visible[:, chosen]), np.asarray(hits.hit_index, dtype=np.int64),
+            np.asarray(hits.hit_pixels, dtype=np.int64),
+            np.ascontiguousarray(hits.hit_column, dtype=np.int32), points, geometric, tolerance,
         )  # fmt: skip
 
     irradiance = np.zeros((count, 3), dtype=np.float32)
@@ -192,13 +194,12 @@ def lighting_maps(
                 np.asarray(light.position, dtype=np.float64), rgb, rgb, fraction, want_specular,
             )  # fmt: skip
             continue
-        per_hit = sample.to_light.strides[1] != 0
+        # (M, 3) per shading direction: M = 1 for a sun, one row per hit for an area light.
         for to_light, arriving in zip(sample.to_light, sample.irradiance, strict=True):
-            rows = slice(None) if per_hit else slice(0, 1)
             kernels.add_direct_light(
                 irradiance, highlight, shading, geometric, view, hit_roughness, points, no_position,
-                np.ascontiguousarray(to_light[rows], dtype=np.float32),
-                np.ascontiguousarray(arriving[rows], dtype=np.float32), fraction, want_specular,
+                np.ascontiguousarray(to_light, dtype=np.float32),
+                np.ascontiguousarray(arriving, dtype=np.float32), fraction, want_specular,
             )  # fmt: skip
     if needs_environment:
         occlusion = np.ascontiguousarray(visible[:, kinds - 1])
@@ -226,6 +227,20 @@ def _check_names(names: Sequence[str]) -> None:
         raise RenderError(f"unknown lighting map {unknown[0]!r}; known: {', '.join(LIGHTING_MAPS)}")
 
 
+def _sun_table(light: LightSpec, index: int) -> LightSamples:
+    """A sun's ``light_samples`` seen from one point (the same from every point), float32."""
+    sample = light_samples(light, index, np.zeros((1, 3), dtype=np.float32))
+    if len(sample.segments) not in (1, PATTERN_SIZE):
+        raise RenderError(f"interleaved rays need {PATTERN_SIZE} samples, got {len(sample.segments)}")
+    return LightSamples(
+        *(
+            np.ascontiguousarray(part, dtype=np.float32)
+            for part in (sample.segments, sample.to_light, sample.irradiance)
+        )
+    )
+
+
+@lru_cache(maxsize=1)
 def _ambient_table() -> np.ndarray:
     """(4, 3) float32 ambient-occlusion segments in tangent-frame coordinates (tangent, bitangent,
     normal; metres): ``ambient_segments``' Vogel spiral of cosine-distributed directions."""
