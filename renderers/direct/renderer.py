@@ -20,7 +20,7 @@ from renderers.baselines.flat import check_options
 from renderers.lighting.brdf import DIELECTRIC_F0, split_sum_scale_bias
 from renderers.lighting.environment import environment_map
 from renderers.lighting.lights import scene_lights
-from renderers.tonemap import linear_to_srgb_uint8
+from renderers.tonemap import tonemap_uint8
 from worldsim.camera.projection import pixel_rays
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
@@ -43,12 +43,15 @@ class DirectRenderer:
     def render_frames(
         self, trajectory: Trajectory, camera: str, frames: Sequence[int], guidance: GuidanceSource | None
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield (frame, (H, W, 3) uint8 sRGB) for each requested frame."""
+        """Yield (frame, (H, W, 3) uint8 sRGB) for each requested frame, through the camera's tone
+        map and exposure (plus the ``exposure`` option), as the reference renderer does."""
         if guidance is None:
             raise RenderError("renderer 'direct' needs guidance maps; none were given")
+        lens = trajectory.cameras[camera].lens
+        exposure = lens.exposure_ev + self.exposure
         for frame in frames:
             linear = self.render_linear(trajectory, camera, guidance(frame))
-            yield frame, linear_to_srgb_uint8(linear, self.exposure)
+            yield frame, tonemap_uint8(linear, exposure_ev=exposure, curve=lens.tonemap)
 
     def render_linear(self, trajectory: Trajectory, camera: str, maps: GuidanceFrame) -> np.ndarray:
         """(H, W, 3) float32 linear radiance of one guidance frame (W/m^2/sr)."""
