@@ -106,7 +106,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def bench_psnr(quick: bool, spp: int, size: int) -> None:
-    from renderers.diffusion.scene_generator import random_scene
+    from worldsim.datasets.random_scenes import random_scene
 
     from renderers.direct.renderer import create_direct_renderer
     from renderers.reference.renderer import create_reference_renderer
