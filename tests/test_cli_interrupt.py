@@ -45,6 +45,12 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
+def default_sigint() -> None:
+    """In the child before exec: Ctrl-C's default action (a process started in the background,
+    as a CI runner may start the suite, inherits SIGINT ignored, and Python then keeps it so)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupt_wrapped_by_a_library_is_an_interrupt(monkeypatch, capsys) -> None:
     """Dr.Jit re-raises a KeyboardInterrupt from inside ``mi.render`` as a RuntimeError."""
     import worldsim.render
@@ -58,8 +64,13 @@ def test_an_interrupt_wrapped_by_a_library_is_an_interrupt(monkeypatch, capsys) 
         raise AssertionError("no KeyboardInterrupt arrived")
 
     monkeypatch.setattr(worldsim.render, "render", interrupted_render)
+    # A process started in the background inherits SIGINT ignored; a terminal's Ctrl-C is not.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     scene = REPO_ROOT / "scenes" / "demo.yaml"
-    assert main(["render", str(scene), "--out", "unused", "--quiet"]) == EXIT_INTERRUPTED
+    try:
+        assert main(["render", str(scene), "--out", "unused", "--quiet"]) == EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGINT, previous)
     captured = capsys.readouterr()
     assert captured.err == f"{MESSAGE}\n" and captured.out == ""
 
@@ -85,7 +96,9 @@ def test_sigint_during_a_reference_render_exits_130_with_one_line(tmp_path, nth,
     command = [sys.executable, "-c", SELF_INTERRUPTING_CLI, str(nth), str(delay)]
     render = ["render", str(scene), "--renderer", "reference", "--spp", "256", "--out", str(out), "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    result = subprocess.run([*command, *render], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [*command, *render], capture_output=True, text=True, env=env, timeout=120, preexec_fn=default_sigint
+    )
     assert (result.returncode, result.stderr, result.stdout) == (EXIT_INTERRUPTED, f"{MESSAGE}\n", "")
     assert len(list((out / "rgb").glob("*.png"))) < 4  # stopped before the end
     if nth == 2:  # the same command resumes and finishes

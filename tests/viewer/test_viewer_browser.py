@@ -177,6 +177,8 @@ def test_cli_serves_the_page_on_loopback_and_stops_on_ctrl_c(viewer_clip: Path) 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a suite started in the background inherits SIGINT ignored: give the viewer Ctrl-C's default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         line = process.stdout.readline()  # the first line printed is the URL (viser's banner is muted)
