@@ -106,10 +106,9 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def bench_psnr(quick: bool, spp: int, size: int) -> None:
-    from worldsim.datasets.random_scenes import random_scene
-
     from renderers.direct.renderer import create_direct_renderer
     from renderers.reference.renderer import create_reference_renderer
+    from worldsim.datasets.random_scenes import random_scene
     from worldsim.scene.yaml_io import load_scene
     from worldsim.world.world import World
 
