@@ -117,3 +117,21 @@ def ground_box_sphere(
         MeshSpec(type="sphere", radius=0.4),
     ]
     return make_trajectory(meshes, poses, cameras, Intrinsics.from_fov(fov_deg, *size))
+
+
+def orbiting_spheres(resolution: int, frames: int, subdivisions: int = 3, count: int = 3) -> Trajectory:
+    """A 20 m ground plane plus ``count`` icospheres (``subdivisions``) circling it and spinning,
+    seen by a camera orbiting slowly at 5 m: the clip the guidance and lighting benchmarks time."""
+    meshes = [MeshSpec(type="plane", size=[20.0, 20.0])] + [
+        MeshSpec(type="sphere", radius=0.5 + 0.05 * i, subdivisions=subdivisions) for i in range(count)
+    ]
+    poses = np.zeros((frames, len(meshes), 4, 4))
+    cams = np.zeros((frames, 4, 4))
+    for t in range(frames):
+        poses[t, 0] = np.eye(4)
+        for i in range(count):
+            angle = 2 * np.pi * i / count + 0.05 * t
+            poses[t, i + 1] = translation(1.5 * np.cos(angle), 1.5 * np.sin(angle), 0.6) @ rotation_z(0.1 * t)
+        eye = np.array([5.0 * np.cos(0.02 * t), 5.0 * np.sin(0.02 * t), 3.0])
+        cams[t] = looking_at(eye, np.array([0.0, 0.0, 0.4]))
+    return make_trajectory(meshes, poses, cams, Intrinsics.from_fov(50.0, resolution, resolution))

@@ -44,33 +44,18 @@ from renderers.guidance.maps import (
     shading_normal_map,
     surface_coords_map,
 )
-from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
+from renderers.guidance.synthetic import orbiting_spheres
 from renderers.guidance.visibility import entity_visibility
-from worldsim.camera.intrinsics import Intrinsics
 from worldsim.scene.meshes import load_mesh
-from worldsim.scene.model import MeshSpec
 
 # Triangle budget -> (sphere subdivisions, sphere count); an icosphere has 20 * 4**s faces.
 SCENES = {"1k": (2, 3), "100k": (5, 5), "1M": (7, 3)}
 
 
 def scene(size: str, resolution: int, frames: int):
-    """A ground plane plus moving icospheres, camera orbiting."""
+    """A ground plane plus moving icospheres, camera orbiting (``synthetic.orbiting_spheres``)."""
     subdivisions, count = SCENES[size]
-    meshes = [MeshSpec(type="plane", size=[20.0, 20.0])] + [
-        MeshSpec(type="sphere", radius=0.5 + 0.05 * i, subdivisions=subdivisions) for i in range(count)
-    ]
-    poses = np.zeros((frames, len(meshes), 4, 4))
-    cams = np.zeros((frames, 4, 4))
-    for t in range(frames):
-        poses[t, 0] = np.eye(4)
-        for i in range(count):
-            angle = 2 * np.pi * i / count + 0.05 * t
-            poses[t, i + 1] = translation(1.5 * np.cos(angle), 1.5 * np.sin(angle), 0.6) @ rotation_z(0.1 * t)
-        eye = np.array([5.0 * np.cos(0.02 * t), 5.0 * np.sin(0.02 * t), 3.0])
-        cams[t] = looking_at(eye, np.array([0.0, 0.0, 0.4]))
-    intrinsics = Intrinsics.from_fov(50.0, resolution, resolution)
-    return make_trajectory(meshes, poses, cams, intrinsics)
+    return orbiting_spheres(resolution, frames, subdivisions, count)
 
 
 def triangles(trajectory) -> int:

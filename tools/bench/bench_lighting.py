@@ -20,9 +20,8 @@ import numpy as np
 
 from renderers.guidance import GuidanceRenderer
 from renderers.guidance.lighting import LIGHTING_MAPS
-from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
-from worldsim.camera.intrinsics import Intrinsics
-from worldsim.scene.model import LightSpec, MeshSpec
+from renderers.guidance.synthetic import orbiting_spheres
+from worldsim.scene.model import LightSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_SCENES = ("demo", "turntable", "occluders", "tumbling_steps", "camera_orbit")
@@ -31,20 +30,8 @@ HELD_OUT_SEEDS = (900001, 900002, 900003, 900004, 900005, 900006)
 
 
 def cost_scene(resolution: int, frames: int, subdivisions: int = 3, count: int = 3):
-    """A ground plane plus ``count`` moving icospheres under a sun, a point light and an HDRI."""
-    meshes = [MeshSpec(type="plane", size=[20.0, 20.0])] + [
-        MeshSpec(type="sphere", radius=0.5 + 0.05 * i, subdivisions=subdivisions) for i in range(count)
-    ]
-    poses = np.zeros((frames, len(meshes), 4, 4))
-    cams = np.zeros((frames, 4, 4))
-    for t in range(frames):
-        poses[t, 0] = np.eye(4)
-        for i in range(count):
-            angle = 2 * np.pi * i / count + 0.05 * t
-            poses[t, i + 1] = translation(1.5 * np.cos(angle), 1.5 * np.sin(angle), 0.6) @ rotation_z(0.1 * t)
-        eye = np.array([5.0 * np.cos(0.02 * t), 5.0 * np.sin(0.02 * t), 3.0])
-        cams[t] = looking_at(eye, np.array([0.0, 0.0, 0.4]))
-    trajectory = make_trajectory(meshes, poses, cams, Intrinsics.from_fov(50.0, resolution, resolution))
+    """``synthetic.orbiting_spheres`` under a sun, a point light and an HDRI."""
+    trajectory = orbiting_spheres(resolution, frames, subdivisions, count)
     trajectory.lights = [
         LightSpec(type="sun", name="sun", direction=[-0.4, 0.3, -1.0], intensity=3.0, angle_deg=3.0),
         LightSpec(type="point", name="lamp", position=[1.0, -1.0, 2.5], intensity=5.0),
