@@ -101,7 +101,7 @@ class ViewerApp:
         self.editor = CameraPathEditor(world.scene, world.trajectory, self.camera_name)
         self.preview = self.editor.preview()
         self.frame = 0
-        self.image_name = world.clip_images()[0] if world.clip_images() else None
+        self.image_name = world.clip_images[0] if world.clip_images else None
         self.selected: int | None = None
         self.look_through = True
         self.lit = False
@@ -178,9 +178,9 @@ class ViewerApp:
 
     def set_image(self, name: str | None) -> None:
         with self._lock:
-            if name is not None and name not in self.world.clip_images():
+            if name is not None and name not in self.world.clip_images:
                 raise RenderError(
-                    f"the clip has no {name!r} maps; it has: {', '.join(self.world.clip_images())}"
+                    f"the clip has no {name!r} maps; it has: {', '.join(self.world.clip_images)}"
                 )
             self.image_name = name
             if name is not None and self._gui_image_name.value != name:
@@ -391,7 +391,7 @@ class ViewerApp:
         self._gui_look.on_update(lambda _: self._set_look_through(bool(self._gui_look.value)))
         self._gui_lit.on_update(lambda _: self.set_lit(bool(self._gui_lit.value)))
         with gui.add_folder("Image"):
-            names = world.clip_images()
+            names = world.clip_images
             options = names or ["(scene file: no images)"]
             self._gui_image_name = gui.add_dropdown("map", options=options, initial_value=options[0])
             self._gui_image = gui.add_image(np.zeros((8, 8, 3), dtype=np.uint8), label="frame", visible=False)

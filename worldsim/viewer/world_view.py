@@ -8,6 +8,7 @@ same material function every renderer uses; poses, presence and cameras come fro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -66,9 +67,11 @@ class ViewedWorld:
     def present(self, entity: EntityMesh, frame: int) -> bool:
         return bool(self.trajectory.present[frame, entity.column])
 
+    @cached_property
     def clip_images(self) -> list[str]:
         """``rgb`` (when rendered) and every guidance map of the clip with a preview colouring
-        (``worldsim.clip.guidance_maps``); empty for a scene file."""
+        (``worldsim.clip.guidance_maps``); empty for a scene file. Read from metadata.json once,
+        not on every timeline move."""
         from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
         from worldsim.clip.metadata import read_metadata
 
@@ -85,7 +88,7 @@ class ViewedWorld:
         from worldsim.clip.guidance_io import read_guidance_frame
         from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
 
-        if self.clip_path is None or name not in self.clip_images():
+        if self.clip_path is None or name not in self.clip_images:
             return None
         clip = Clip(self.clip_path)
         try:
