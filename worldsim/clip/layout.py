@@ -34,6 +34,8 @@ MAP_FILES: dict[str, tuple[tuple[str, str], ...]] = {
 FRAME_FOLDERS = tuple(sorted({folder for files in MAP_FILES.values() for folder, _ in files}))
 CLIP_FILES = {name: row.clip_file for name, row in GUIDANCE_MAP_TABLE.items() if row.clip_file}
 """Map name -> its one file per clip (e.g. ``visibility.json``), for maps without per-frame files."""
+EXPORTS_FOLDER = "exports"
+"""Where ``worldsim export`` writes a clip's exports by default (``worldsim.exports.registry``)."""
 TOP_LEVEL_FILES = (
     "scene.yaml",
     "metadata.json",
@@ -132,7 +134,7 @@ class ClipLayout:
         """Remove every file of the layout (``--overwrite``); other files in ``root`` stay."""
         import shutil
 
-        for name in FRAME_FOLDERS:
+        for name in (*FRAME_FOLDERS, EXPORTS_FOLDER):  # exports of the old clip would be stale
             shutil.rmtree(self.root / name, ignore_errors=True)
         for name in TOP_LEVEL_FILES:
             (self.root / name).unlink(missing_ok=True)
