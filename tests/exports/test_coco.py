@@ -62,3 +62,20 @@ def test_coco_refuses_a_clip_without_visibility(clip_copy: Path) -> None:
     message = str(error.value)
     assert str(clip_copy / "visibility.json") in message and "list 'visibility' in render.guidance" in message
     assert not (clip_copy / "exports" / "coco.json").exists()
+
+
+def test_an_entity_on_screen_without_a_visibility_row_is_refused(clip_copy: Path) -> None:
+    """A backend without per-entity silhouettes writes no rows: no COCO or boxes without 2D boxes."""
+    from worldsim.errors import ExportError
+    from worldsim.exports.registry import export_clip
+
+    path = clip_copy / "visibility.json"
+    data = json.loads(path.read_text())
+    data["frames"]["2"] = [row for row in data["frames"]["2"] if row["entity_id"] != 3]
+    path.write_text(json.dumps(data))
+    for name in ("coco", "boxes"):
+        with pytest.raises(ExportError) as error:
+            export_clip(clip_copy, [name])
+        assert f"{path}: frame 2: entity 3 is in the instance map but has no visibility row" in str(
+            error.value
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from worldsim.cli.output import echo
+from worldsim.cli.output import echo, warn
 from worldsim.exports.registry import EXPORT_FORMATS, EXPORT_TABLE
 
 
@@ -101,7 +101,9 @@ def run_export(args: argparse.Namespace) -> int:
         if clip_names and args.out is not None:
             raise UsageError("--out is for a clip folder; a dataset's clips export into <clip>/exports/")
         if clip_names:
-            complete, _ = registry.complete_clips(source)
+            complete, incomplete = registry.complete_clips(source)
+            for clip_dir in incomplete:
+                warn(f"{clip_dir}: incomplete clip, not exported")
             for clip_dir in complete:
                 registry.export_clip(clip_dir, clip_names, options=options)
                 written += [EXPORT_TABLE[name].default_path(clip_dir) for name in clip_names]

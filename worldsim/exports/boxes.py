@@ -24,6 +24,7 @@ def clip_boxes(clip_path: Path) -> dict[str, Any]:
     """The ``boxes.json`` dictionary of the clip folder ``clip_path`` (see the module docstring)."""
     from worldsim.camera.conventions import invert_pose
     from worldsim.clip.clip import Clip
+    from worldsim.exports.frame_visibility import visibility_rows
     from worldsim.exports.oriented_boxes import entity_bounds, oriented_box
 
     clip = Clip(clip_path)
@@ -33,7 +34,7 @@ def clip_boxes(clip_path: Path) -> dict[str, Any]:
     bounds = entity_bounds(trajectory)
     frames = []
     for frame in range(clip.num_frames):
-        visibility = {row.entity_id: row for row in clip.visibility(frame)}
+        visibility = visibility_rows(clip, frame)
         cam_to_world = np.asarray(track.cam_to_world[frame], dtype=np.float64)
         world_to_cam = invert_pose(cam_to_world)
         entities = []

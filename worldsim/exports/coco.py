@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from worldsim.errors import ExportError, MissingExtraError
+from worldsim.errors import MissingExtraError
 
 EXTRA = "exports"
 
@@ -41,6 +41,7 @@ def encode_mask(mask: np.ndarray) -> dict[str, Any]:
 def coco_dataset(clip_path: Path) -> dict[str, Any]:
     """The COCO dictionary of the clip folder ``clip_path`` (see the module docstring)."""
     from worldsim.clip.clip import Clip
+    from worldsim.exports.frame_visibility import visibility_rows
 
     clip = Clip(clip_path)
     table = clip.entity_table()
@@ -67,15 +68,7 @@ def coco_dataset(clip_path: Path) -> dict[str, Any]:
             }
         )
         instance = clip.instance(frame)
-        rows = {row.entity_id: row for row in clip.visibility(frame)}
-        shown = [int(value) for value in np.unique(instance) if value != 0]
-        unlisted = [entity_id for entity_id in shown if entity_id not in rows]
-        if unlisted:
-            raise ExportError(
-                f"frame {frame}: entity {unlisted[0]} is in the instance map but not in visibility.json "
-                "(a guidance backend without per-entity visibility?)",
-                file=str(clip.layout.clip_file("visibility")),
-            )
+        rows = visibility_rows(clip, frame)
         for entity_id in sorted(rows):
             row = rows[entity_id]
             if row.bbox is None:
