@@ -30,6 +30,7 @@ from worldsim.clip.clip import Clip
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
 from worldsim.clip.metadata import ClipFolderError
 from worldsim.errors import MissingExtraError
+from worldsim.exports.frame_visibility import ClipVisibility
 
 try:
     import torch
@@ -93,6 +94,7 @@ class ClipWindowDataset(Dataset):
         self.window, self.stride = window, stride or window
         self.guidance, self.rgb, self.boxes, self.max_entities = tuple(guidance), rgb, boxes, max_entities
         self.clips = [Clip(path) for path in find_clips(sources)]
+        self._visibility: dict[Path, ClipVisibility] = {}
         needed = [*self.guidance, "instance", "semantic", *(["rgb"] if rgb else [])]
         needed += ["visibility"] if boxes else []
         self.windows: list[tuple[int, int]] = []
@@ -160,8 +162,11 @@ class ClipWindowDataset(Dataset):
         column = {entity_id: position for position, entity_id in enumerate(ids)}
         boxes = np.full((len(frames), count, 4), np.nan, dtype=np.float32)
         fraction = np.zeros((len(frames), count), dtype=np.float32)
+        visibility = self._visibility.get(clip.path)
+        if visibility is None:
+            visibility = self._visibility[clip.path] = ClipVisibility(clip)  # parsed once per clip
         for step, frame in enumerate(frames):
-            for row in clip.visibility(frame):
+            for row in visibility.rows(frame).values():
                 fraction[step, column[row.entity_id]] = row.visible_fraction
                 if row.bbox is not None:
                     boxes[step, column[row.entity_id]] = row.bbox

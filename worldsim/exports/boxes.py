@@ -24,7 +24,7 @@ def clip_boxes(clip_path: Path) -> dict[str, Any]:
     """The ``boxes.json`` dictionary of the clip folder ``clip_path`` (see the module docstring)."""
     from worldsim.camera.conventions import invert_pose
     from worldsim.clip.clip import Clip
-    from worldsim.exports.frame_visibility import visibility_rows
+    from worldsim.exports.frame_visibility import ClipVisibility
     from worldsim.exports.oriented_boxes import entity_bounds, oriented_box
 
     clip = Clip(clip_path)
@@ -32,16 +32,17 @@ def clip_boxes(clip_path: Path) -> dict[str, Any]:
     track = trajectory.cameras[clip.camera]
     in_view = trajectory.in_view.get(clip.camera)
     bounds = entity_bounds(trajectory)
+    visibility = ClipVisibility(clip)
     frames = []
     for frame in range(clip.num_frames):
-        visibility = visibility_rows(clip, frame)
+        rows = visibility.rows(frame)
         cam_to_world = np.asarray(track.cam_to_world[frame], dtype=np.float64)
         world_to_cam = invert_pose(cam_to_world)
         entities = []
         for column in np.flatnonzero(trajectory.present[frame]):
             info = trajectory.entities[column]
             world_box = oriented_box(bounds[column], trajectory.object_to_world[frame, column])
-            row = visibility.get(info.id)
+            row = rows.get(info.id)
             entities.append(
                 {
                     "entity_id": int(info.id),

@@ -41,9 +41,10 @@ def encode_mask(mask: np.ndarray) -> dict[str, Any]:
 def coco_dataset(clip_path: Path) -> dict[str, Any]:
     """The COCO dictionary of the clip folder ``clip_path`` (see the module docstring)."""
     from worldsim.clip.clip import Clip
-    from worldsim.exports.frame_visibility import visibility_rows
+    from worldsim.exports.frame_visibility import ClipVisibility
 
     clip = Clip(clip_path)
+    visibility = ClipVisibility(clip)
     table = clip.entity_table()
     by_id = {int(row["id"]): row for row in table}
     classes = sorted(
@@ -68,7 +69,7 @@ def coco_dataset(clip_path: Path) -> dict[str, Any]:
             }
         )
         instance = clip.instance(frame)
-        rows = visibility_rows(clip, frame)
+        rows = visibility.rows(frame)
         for entity_id in sorted(rows):
             row = rows[entity_id]
             if row.bbox is None:

@@ -15,7 +15,7 @@ with a warning.
 
 from __future__ import annotations
 
-import io
+import itertools
 import json
 import logging
 from collections.abc import Iterator
@@ -88,7 +88,7 @@ def export_webdataset(dataset_dir: Path, out: Path, options: WebDatasetOptions |
     """Write the shards of the dataset folder ``dataset_dir`` into the folder ``out`` (each shard
     atomically; shards of an earlier, longer export beyond the last written are removed); returns
     ``out``. ExportError when the dataset holds no complete clip."""
-    from worldsim.clip.atomic import write_bytes, write_json
+    from worldsim.clip.atomic import atomic_path, write_json
 
     options = options or WebDatasetOptions()
     if options.samples_per_shard < 1:
@@ -102,27 +102,20 @@ def export_webdataset(dataset_dir: Path, out: Path, options: WebDatasetOptions |
     if not complete:
         raise ExportError("no complete clip to export (clips/ holds none)", file=str(dataset_dir))
     out = Path(out)
+    samples = iter(sample for clip_path in complete for sample in frame_samples(clip_path))
     counts: list[int] = []
-    buffer: io.BytesIO | None = None
-    writer = None
-
-    def finish() -> None:
-        writer.close()
-        write_bytes(out / SHARD_PATTERN.format(len(counts) - 1), buffer.getvalue())
-
-    for clip_path in complete:
-        for sample in frame_samples(clip_path):
-            if writer is None or counts[-1] >= options.samples_per_shard:
-                if writer is not None:
-                    finish()
-                buffer = io.BytesIO()
-                writer = webdataset.TarWriter(
-                    buffer, user="worldsim", group="worldsim", mtime=0.0, encoder=False
-                )
-                counts.append(0)
-            writer.write(sample)
-            counts[-1] += 1
-    finish()
+    first = next(samples, None)
+    while first is not None:  # samples stream into the shard: one sample in memory at a time
+        with atomic_path(out / SHARD_PATTERN.format(len(counts))) as temp, open(temp, "wb") as stream:
+            writer = webdataset.TarWriter(stream, user="worldsim", group="worldsim", mtime=0.0, encoder=False)
+            writer.write(first)
+            count = 1
+            for sample in itertools.islice(samples, options.samples_per_shard - 1):
+                writer.write(sample)
+                count += 1
+            writer.close()
+        counts.append(count)
+        first = next(samples, None)
     for stale in out.glob("shard-*.tar"):
         if stale.name not in {SHARD_PATTERN.format(index) for index in range(len(counts))}:
             stale.unlink()
