@@ -41,15 +41,6 @@ class AssetError(WorldsimError):
         super().__init__(format_issue(file, key_path, reason))
 
 
-class ExportError(WorldsimError):
-    """A clip or dataset folder cannot be exported as asked (unknown format or option, a missing
-    folder or map the format needs); ``file`` names the path, ``key_path`` the format or option."""
-
-    def __init__(self, reason: str, *, file: str | None = None, key_path: str = "") -> None:
-        self.file, self.key_path, self.reason = file, key_path, reason
-        super().__init__(format_issue(file, key_path, reason))
-
-
 class RenderError(WorldsimError):
     """A renderer could not produce its output (bad settings, missing extra, ...)."""
 
@@ -71,6 +62,15 @@ class MissingExtraError(WorldsimError):
         super().__init__(
             f"'{module}' is not installed{detail}; install it with: pip install 'worldsim[{extra}]'"
         )
+
+
+class ExportError(WorldsimError):
+    """A clip or dataset folder cannot be exported as asked (unknown format or option, a missing
+    folder or map the format needs); ``file`` names the path, ``key_path`` the format or option."""
+
+    def __init__(self, reason: str, *, file: str | None = None, key_path: str = "") -> None:
+        self.file, self.key_path, self.reason = file, key_path, reason
+        super().__init__(format_issue(file, key_path, reason))
 
 
 def format_issue(file: str | None, key_path: str, reason: str) -> str:

@@ -122,3 +122,23 @@ def test_overwriting_a_clip_removes_its_exports(clip_copy: Path) -> None:
     (clip_copy / "notes.txt").write_text("mine")
     ClipLayout(clip_copy).clear()
     assert not (clip_copy / "exports").exists() and (clip_copy / "notes.txt").is_file()
+
+
+def test_exports_are_byte_reproducible(clip_copy: Path) -> None:
+    """A dataset's resumed clips must equal uninterrupted ones, exports included: no times, no hosts."""
+    import shutil
+
+    from worldsim.exports.registry import export_clip
+
+    formats = ["coco", "boxes", "pointcloud", "exr"]
+    export_clip(clip_copy, formats)
+    exports = clip_copy / "exports"
+    first = {
+        path.relative_to(exports): path.read_bytes() for path in sorted(exports.rglob("*")) if path.is_file()
+    }
+    shutil.rmtree(exports)
+    export_clip(clip_copy, formats)
+    again = {
+        path.relative_to(exports): path.read_bytes() for path in sorted(exports.rglob("*")) if path.is_file()
+    }
+    assert len(first) == 2 + 4 + 4 and again == first
