@@ -142,3 +142,13 @@ def test_exports_are_byte_reproducible(clip_copy: Path) -> None:
         path.relative_to(exports): path.read_bytes() for path in sorted(exports.rglob("*")) if path.is_file()
     }
     assert len(first) == 2 + 4 + 4 and again == first
+
+
+def test_a_corrupt_visibility_file_is_named(clip_copy: Path) -> None:
+    from worldsim.clip.metadata import ClipFolderError
+    from worldsim.exports.registry import export_clip
+
+    path = clip_copy / "visibility.json"
+    path.write_text(path.read_text()[:100])
+    with pytest.raises(ClipFolderError, match=f"{path}: unreadable"):
+        export_clip(clip_copy, ["boxes"])

@@ -14,6 +14,7 @@ from typing import Any
 
 from worldsim.clip.atomic import TEMP_PREFIX
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
+from worldsim.clip.metadata import ClipFolderError
 
 GUIDANCE_MAPS = tuple(GUIDANCE_MAP_TABLE)
 """Guidance map names a scene's ``render.guidance`` may list (the rows of ``guidance_maps``).
@@ -99,11 +100,18 @@ class ClipLayout:
         return self.root / CLIP_FILES[name]
 
     def read_clip_file(self, name: str) -> dict[str, Any]:
-        """The clip file of map ``name`` as ``{"frames": {"<frame>": entry}}`` (empty if absent)."""
+        """The clip file of map ``name`` as ``{"frames": {"<frame>": entry}}`` (empty if absent);
+        ClipFolderError naming the file when it is unreadable."""
         path = self.clip_file(name)
         if not path.is_file():
             return {"frames": {}}
-        return json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ClipFolderError(f"{path}: unreadable ({error})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("frames"), dict):
+            raise ClipFolderError(f"{path}: expected a JSON object with a 'frames' object")
+        return data
 
     def is_complete(self, maps: Iterable[str], frame: int) -> bool:
         """Whether every file of ``frame`` for ``maps`` exists (and each clip file holds it)."""
