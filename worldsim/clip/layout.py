@@ -14,6 +14,7 @@ from typing import Any
 
 from worldsim.clip.atomic import TEMP_PREFIX
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
+from worldsim.clip.metadata import ClipFolderError
 
 GUIDANCE_MAPS = tuple(GUIDANCE_MAP_TABLE)
 """Guidance map names a scene's ``render.guidance`` may list (the rows of ``guidance_maps``).
@@ -34,6 +35,8 @@ MAP_FILES: dict[str, tuple[tuple[str, str], ...]] = {
 FRAME_FOLDERS = tuple(sorted({folder for files in MAP_FILES.values() for folder, _ in files}))
 CLIP_FILES = {name: row.clip_file for name, row in GUIDANCE_MAP_TABLE.items() if row.clip_file}
 """Map name -> its one file per clip (e.g. ``visibility.json``), for maps without per-frame files."""
+EXPORTS_FOLDER = "exports"
+"""Where ``worldsim export`` writes a clip's exports by default (``worldsim.exports.registry``)."""
 TOP_LEVEL_FILES = (
     "scene.yaml",
     "metadata.json",
@@ -97,11 +100,18 @@ class ClipLayout:
         return self.root / CLIP_FILES[name]
 
     def read_clip_file(self, name: str) -> dict[str, Any]:
-        """The clip file of map ``name`` as ``{"frames": {"<frame>": entry}}`` (empty if absent)."""
+        """The clip file of map ``name`` as ``{"frames": {"<frame>": entry}}`` (empty if absent);
+        ClipFolderError naming the file when it is unreadable."""
         path = self.clip_file(name)
         if not path.is_file():
             return {"frames": {}}
-        return json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ClipFolderError(f"{path}: unreadable ({error})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("frames"), dict):
+            raise ClipFolderError(f"{path}: expected a JSON object with a 'frames' object")
+        return data
 
     def is_complete(self, maps: Iterable[str], frame: int) -> bool:
         """Whether every file of ``frame`` for ``maps`` exists (and each clip file holds it)."""
@@ -132,7 +142,7 @@ class ClipLayout:
         """Remove every file of the layout (``--overwrite``); other files in ``root`` stay."""
         import shutil
 
-        for name in FRAME_FOLDERS:
+        for name in (*FRAME_FOLDERS, EXPORTS_FOLDER):  # exports of the old clip would be stale
             shutil.rmtree(self.root / name, ignore_errors=True)
         for name in TOP_LEVEL_FILES:
             (self.root / name).unlink(missing_ok=True)
