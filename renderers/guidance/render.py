@@ -16,6 +16,7 @@ from functools import cache
 import numpy as np
 
 from renderers.guidance.backend import GuidanceBackend, RayHits, create_backend
+from renderers.guidance.bump import bumped_shading_normal_map
 from renderers.guidance.flow import correspondence_flow
 from renderers.guidance.lighting import LIGHTING_MAPS, LightingContext, lighting_context, lighting_maps
 from renderers.guidance.maps import (
@@ -151,7 +152,9 @@ class GuidanceRenderer:
         instance = instance_map(hits, trajectory)
         semantic = semantic_map(hits, trajectory)
         surface_coords = surface_coords_map(hits)
-        shading_normal = shading_normal_map(hits, self.backend.meshes, trajectory)
+        shading_normal = bumped_shading_normal_map(
+            shading_normal_map(hits, self.backend.meshes, trajectory), hits, trajectory
+        )
         visibility = entity_visibility(hits, trajectory) if self.visibility else None
         lighting: dict[str, object] = {}
         if self.lighting:
