@@ -220,6 +220,7 @@ class World:
                 resolution,
                 entity_position=entity_position,
                 scene_seed=int(self.scene.seed),
+                scene_exposure_ev=float(self.scene.exposure_ev),
                 key_path=f"cameras[{index}]",
             )
         return tracks
