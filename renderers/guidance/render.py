@@ -28,6 +28,7 @@ from renderers.guidance.maps import (
     shading_normal_map,
     surface_coords_map,
 )
+from renderers.guidance.memory import keep_freed_memory
 from renderers.guidance.visibility import entity_visibility
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
@@ -62,6 +63,7 @@ class GuidanceRenderer:
             raise RenderError(f"guidance: unknown camera {camera!r}; the trajectory has: {known}")
         if not isinstance(supersample, int) or supersample < 1:
             raise RenderError(f"guidance: supersample must be a positive integer, got {supersample!r}")
+        keep_freed_memory()  # each frame reuses the last frames' memory (no page faults)
         self.trajectory = trajectory
         self.camera = camera
         self.track = trajectory.cameras[camera]
