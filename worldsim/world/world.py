@@ -11,7 +11,6 @@ despawn) are held at their first / last present pose.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -251,7 +250,7 @@ class World:
         semantic = self.scene.semantic_table()
         table = []
         for entity in self.entities:
-            mesh = dataclasses.replace(entity.mesh)
+            mesh = copy.deepcopy(entity.mesh)
             if mesh.file is not None and not Path(mesh.file).is_absolute():
                 base = self.base_dir if self.base_dir is not None else Path.cwd()
                 mesh.file = str((base / mesh.file).resolve())
@@ -261,7 +260,7 @@ class World:
                     name=entity.name,
                     semantic_class=entity.semantic_class,
                     semantic_id=int(semantic[entity.semantic_class]),
-                    mesh=copy.deepcopy(mesh),
+                    mesh=mesh,
                     material=copy.deepcopy(self.scene.resolve_material(entity)),
                     physics_mode=entity.physics.mode,
                 )
