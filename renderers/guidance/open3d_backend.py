@@ -26,10 +26,10 @@ from renderers.guidance.geometry import (
     screen_rects,
 )
 from renderers.guidance.hits import hits_from_pixels
-from renderers.guidance.memory import keep_freed_memory
 from worldsim.camera.conventions import invert_pose
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.camera.projection import pixel_rays
+from worldsim.memory import keep_freed_memory
 from worldsim.state import Trajectory
 
 

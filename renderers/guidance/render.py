@@ -28,10 +28,10 @@ from renderers.guidance.maps import (
     shading_normal_map,
     surface_coords_map,
 )
-from renderers.guidance.memory import keep_freed_memory
 from renderers.guidance.visibility import entity_visibility
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
+from worldsim.memory import keep_freed_memory
 from worldsim.state import Trajectory
 
 

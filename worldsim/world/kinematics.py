@@ -159,9 +159,8 @@ def evaluate_motions_into(
     """``evaluate_motions`` written straight into ``out`` (T, C, 4, 4): entity ``name`` at column
     ``columns[name]``, for ``names`` and their dependencies; other columns are left as they are.
 
-    Each motion type fills chunks of ``CHUNK_ENTITY_FRAMES`` entity-frames (its temporaries stay
-    in cache): straight into ``out`` where its columns are evenly spaced, else in a small buffer
-    copied into ``out`` chunk by chunk (no whole-clip temporaries).
+    Each motion type fills chunks of ``CHUNK_ENTITY_FRAMES`` entity-frames in a small buffer that
+    stays in cache, copied into ``out`` chunk by chunk (no whole-clip temporaries).
     """
     times = np.asarray(times, dtype=float)
     poses: dict[str, np.ndarray] = dict(known or {})
@@ -180,23 +179,14 @@ def evaluate_motions_into(
             fill = MOTIONS[motion_type](batch)
             target = _as_slice(np.array([columns[entity.name] for entity in group]))
             step = max(1, CHUNK_ENTITY_FRAMES // len(group))
-            if isinstance(target, slice):  # filled in place: a view of ``out``, no copy
-                buffer = None
-            else:
-                buffer = np.empty((min(step, len(times)), len(group), 4, 4))
-                buffer[..., 3, :3] = 0.0  # fill functions write the upper 3 x 4 only
-                buffer[..., 3, 3] = 1.0
+            buffer = np.empty((min(step, len(times)), len(group), 4, 4))
+            buffer[..., 3, :3] = 0.0  # fill functions write the upper 3 x 4 only
+            buffer[..., 3, 3] = 1.0
             for start in range(0, len(times), step):
                 frames = slice(start, min(start + step, len(times)))
-                if buffer is None:
-                    chunk = out[frames, target]
-                    chunk[..., 3, :3] = 0.0
-                    chunk[..., 3, 3] = 1.0
-                    fill(frames, chunk)
-                else:
-                    chunk = buffer[: frames.stop - frames.start]
-                    fill(frames, chunk)
-                    out[frames, target] = chunk
+                chunk = buffer[: frames.stop - frames.start]
+                fill(frames, chunk)
+                out[frames, target] = chunk
             for entity in group:
                 poses[entity.name] = out[:, columns[entity.name]]
 

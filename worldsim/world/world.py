@@ -20,6 +20,7 @@ import numpy as np
 from worldsim.camera.evaluate import evaluate_camera
 from worldsim.camera.track import CameraTrack
 from worldsim.errors import SceneError, format_issue
+from worldsim.memory import keep_freed_memory
 from worldsim.scene.hdri import is_hdri_path
 from worldsim.scene.meshes import load_mesh, mesh_bounds
 from worldsim.scene.model import EntitySpec, LightSpec
@@ -76,6 +77,7 @@ class World:
         """Simulate the whole clip; a progress bar shows when ``progress`` and it takes over 1 s."""
         from tqdm import tqdm
 
+        keep_freed_memory()  # a second rollout reuses the first one's pages (no page faults)
         try:
             with tqdm(
                 total=ROLLOUT_STAGES, desc="rollout", delay=1.0, disable=not progress, leave=False

@@ -1,12 +1,14 @@
-"""Keep freed memory in the process for the next frame instead of handing it back to the OS.
+"""Keep freed memory in the process for the next frame or clip instead of handing it back to the OS.
 
 Every guidance frame allocates tens of megabytes of fresh arrays (maps, ray hits, open3d's cast
-results; about 60 MB at 512² / 100k triangles) and frees those of a few frames before. glibc
-serves blocks this large with ``mmap`` (or trims them off its heap once freed), so each frame's
-arrays arrive as new pages that the kernel clears on the first touch: a page fault per 4 KiB,
-about a sixth of the renderer's CPU time. Raising glibc's mmap and trim thresholds keeps those
-blocks on the heap, so the next frame reuses memory that is already mapped; the process keeps
-what it used at its peak (a few frames' arrays), as jemalloc and tcmalloc do by default.
+results; about 60 MB at 512² / 100k triangles) and frees those of a few frames before; every
+rollout fills a (T, E, 4, 4) pose array (128 MB for 1000 entities x 1000 frames). glibc serves
+blocks this large with ``mmap`` (or trims them off its heap once freed), so each frame's or
+clip's arrays arrive as new pages that the kernel clears on the first touch: a page fault per
+4 KiB, about a sixth of the guidance renderer's CPU time and a tenth of a repeated rollout's.
+Raising glibc's mmap and trim thresholds keeps those blocks on the heap, so the next frame or
+clip reuses memory that is already mapped; the process keeps what it used at its peak, as
+jemalloc and tcmalloc do by default. Called by the guidance renderer and ``World.rollout``.
 
 Only on glibc, only once per process, and not where the user set either threshold through
 glibc's environment variables.

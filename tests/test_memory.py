@@ -1,4 +1,4 @@
-"""``renderers.guidance.memory``: freed frame-sized arrays are reused without new page faults."""
+"""``worldsim.memory``: freed frame-sized arrays are reused without new page faults."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from renderers.guidance import memory
+from worldsim import memory
 
 pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt only")
 
