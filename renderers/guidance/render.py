@@ -28,6 +28,7 @@ from renderers.guidance.maps import (
     shading_normal_map,
     surface_coords_map,
 )
+from renderers.guidance.switching import short_switch_interval
 from renderers.guidance.visibility import entity_visibility
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
@@ -120,6 +121,10 @@ class GuidanceRenderer:
 
     def render(self, frame: int) -> GuidanceFrame:
         """Every map of ``frame`` (flow to the neighbouring frames of the clip)."""
+        with short_switch_interval():  # the renderer's threads take turns at the GIL quickly
+            return self._render(frame)
+
+    def _render(self, frame: int) -> GuidanceFrame:
         count = len(self.trajectory)
         if not 0 <= frame < count:
             raise RenderError(f"guidance: frame {frame} out of range for a clip of {count} frames")
