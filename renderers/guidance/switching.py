@@ -7,8 +7,10 @@ can wait up to 5 ms behind another one running Python, which at 256² (a frame e
 leaves the cores idle. Measured at 256² / 100k triangles on 2 loaded cores (load average 10),
 fastest of 8 runs each: 15.6 ms a frame at 5 ms, 14.1 ms at 0.5 ms and at 0.2 ms (another
 session: 12.2 -> 10.4 ms at 0.2 ms); at 512² the renderer's CPU time grows by 2 % at 0.5 ms and
-4 % at 0.2 ms (more hand-overs), so 0.5 ms. The interval is shortened while at least one render
-is in progress (any thread) and restored when the last one ends.
+4 % at 0.2 ms (more hand-overs), so 0.5 ms; under heavier load (11) one A/B showed 5-10 % more
+CPU and no wall gain, so this is a trade to re-measure on an idle machine. The interval is
+shortened while at least one render is in progress (any thread) and restored when the last one
+ends; ``SWITCH_INTERVAL`` >= 0.005 (CPython's default) turns it off.
 """
 
 from __future__ import annotations
