@@ -29,9 +29,11 @@ from renderers.guidance.maps import (
     shading_normal_map,
     surface_coords_map,
 )
+from renderers.guidance.switching import short_switch_interval
 from renderers.guidance.visibility import entity_visibility
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
+from worldsim.memory import keep_freed_memory
 from worldsim.state import Trajectory
 
 
@@ -63,6 +65,7 @@ class GuidanceRenderer:
             raise RenderError(f"guidance: unknown camera {camera!r}; the trajectory has: {known}")
         if not isinstance(supersample, int) or supersample < 1:
             raise RenderError(f"guidance: supersample must be a positive integer, got {supersample!r}")
+        keep_freed_memory()  # each frame reuses the last frames' memory (no page faults)
         self.trajectory = trajectory
         self.camera = camera
         self.track = trajectory.cameras[camera]
@@ -119,6 +122,10 @@ class GuidanceRenderer:
 
     def render(self, frame: int) -> GuidanceFrame:
         """Every map of ``frame`` (flow to the neighbouring frames of the clip)."""
+        with short_switch_interval():  # the renderer's threads take turns at the GIL quickly
+            return self._render(frame)
+
+    def _render(self, frame: int) -> GuidanceFrame:
         count = len(self.trajectory)
         if not 0 <= frame < count:
             raise RenderError(f"guidance: frame {frame} out of range for a clip of {count} frames")
