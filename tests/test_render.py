@@ -45,6 +45,7 @@ EXPECTED_FILES = [
     "scene.yaml",
     "metadata.json",
     "trajectory.json",
+    "frame_inputs.json",
     "guidance.mp4",
     "contact_sheet.png",
     *[

@@ -29,9 +29,12 @@ from worldsim.clip.guidance_io import (
     write_guidance_frame,
 )
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
+from worldsim.clip.incremental import ProductInputs, guidance_product, plan_rerender
+from worldsim.clip.invalidation import read_frame_inputs
 from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, LIGHTING_MAPS, TOP_LEVEL_FILES, ClipLayout
 from worldsim.clip.lock import holding_clip_lock
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
+from worldsim.clip.timing import continued_scene
 from worldsim.clip.video import write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
 from worldsim.provenance.clip_stamp import ClipProvenance
@@ -69,16 +72,20 @@ def rollout(scene: Scene, *, progress: bool = False) -> Trajectory:
 
 
 def write_simulation(
-    scene: Scene, trajectory: Trajectory, out: str | Path, settings: dict[str, Any]
+    scene: Scene,
+    trajectory: Trajectory,
+    out: str | Path,
+    settings: dict[str, Any],
+    extra: dict[str, Any] | None = None,
 ) -> ClipLayout:
-    """Write ``scene.yaml``, ``trajectory.json`` and ``metadata.json`` into ``out``."""
+    """Write ``scene.yaml``, ``trajectory.json`` and ``metadata.json`` (with ``extra`` keys) into ``out``."""
     from worldsim.scene.yaml_io import scene_to_yaml
 
     layout = ClipLayout(Path(out))
     layout.root.mkdir(parents=True, exist_ok=True)
     write_text(layout.scene_yaml, scene_to_yaml(scene))
     trajectory.save(layout.trajectory_json)
-    write_json(layout.metadata_json, build_metadata(trajectory, settings=settings))
+    write_json(layout.metadata_json, build_metadata(trajectory, settings=settings, extra=extra))
     return layout
 
 
@@ -163,16 +170,22 @@ def _create_renderer(name: str, options: dict[str, Any]) -> tuple[str, Appearanc
 
 
 def _check_existing(layout: ClipLayout, settings: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
-    """Refuse a folder holding another clip; returns the old settings to keep, or None."""
+    """Refuse a folder holding another clip; returns the old settings to keep, or None.
+
+    An edited scene (same name and seed, other content) is not another clip when the folder
+    records its frame inputs (``frame_inputs.json``): its stale frames are re-rendered
+    (``worldsim.clip.incremental``)."""
     if overwrite:
         layout.clear()
         return None
     if layout.metadata_json.is_file():
         old = read_metadata(layout.metadata_json).get("settings", {})
+        editable = layout.frame_inputs_json.is_file() and "scene_identity" in old
+        keys = ("scene_identity",) if editable else ("scene_digest",)
         # A key the old run did not record (e.g. a folder written by `simulate`) does not conflict.
         mismatched = [
             key
-            for key in ("scene_digest", "camera", "guidance_backend")
+            for key in (*keys, "camera", "guidance_backend")
             if old.get(key, settings[key]) != settings[key]
         ]
         old_rgb, new_rgb = old.get("appearance"), settings["appearance"]
@@ -382,6 +395,8 @@ def render(
     options: dict[str, Any] | None = None,
     config: RenderConfig | None = None,
     sign_with: tuple[str | Path, str | Path] | None = None,
+    extend: int | None = None,
+    appearance_from: str | Path | None = None,
 ) -> Clip:
     """Render a scene into the clip folder ``out`` and return it as a ``Clip``.
 
@@ -399,11 +414,21 @@ def render(
     sign_with: (key, certificate) PEM files for the content credentials of ``video.mp4`` and
       ``contact_sheet.png`` (default: ``config.signing_key``/``signing_certificate``, else a local
       test identity; signing needs ``worldsim[provenance]`` and ``config.content_credentials``).
+    extend: continue the clip in ``out`` by this many frames (its frames stay as they are).
+    appearance_from: a rendered clip folder whose appearance memory this render starts from
+      (``appearance_memory.json``; renderers with an appearance memory: ``diffusion``).
+
+    Rendering an edited scene (same name and seed) into its folder re-renders only the frames whose
+    inputs changed (``worldsim.clip.incremental``; ``metadata.json`` ``rerendered`` says which and
+    why); camera moves without a duration keep the timing they were first rendered with
+    (``worldsim.clip.timing``).
     """
     from worldsim.scene.yaml_io import scene_to_yaml
 
     config = config or load_render_config()
-    scene = load_and_validate(scene_or_path)
+    layout = ClipLayout(Path(out))
+    previous = None if overwrite else _previous_metadata(layout)
+    scene, timing = continued_scene(load_and_validate(scene_or_path), previous, extend, str(layout.root))
     maps = _guidance_maps(scene)
     camera_name = _camera_name(scene, camera)
     from renderers.base import scene_options
@@ -420,13 +445,14 @@ def render(
         name, appearance = _create_renderer(resolved.renderer, renderer_options)
     settings = {
         "scene_digest": settings_digest({"yaml": scene_to_yaml(scene)}),
+        "scene_identity": scene_identity(scene),
         "camera": camera_name,
         "guidance_backend": backend,
         "guidance": maps,
         "appearance": None if appearance is None else {"renderer": name, "options": renderer_options},
     }
-    layout = ClipLayout(Path(out))
     old_settings = _check_existing(layout, settings, overwrite)
+    previous_count = None if old_settings is None or previous is None else previous.get("num_frames")
     if old_settings is not None:
         settings["guidance"] = list(dict.fromkeys([*old_settings.get("guidance", []), *maps]))
         settings["appearance"] = settings["appearance"] or old_settings.get("appearance")
@@ -442,7 +468,12 @@ def render(
         from renderers.lighting.lights import shadow_channel_names
 
         settings["shadow_channels"] = shadow_channel_names(trajectory)
-    write_simulation(scene, trajectory, layout.root, settings)
+    products = _rerender_products(
+        settings, scene, trajectory, config, name if appearance is not None else None, appearance, layout
+    )
+    rerendered = plan_rerender(layout, trajectory, camera_name, products, previous_count=previous_count)
+    extra = {"rerendered": rerendered.to_json(), "timing": timing}
+    write_simulation(scene, trajectory, layout.root, settings, extra=extra)
     clip = Clip(layout.root)
 
     # One guidance source for the clip: the appearance renderer gets the frames as they are
@@ -462,6 +493,68 @@ def render(
     with_rgb = all(layout.is_complete(["rgb"], frame) for frame in selected)
     _write_previews(clip, maps, selected, with_rgb, config, progress, stamp)
     return clip
+
+
+def _previous_metadata(layout: ClipLayout) -> dict[str, Any] | None:
+    """The metadata of the clip in the folder (None when there is none)."""
+    return read_metadata(layout.metadata_json) if layout.metadata_json.is_file() else None
+
+
+def scene_identity(scene: Scene) -> str:
+    """What makes a folder's clip the same clip after an edit: the scene's name and seed."""
+    return settings_digest({"name": scene.name, "seed": int(scene.seed)})
+
+
+def _rerender_products(
+    settings: dict[str, Any],
+    scene: Scene,
+    trajectory: Trajectory,
+    config: RenderConfig,
+    name: str | None,
+    appearance: AppearanceRenderer | None,
+    layout: ClipLayout,
+) -> dict[str, ProductInputs]:
+    """How this render's frame inputs are computed: the guidance maps and, with a renderer, the rgb
+    frames at the renderer's reach (``renderers.frame_dependencies``). A guidance-only run into a
+    folder with rgb frames checks them too, with the inputs they were recorded with."""
+    from renderers.frame_dependencies import affected_frames, frame_reach
+
+    guidance_settings = {
+        "backend": settings["guidance_backend"],
+        "supersample": config.guidance_supersample,
+        "seed": int(scene.seed),
+    }
+    products = {"guidance": guidance_product(settings["guidance"], guidance_settings)}
+    count = len(trajectory)
+    if appearance is not None and name is not None:
+        rgb_settings = {
+            **guidance_settings,
+            "renderer": name,
+            "options": settings["appearance"]["options"],
+            "prompt": trajectory.prompt,
+        }
+
+        def expand(stale: set[int], previous: int | None) -> set[int]:
+            return affected_frames(name, appearance, stale, count, previous)
+
+        products["rgb"] = ProductInputs(
+            maps=["rgb"], settings=rgb_settings, reach=frame_reach(name, appearance), expand=expand
+        )
+    else:
+        recorded = (read_frame_inputs(layout) or {}).get("rgb")
+        if recorded:
+            old_name = str(recorded.get("settings", {}).get("renderer", ""))
+
+            def expand_recorded(stale: set[int], previous: int | None) -> set[int]:
+                return affected_frames(old_name, None, stale, count, previous)
+
+            products["rgb"] = ProductInputs(
+                maps=["rgb"],
+                settings=dict(recorded.get("settings", {})),
+                reach=str(recorded["reach"]),
+                expand=expand_recorded,
+            )
+    return products
 
 
 def _clip_provenance(

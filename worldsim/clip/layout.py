@@ -38,6 +38,8 @@ TOP_LEVEL_FILES = (
     "scene.yaml",
     "metadata.json",
     "trajectory.json",
+    "frame_inputs.json",
+    "appearance_memory.json",
     "video.mp4",
     "guidance.mp4",
     "contact_sheet.png",
@@ -67,6 +69,16 @@ class ClipLayout:
     @property
     def trajectory_json(self) -> Path:
         return self.root / "trajectory.json"
+
+    @property
+    def frame_inputs_json(self) -> Path:
+        """What each frame was made from (``worldsim.clip.invalidation``)."""
+        return self.root / "frame_inputs.json"
+
+    @property
+    def appearance_memory_json(self) -> Path:
+        """The renderer's appearance memory at the end of the render (``--appearance-from``)."""
+        return self.root / "appearance_memory.json"
 
     @property
     def video_mp4(self) -> Path:

@@ -1,0 +1,150 @@
+"""Re-rendering an edited scene into its clip folder: only the frames whose inputs changed.
+
+``plan_rerender`` computes this render's frame inputs for the guidance and the rgb frames,
+compares them with the folder's ``frame_inputs.json`` and removes the stale frames' files (so the
+ordinary resume renders exactly those), then records the new inputs. The result goes into
+``metadata.json`` ``rerendered``: per product, the frames re-rendered and why, and the stated
+approximation of what an entity's light can reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from worldsim.clip.frame_inputs import APPROXIMATION, FrameInputs, frame_inputs
+from worldsim.clip.invalidation import (
+    Staleness,
+    discard_frames,
+    frames_beyond,
+    read_frame_inputs,
+    stale_frames,
+    write_frame_inputs,
+)
+from worldsim.clip.layout import LIGHTING_MAPS, ClipLayout
+from worldsim.state import Trajectory
+
+MATERIAL_MAPS = ("albedo", "roughness", "metallic", "shading_normal")
+"""Guidance maps that read the entities' materials (the lighting maps do too)."""
+
+
+@dataclass(frozen=True)
+class ProductInputs:
+    """How one product's frame inputs are computed. expand: stale frames -> every frame to re-render
+    (given the frame count the folder was made with, or None)."""
+
+    maps: Sequence[str]
+    settings: dict[str, Any]
+    reach: str
+    with_lights: bool = True
+    with_materials: bool = True
+    neighbours: Sequence[int] = ()
+    expand: Callable[[set[int], int | None], set[int]] | None = None
+
+
+@dataclass
+class Rerender:
+    """What this render found stale in the folder, per product (``guidance``, ``rgb``)."""
+
+    stale: dict[str, Staleness] = field(default_factory=dict)
+    reach: dict[str, str] = field(default_factory=dict)
+    removed_beyond: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "approximation": APPROXIMATION,
+            "reach": self.reach,
+            **{name: staleness.to_json() for name, staleness in self.stale.items()},
+            "frames_beyond_the_clip_removed": self.removed_beyond,
+        }
+
+
+def guidance_product(maps: Sequence[str], settings: dict[str, Any]) -> ProductInputs:
+    """The guidance maps' inputs: what is in view (plus shadows when lighting maps are written);
+    forward flow reads the next frame, backward flow the previous one."""
+    lighting = any(name in LIGHTING_MAPS for name in maps)
+    materials = lighting or any(name in MATERIAL_MAPS for name in maps)
+    backward = any(name.startswith("flow_backward") for name in maps)
+    forward = any(name.startswith("flow") and not name.startswith("flow_backward") for name in maps)
+    neighbours = [offset for offset, wanted in ((1, forward), (-1, backward)) if wanted]
+    return ProductInputs(
+        maps=list(maps),
+        settings=settings,
+        reach="shadow" if lighting else "view",
+        with_lights=lighting,
+        with_materials=materials,
+        neighbours=neighbours,
+    )
+
+
+def plan_rerender(
+    layout: ClipLayout,
+    trajectory: Trajectory,
+    camera: str,
+    products: dict[str, ProductInputs],
+    *,
+    previous_count: int | None,
+) -> Rerender:
+    """Remove the stale frames of every product from ``layout`` and record the new frame inputs.
+
+    previous_count: the frame count of the clip in the folder (None: no clip there yet).
+    A product the folder has files of but no record of is stale everywhere (nothing to compare)."""
+    recorded = read_frame_inputs(layout) if previous_count is not None else None
+    if recorded is not None and recorded.get("camera") != camera:
+        recorded = None
+    result = Rerender()
+    computed: dict[str, FrameInputs | None] = {}
+    count = len(trajectory)
+    for name, product in products.items():
+        inputs = frame_inputs(
+            trajectory,
+            camera,
+            product.settings,
+            reach=product.reach,
+            with_lights=product.with_lights,
+            with_materials=product.with_materials,
+            neighbours=product.neighbours,
+        )
+        computed[name] = inputs
+        result.reach[name] = product.reach
+        old_json = recorded.get(name) if recorded is not None else None
+        old = FrameInputs.from_json(old_json) if old_json else None
+        per_frame = [map_name for map_name in product.maps]
+
+        def on_disk(frame: int, maps: list[str] = per_frame) -> bool:
+            return any(path.is_file() for path in layout.frame_files(maps, frame)) or any(
+                str(frame) in layout.read_clip_file(map_name)["frames"]
+                for map_name in maps
+                if map_name in _clip_files()
+            )
+
+        expand = None
+        if product.expand is not None:
+            expand_function = product.expand
+
+            def expand(stale: set[int], function=expand_function) -> set[int]:
+                return function(stale, previous_count)
+
+        staleness = stale_frames(old, inputs, on_disk=on_disk, expand=expand)
+        if product.expand is not None and previous_count is not None and previous_count != count:
+            # a window plan that changed with the frame count (an extended clip) re-samples windows
+            # whose frames' digests did not change
+            extra = product.expand(set(), previous_count) - set(staleness.frames)
+            for frame in sorted(extra):
+                if on_disk(frame):
+                    staleness.reasons[frame] = ["its window changed with the clip's length"]
+            staleness.frames = sorted(staleness.reasons)
+        discard_frames(layout, product.maps, staleness.frames)
+        beyond = frames_beyond(layout, product.maps, count)
+        discard_frames(layout, product.maps, beyond)
+        result.removed_beyond = sorted(set(result.removed_beyond) | set(beyond))
+        result.stale[name] = staleness
+    write_frame_inputs(layout, camera, computed)
+    return result
+
+
+def _clip_files() -> dict[str, str]:
+    from worldsim.clip.layout import CLIP_FILES
+
+    return CLIP_FILES
