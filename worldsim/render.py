@@ -34,8 +34,9 @@ from worldsim.clip.invalidation import read_frame_inputs
 from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, LIGHTING_MAPS, TOP_LEVEL_FILES, ClipLayout
 from worldsim.clip.lock import holding_clip_lock
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
+from worldsim.clip.preview_cache import PreviewCache
 from worldsim.clip.timing import continued_scene
-from worldsim.clip.video import write_contact_sheet, write_mp4
+from worldsim.clip.video import evenly_spaced, write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
 from worldsim.provenance.clip_stamp import ClipProvenance
 
@@ -341,7 +342,10 @@ def _write_previews(
     config: RenderConfig,
     progress: bool,
     stamp: ClipProvenance,
+    guidance_digests: Sequence[str],
 ) -> None:
+    """Write the videos and the contact sheet of ``frames``; guidance grids are cached under the
+    frames' ``guidance_digests`` (``worldsim.clip.preview_cache``)."""
     grid = _guidance_grid_function()
 
     def tracked(images: Iterator[np.ndarray], desc: str) -> Iterator[np.ndarray]:
@@ -350,8 +354,19 @@ def _write_previews(
                 yield image
                 bar.update(1)
 
+    # The contact sheet's frames are kept from the video pass instead of being read and drawn twice.
+    on_sheet = set(evenly_spaced(frames, config.contact_sheet_frames))
+    drawn: dict[int, np.ndarray] = {}
+
+    cache = PreviewCache(clip.layout.root, guidance_digests, maps)
+
     def guidance_image(frame: int) -> np.ndarray:
-        return grid(read_guidance_frame(clip, frame, maps))
+        if frame in drawn:
+            return drawn[frame]
+        image = cache.image(frame, lambda frame: grid(read_guidance_frame(clip, frame, maps)))
+        if frame in on_sheet:
+            drawn[frame] = image
+        return image
 
     layout = clip.layout
     if config.videos:
@@ -443,6 +458,11 @@ def render(
     renderer_options = resolved.renderer_options
     if not guidance_only:
         name, appearance = _create_renderer(resolved.renderer, renderer_options)
+    elif appearance_from is not None:
+        raise RenderError(
+            "--appearance-from starts a renderer's appearance memory; --guidance-only renders none"
+        )
+    start = _start_appearance(appearance, name if appearance is not None else "", appearance_from, layout)
     settings = {
         "scene_digest": settings_digest({"yaml": scene_to_yaml(scene)}),
         "scene_identity": scene_identity(scene),
@@ -468,10 +488,20 @@ def render(
         from renderers.lighting.lights import shadow_channel_names
 
         settings["shadow_channels"] = shadow_channel_names(trajectory)
-    products = _rerender_products(
-        settings, scene, trajectory, config, name if appearance is not None else None, appearance, layout
+    products = rerender_products(
+        scene,
+        trajectory,
+        config,
+        maps=settings["guidance"],
+        backend=backend,
+        renderer_name=name if appearance is not None else None,
+        renderer=appearance,
+        renderer_options=renderer_options,
+        recorded_rgb=(read_frame_inputs(layout) or {}).get("rgb"),
+        appearance_start=start,
     )
     rerendered = plan_rerender(layout, trajectory, camera_name, products, previous_count=previous_count)
+    stamp.frame_inputs = rerendered.digests.get("rgb")
     extra = {"rerendered": rerendered.to_json(), "timing": timing}
     write_simulation(scene, trajectory, layout.root, settings, extra=extra)
     clip = Clip(layout.root)
@@ -486,13 +516,75 @@ def render(
     )
     if appearance is not None:
         _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress, stamp)
+        _keep_appearance(appearance, layout)
     _render_guidance(guidance, missing, clip_files, progress)
     finished = [*maps, *(["rgb"] if appearance is not None else [])]
     if not layout.incomplete_frames(finished, range(trajectory.num_frames)):
         selected = list(range(trajectory.num_frames))  # this run completed the clip
     with_rgb = all(layout.is_complete(["rgb"], frame) for frame in selected)
-    _write_previews(clip, maps, selected, with_rgb, config, progress, stamp)
+    _write_previews(clip, maps, selected, with_rgb, config, progress, stamp, rerendered.digests["guidance"])
     return clip
+
+
+def _start_appearance(
+    renderer: AppearanceRenderer | None, name: str, source: str | Path | None, layout: ClipLayout
+) -> str | None:
+    """Give ``renderer`` the appearance memory (and surface cache) it starts from: the clip folder
+    ``source``'s (``--appearance-from``, copied into ``layout`` so a resume starts from it again),
+    else the one ``layout`` already started from. Returns its digest (None: an empty start)."""
+    from worldsim.clip.frame_inputs import file_digest
+
+    if source is not None:
+        if renderer is None or not hasattr(renderer, "initial_memory"):
+            raise RenderError(
+                f"--appearance-from: renderer {name!r} keeps no appearance memory "
+                "(renderers that do: diffusion)"
+            )
+        origin = ClipLayout(Path(source))
+        if not origin.appearance_memory_json.is_file():
+            raise RenderError(
+                f"--appearance-from {source}: no appearance_memory.json there (render that clip "
+                "with a renderer that keeps an appearance memory: diffusion)"
+            )
+        from renderers.diffusion.memory_io import load_memory, save_memory, save_surface_cache
+
+        layout.root.mkdir(parents=True, exist_ok=True)
+        save_memory(load_memory(origin.appearance_memory_json), layout.appearance_start_json)
+        if origin.surface_cache_npz.is_file():
+            from renderers.diffusion.memory_io import load_surface_cache
+
+            save_surface_cache(load_surface_cache(origin.surface_cache_npz), layout.surface_cache_start_npz)
+        else:
+            layout.surface_cache_start_npz.unlink(missing_ok=True)
+    if (
+        renderer is None
+        or not hasattr(renderer, "initial_memory")
+        or not layout.appearance_start_json.is_file()
+    ):
+        return None
+    from renderers.diffusion.memory_io import load_memory, load_surface_cache
+
+    renderer.initial_memory = load_memory(layout.appearance_start_json)
+    digest = file_digest(layout.appearance_start_json)
+    if layout.surface_cache_start_npz.is_file():
+        renderer.initial_surface_cache = load_surface_cache(layout.surface_cache_start_npz)
+        digest += file_digest(layout.surface_cache_start_npz)
+    return digest
+
+
+def _keep_appearance(renderer: AppearanceRenderer, layout: ClipLayout) -> None:
+    """Save the appearance memory (merged over the folder's) and surface cache ``renderer`` ended
+    with, for ``--appearance-from``; a renderer without one, or that rendered nothing, saves none."""
+    memory = getattr(renderer, "final_memory", None)
+    if memory is None:
+        return
+    from renderers.diffusion.memory_io import load_memory, merged, save_memory, save_surface_cache
+
+    older = load_memory(layout.appearance_memory_json) if layout.appearance_memory_json.is_file() else None
+    save_memory(merged(memory, older), layout.appearance_memory_json)
+    cache = getattr(renderer, "final_surface_cache", None)
+    if cache is not None and len(cache):
+        save_surface_cache(cache, layout.surface_cache_npz)
 
 
 def _previous_metadata(layout: ClipLayout) -> dict[str, Any] | None:
@@ -505,55 +597,53 @@ def scene_identity(scene: Scene) -> str:
     return settings_digest({"name": scene.name, "seed": int(scene.seed)})
 
 
-def _rerender_products(
-    settings: dict[str, Any],
+def rerender_products(
     scene: Scene,
     trajectory: Trajectory,
     config: RenderConfig,
-    name: str | None,
-    appearance: AppearanceRenderer | None,
-    layout: ClipLayout,
+    *,
+    maps: Sequence[str],
+    backend: str,
+    renderer_name: str | None = None,
+    renderer: Any = None,
+    renderer_options: dict[str, Any] | None = None,
+    recorded_rgb: dict[str, Any] | None = None,
+    appearance_start: str | None = None,
 ) -> dict[str, ProductInputs]:
-    """How this render's frame inputs are computed: the guidance maps and, with a renderer, the rgb
-    frames at the renderer's reach (``renderers.frame_dependencies``). A guidance-only run into a
-    folder with rgb frames checks them too, with the inputs they were recorded with."""
+    """How a render's frame inputs are computed: the guidance ``maps`` and, with a renderer, the rgb
+    frames at the renderer's reach (``renderers.frame_dependencies``; ``renderer`` may be None, then
+    only its name is known and window renderers count as reading the whole clip). Without one,
+    ``recorded_rgb`` (a folder's rgb record) checks the folder's rgb frames with the inputs they
+    were recorded with. ``appearance_start``: digest of the appearance memory the render starts from."""
     from renderers.frame_dependencies import affected_frames, frame_reach
 
     guidance_settings = {
-        "backend": settings["guidance_backend"],
+        "backend": backend,
         "supersample": config.guidance_supersample,
         "seed": int(scene.seed),
     }
-    products = {"guidance": guidance_product(settings["guidance"], guidance_settings)}
+    products = {"guidance": guidance_product(maps, guidance_settings)}
     count = len(trajectory)
-    if appearance is not None and name is not None:
+    if renderer_name is not None:
+        name = renderer_name
         rgb_settings = {
             **guidance_settings,
             "renderer": name,
-            "options": settings["appearance"]["options"],
+            "options": dict(renderer_options or {}),
             "prompt": trajectory.prompt,
+            "appearance_start": appearance_start,
         }
-
-        def expand(stale: set[int], previous: int | None) -> set[int]:
-            return affected_frames(name, appearance, stale, count, previous)
-
-        products["rgb"] = ProductInputs(
-            maps=["rgb"], settings=rgb_settings, reach=frame_reach(name, appearance), expand=expand
-        )
+    elif recorded_rgb:
+        rgb_settings = dict(recorded_rgb.get("settings", {}))
+        name = str(rgb_settings.get("renderer", ""))
     else:
-        recorded = (read_frame_inputs(layout) or {}).get("rgb")
-        if recorded:
-            old_name = str(recorded.get("settings", {}).get("renderer", ""))
+        return products
 
-            def expand_recorded(stale: set[int], previous: int | None) -> set[int]:
-                return affected_frames(old_name, None, stale, count, previous)
+    def expand(stale: set[int], previous: int | None) -> set[int]:
+        return affected_frames(name, renderer, stale, count, previous)
 
-            products["rgb"] = ProductInputs(
-                maps=["rgb"],
-                settings=dict(recorded.get("settings", {})),
-                reach=str(recorded["reach"]),
-                expand=expand_recorded,
-            )
+    reach = frame_reach(name, renderer) if renderer_name is not None else str(recorded_rgb["reach"])
+    products["rgb"] = ProductInputs(maps=["rgb"], settings=rgb_settings, reach=reach, expand=expand)
     return products
 
 

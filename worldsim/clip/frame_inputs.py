@@ -266,17 +266,26 @@ def frustum_planes(trajectory: Trajectory, camera: str) -> np.ndarray:
 def segments_meet_frustum(
     planes: np.ndarray, start: np.ndarray, end: np.ndarray, radius: np.ndarray
 ) -> np.ndarray:
-    """Conservative test: does the capsule ``start -> end`` of ``radius`` meet the frustum?
+    """Does the capsule ``start -> end`` of ``radius`` meet the frustum (every plane moved out by
+    the radius: a slightly larger region than the exact one, so the answer errs on True)?
 
-    planes (T, P, 4); start, end (T, E, 3); radius (E,) or (T, E). Returns (T, E) bool: False only
-    where the whole capsule lies outside one plane (so True may include capsules just outside)."""
+    planes (T, P, 4); start, end (T, E, 3); radius (E,) or (T, E). Returns (T, E) bool: the segment
+    clipped against each moved plane (Liang-Barsky) keeps a non-empty piece."""
 
     def signed(points: np.ndarray) -> np.ndarray:
         return np.einsum("tpk,tek->tep", planes[..., :3], points) + planes[:, None, :, 3]
 
     radius = np.broadcast_to(radius, start.shape[:2])[..., None]
-    reach = np.maximum(signed(start), signed(end)) + radius
-    return np.all(reach >= 0.0, axis=-1)
+    at_start = signed(start) + radius  # (T, E, P): >= 0 inside the moved plane
+    slope = signed(end) + radius - at_start
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = -at_start / slope
+    entering = np.where(slope > 0, crossing, -np.inf)
+    leaving = np.where(slope < 0, crossing, np.inf)
+    parallel_outside = (slope == 0) & (at_start < 0)
+    low = np.maximum(entering.max(axis=-1), 0.0)
+    high = np.minimum(leaving.min(axis=-1), 1.0)
+    return (low <= high) & ~parallel_outside.any(axis=-1)
 
 
 def shadow_sweeps(trajectory: Trajectory, centres: np.ndarray, radii: np.ndarray, length: float):

@@ -50,6 +50,8 @@ class Rerender:
     stale: dict[str, Staleness] = field(default_factory=dict)
     reach: dict[str, str] = field(default_factory=dict)
     removed_beyond: list[int] = field(default_factory=list)
+    digests: dict[str, list[str]] = field(default_factory=dict)
+    """Product -> (T,) this render's frame input digests."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +109,7 @@ def plan_rerender(
             neighbours=product.neighbours,
         )
         computed[name] = inputs
+        result.digests[name] = inputs.digests
         result.reach[name] = product.reach
         old_json = recorded.get(name) if recorded is not None else None
         old = FrameInputs.from_json(old_json) if old_json else None
@@ -148,3 +151,53 @@ def _clip_files() -> dict[str, str]:
     from worldsim.clip.layout import CLIP_FILES
 
     return CLIP_FILES
+
+
+def touched_frames(
+    before: Trajectory, after: Trajectory, camera: str, product: ProductInputs
+) -> dict[str, list[int]]:
+    """What changed -> the frames of ``after`` it touches, for one product (``worldsim diff``).
+
+    Keys are part names (``entity 3``, ``camera``, ``lights``, ``settings``), ``new frame`` for
+    frames ``before`` lacks, and ``window`` for frames a window renderer re-renders with them."""
+
+    def inputs(trajectory: Trajectory) -> FrameInputs:
+        return frame_inputs(
+            trajectory,
+            camera,
+            product.settings,
+            reach=product.reach,
+            with_lights=product.with_lights,
+            with_materials=product.with_materials,
+            neighbours=product.neighbours,
+        )
+
+    old, new = inputs(before), inputs(after)
+    touched: dict[str, set[int]] = {}
+    for frame, digest in enumerate(new.digests):
+        if frame >= len(old.digests):
+            touched.setdefault("new frame", set()).add(frame)
+            continue
+        if old.digests[frame] == digest:
+            continue
+        old_parts, new_parts = old.parts[frame], new.parts[frame]
+        for name in set(old_parts) | set(new_parts):
+            if old_parts.get(name) != new_parts.get(name):
+                touched.setdefault(name.split(" @")[0], set()).add(frame)
+    stale = set().union(*touched.values()) if touched else set()
+    if product.expand is not None:
+        dragged = product.expand(stale - touched.get("new frame", set()), len(before)) - stale
+        if dragged:
+            touched["window"] = dragged
+    return {name: sorted(frames) for name, frames in sorted(touched.items())}
+
+
+def frame_ranges(frames: Sequence[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0-2, 5"``."""
+    runs: list[list[int]] = []
+    for frame in sorted(frames):
+        if runs and frame == runs[-1][1] + 1:
+            runs[-1][1] = frame
+        else:
+            runs.append([frame, frame])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)

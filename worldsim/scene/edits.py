@@ -73,7 +73,10 @@ def load_edits(path: str | Path) -> list[Edit]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise EditError(f"cannot read the edit file ({error.strerror or error})", file=str(path)) from None
-    if text.lstrip().startswith("-"):  # a bare list: parse it as the value of ``edits``
+    content = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")
+    ]
+    if content and content[0].startswith("-"):  # a bare list: parse it as the value of ``edits``
         text = "edits:\n" + "\n".join(f"  {line}" for line in text.splitlines())
     data: Any = parse_yaml(text, str(path))
     items = data.get("edits") if isinstance(data, dict) else None
