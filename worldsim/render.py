@@ -462,7 +462,6 @@ def render(
         raise RenderError(
             "--appearance-from starts a renderer's appearance memory; --guidance-only renders none"
         )
-    start = _start_appearance(appearance, name if appearance is not None else "", appearance_from, layout)
     settings = {
         "scene_digest": settings_digest({"yaml": scene_to_yaml(scene)}),
         "scene_identity": scene_identity(scene),
@@ -478,6 +477,7 @@ def render(
         settings["appearance"] = settings["appearance"] or old_settings.get("appearance")
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.remove_stale_temp_files()
+    start = _start_appearance(appearance, name if appearance is not None else "", appearance_from, layout)
 
     stamp = _clip_provenance(
         name if appearance is not None else None, appearance, settings, scene, config, sign_with, layout
