@@ -1,7 +1,9 @@
 """Measure persistent identity (issue 22): two cameras of the same scene rendered separately by the
 diffusion renderer, the second with and without ``--appearance-from`` the first. Prints, for the
 entities both clips show, the cross-render delta E (median CIELAB colour over clip A vs clip B) and
-each clip's within-clip identity drift (mean per-entity delta E against its first appearance).
+each clip's within-clip identity drift (mean per-entity delta E against its first appearance), and
+the same cross-render delta E of two reference (path-traced) clips: the part of the difference the
+two viewpoints' shading makes.
 
     .venv/bin/python tools/bench/bench_identity.py [--frames 24] [--width 96 --height 64]
 """
@@ -90,6 +92,13 @@ def main() -> int:
             "without --appearance-from": cross_clip_delta_e(clip_frames(a), clip_frames(b_alone)),
             "with --appearance-from A": cross_clip_delta_e(clip_frames(a), clip_frames(b_from_a)),
         }
+        # the floor: what the path tracer shows of the same entities from the two viewpoints
+        traced = {"renderer": "reference", "options": {"samples_per_pixel": 16}, "progress": False}
+        ref_a = render(scene, out=root / "ref_a", camera="main", **traced)
+        ref_b = render(scene, out=root / "ref_b", camera="side", **traced)
+        rows["reference renderer (view-dependent shading floor)"] = cross_clip_delta_e(
+            clip_frames(ref_a), clip_frames(ref_b)
+        )
         drift = {"A (main)": within_clip_drift(a), "B (side)": within_clip_drift(b_alone)}
         drift["B (side, from A)"] = within_clip_drift(b_from_a)
     load = os.getloadavg()[0]
