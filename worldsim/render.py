@@ -310,7 +310,11 @@ def _render_appearance(
     guidance: GuidanceSource,
     progress: bool,
     stamp: ClipProvenance,
+    before_each_frame: Callable[[], None] = lambda: None,
 ) -> int:
+    """Render and write the frames of ``frames`` missing on disk; ``before_each_frame`` runs before
+    each frame is written (keeping the renderer's state on disk first, so a render stopped after
+    its last frame still has it)."""
     todo = layout.incomplete_frames(["rgb"], frames)
     if len(todo) < len(frames):
         logger.info("rgb: %d of %d frames already on disk", len(frames) - len(todo), len(frames))
@@ -329,6 +333,7 @@ def _render_appearance(
                 raise RenderError(
                     f"renderer {renderer.name!r} returned {rgb.dtype} {rgb.shape}, expected (H, W, 3) uint8"
                 )
+            before_each_frame()
             write_png(layout.map_files("rgb", frame)[0], rgb, stamp.frame_text(frame))
             bar.update(1)
     return len(todo)
@@ -515,8 +520,11 @@ def render(
         trajectory, clip, camera_name, maps, settings["guidance"], selected, backend, config, lighting
     )
     if appearance is not None:
-        _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress, stamp)
-        _keep_appearance(appearance, layout)
+        keeper = AppearanceKeeper(appearance, layout)
+        _render_appearance(
+            appearance, trajectory, layout, camera_name, selected, guidance, progress, stamp, keeper.keep
+        )
+        keeper.keep()
     _render_guidance(guidance, missing, clip_files, progress)
     finished = [*maps, *(["rgb"] if appearance is not None else [])]
     if not layout.incomplete_frames(finished, range(trajectory.num_frames)):
@@ -572,19 +580,32 @@ def _start_appearance(
     return digest
 
 
-def _keep_appearance(renderer: AppearanceRenderer, layout: ClipLayout) -> None:
-    """Save the appearance memory (merged over the folder's) and surface cache ``renderer`` ended
-    with, for ``--appearance-from``; a renderer without one, or that rendered nothing, saves none."""
-    memory = getattr(renderer, "final_memory", None)
-    if memory is None:
-        return
-    from renderers.diffusion.memory_io import load_memory, merged, save_memory, save_surface_cache
+class AppearanceKeeper:
+    """Saves the appearance memory (merged over the folder's) and surface cache a renderer holds,
+    for ``--appearance-from``, whenever they grew since the last save: before each frame is written
+    (the memory a frame was made with is on disk before the frame) and at the end. A renderer
+    without a memory, or that rendered nothing, saves none."""
 
-    older = load_memory(layout.appearance_memory_json) if layout.appearance_memory_json.is_file() else None
-    save_memory(merged(memory, older), layout.appearance_memory_json)
-    cache = getattr(renderer, "final_surface_cache", None)
-    if cache is not None and len(cache):
-        save_surface_cache(cache, layout.surface_cache_npz)
+    def __init__(self, renderer: AppearanceRenderer, layout: ClipLayout) -> None:
+        self.renderer, self.layout = renderer, layout
+        self.saved: tuple[int, int] | None = None
+
+    def keep(self) -> None:
+        memory = getattr(self.renderer, "final_memory", None)
+        if memory is None:
+            return
+        cache = getattr(self.renderer, "final_surface_cache", None)
+        sizes = (len(memory), len(cache) if cache is not None else 0)
+        if sizes == self.saved:
+            return
+        from renderers.diffusion.memory_io import load_memory, merged, save_memory, save_surface_cache
+
+        path = self.layout.appearance_memory_json
+        older = load_memory(path) if path.is_file() else None
+        save_memory(merged(memory, older), path)
+        if cache is not None and len(cache):
+            save_surface_cache(cache, self.layout.surface_cache_npz)
+        self.saved = sizes
 
 
 def _previous_metadata(layout: ClipLayout) -> dict[str, Any] | None:

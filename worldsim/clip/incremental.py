@@ -22,7 +22,7 @@ from worldsim.clip.invalidation import (
     stale_frames,
     write_frame_inputs,
 )
-from worldsim.clip.layout import LIGHTING_MAPS, ClipLayout
+from worldsim.clip.layout import CLIP_FILES, LIGHTING_MAPS, ClipLayout
 from worldsim.state import Trajectory
 
 MATERIAL_MAPS = ("albedo", "roughness", "metallic", "shading_normal")
@@ -91,10 +91,11 @@ def plan_rerender(
     """Remove the stale frames of every product from ``layout`` and record the new frame inputs.
 
     previous_count: the frame count of the clip in the folder (None: no clip there yet).
-    A product the folder has files of but no record of is stale everywhere (nothing to compare)."""
+    A folder without ``frame_inputs.json`` (written before frame inputs were recorded) was checked
+    to hold the same scene and settings (``render._check_existing``): its files are kept, as a
+    resume keeps them. A product the record lacks while its files exist is stale everywhere."""
     recorded = read_frame_inputs(layout) if previous_count is not None else None
-    if recorded is not None and recorded.get("camera") != camera:
-        recorded = None
+    trusted = previous_count is None or recorded is None
     result = Rerender()
     computed: dict[str, FrameInputs | None] = {}
     count = len(trajectory)
@@ -113,14 +114,17 @@ def plan_rerender(
         result.reach[name] = product.reach
         old_json = recorded.get(name) if recorded is not None else None
         old = FrameInputs.from_json(old_json) if old_json else None
-        per_frame = [map_name for map_name in product.maps]
-
-        def on_disk(frame: int, maps: list[str] = per_frame) -> bool:
-            return any(path.is_file() for path in layout.frame_files(maps, frame)) or any(
-                str(frame) in layout.read_clip_file(map_name)["frames"]
-                for map_name in maps
-                if map_name in _clip_files()
+        per_frame = [map_name for map_name in product.maps if map_name not in CLIP_FILES]
+        held = set().union(
+            *(
+                layout.read_clip_file(map_name)["frames"]
+                for map_name in product.maps
+                if map_name in CLIP_FILES
             )
+        )
+
+        def on_disk(frame: int, maps: list[str] = per_frame, held: set[str] = held) -> bool:
+            return str(frame) in held or any(path.is_file() for path in layout.frame_files(maps, frame))
 
         expand = None
         if product.expand is not None:
@@ -129,7 +133,12 @@ def plan_rerender(
             def expand(stale: set[int], function=expand_function) -> set[int]:
                 return function(stale, previous_count)
 
-        staleness = stale_frames(old, inputs, on_disk=on_disk, expand=expand)
+        staleness = Staleness() if trusted else stale_frames(old, inputs, on_disk=on_disk, expand=expand)
+        if trusted and previous_count is not None and previous_count < count and 1 in product.neighbours:
+            # no record to compare, but the old last frame's forward flow now has a frame after it
+            last = previous_count - 1
+            if on_disk(last):
+                staleness = Staleness([last], {last: ["the next frame now exists (forward flow)"]})
         if product.expand is not None and previous_count is not None and previous_count != count:
             # a window plan that changed with the frame count (an extended clip) re-samples windows
             # whose frames' digests did not change
@@ -145,12 +154,6 @@ def plan_rerender(
         result.stale[name] = staleness
     write_frame_inputs(layout, camera, computed)
     return result
-
-
-def _clip_files() -> dict[str, str]:
-    from worldsim.clip.layout import CLIP_FILES
-
-    return CLIP_FILES
 
 
 def touched_frames(
