@@ -46,8 +46,8 @@ def test_extend_keeps_the_first_frames_and_the_camera_timing(tmp_path: Path) -> 
     first = render(shelf(24), renderer="flat", out=out, progress=False)
     before = {path.name: path.read_bytes() for path in (out / "rgb").glob("*.png")}
     poses = first.trajectory().cameras["main"].cam_to_world.copy()
-    # the truck move has no duration: it was rendered over the 24 frames' 23 / 12 s
-    assert first.metadata["timing"] == {"cameras[0].moves[0].duration": pytest.approx(23 / 12)}
+    # the truck move has no duration: it was rendered over the 24 frames' 23 / 24 s
+    assert first.metadata["timing"] == {"cameras[0].moves[0].duration": pytest.approx(23 / 24)}
     clip = render(shelf(24), renderer="flat", out=out, progress=False, extend=12)
     assert clip.num_frames == 36
     after = {path.name: path.read_bytes() for path in (out / "rgb").glob("*.png")}
@@ -56,7 +56,7 @@ def test_extend_keeps_the_first_frames_and_the_camera_timing(tmp_path: Path) -> 
     extended = clip.trajectory().cameras["main"].cam_to_world
     np.testing.assert_array_equal(extended[:24], poses)
     np.testing.assert_array_equal(extended[24:], np.broadcast_to(poses[-1], extended[24:].shape))
-    assert clip.metadata["timing"]["cameras[0].moves[0].duration"] == pytest.approx(23 / 12)
+    assert clip.metadata["timing"]["cameras[0].moves[0].duration"] == pytest.approx(23 / 24)
     # the last old frame's forward flow now has a frame after it: only its guidance is recomputed
     assert clip.metadata["rerendered"]["guidance"]["frames"] == [23]
     # a scene with more frames rendered into the folder continues the same way as --extend

@@ -1,4 +1,4 @@
-"""Benchmark an edit: render the fixed scene ``tools/bench/edit/shelf_pan.yaml`` (48 frames), apply
+"""Benchmark an edit: render the fixed scene ``tools/bench/edit/shelf_pan.yaml`` (96 frames), apply
 the fixed edit ``tools/bench/edit/one_entity.yaml`` (one entity's material) and render the edited
 scene into the same folder. Prints the full and the incremental time, their ratio (target <= 0.30
 for a guidance-only render), the frames re-rendered and whether they are byte-identical to a fresh

@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SCENE = REPO / "tools" / "bench" / "edit" / "shelf_pan.yaml"
 MAIN_CAMERA = (
-    "{name: main, fov_deg: 30, position: [-16, -4, 1.6], look_at: [-16, 0, 0.4], "
-    "moves: [{type: truck, distance: 32, easing: linear}]}"
+    "{name: main, fov_deg: 20, position: [-16, -4, 1.6], look_at: [-16, 0, 0.4], "
+    "moves: [{type: truck, distance: 36, easing: linear}]}"
 )
 """The scene's own camera (written out: the list is replaced as a whole)."""
 SIDE_CAMERA = "{name: side, fov_deg: 55, position: [9, -6, 2.5], look_at: [9, 0, 0.4]}"

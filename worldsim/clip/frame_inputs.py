@@ -10,8 +10,9 @@ Reach kinds (``REACH_KINDS``), from the narrowest:
 
 - ``view``: entities whose bounding sphere meets the view frustum (the renderer reads only what is
   on screen: guidance maps, ``flat``, the diffusion renderer's per-frame condition).
-- ``shadow``: plus entities whose shadow volume (the sphere swept away from each light over the
-  scene's extent) meets the frustum (renderers shading with shadow rays: ``direct``, lighting maps).
+- ``shadow``: plus entities whose shadow volume (the sphere swept away from each light until it
+  leaves the box of the scene's geometry) meets the frustum (renderers shading with shadow rays:
+  ``direct``, lighting maps).
 - ``global``: ``shadow`` with every sphere grown by its light reach (bounce light and soft
   reflections, ``light_reach``), every emissive entity, and every entity at all on frames where a
   glossy surface is in view (a mirror can show anything): path tracing (``reference``).
@@ -50,8 +51,9 @@ ENVIRONMENT_SHADOW_AZIMUTHS = 8
 """Environment lights cast shadows from the whole sky: swept along these elevations x azimuths."""
 APPROXIMATION = (
     "frame inputs: an entity is an input of a frame when its bounding sphere meets the camera "
-    "frustum (view); with shadows, also when the sphere swept away from a light over the scene's extent "
-    "meets it (sun and point lights along their direction, area lights widened by their size, "
+    "frustum (view); with shadows, also when the sphere swept away from a light (until it leaves the "
+    "box of all the scene's geometry) meets it (sun and point lights along their direction, area "
+    "lights widened by their size, "
     f"environments from {ENVIRONMENT_SHADOW_AZIMUTHS} azimuths at "
     f"{', '.join(f'{e:g}' for e in ENVIRONMENT_SHADOW_ELEVATIONS_DEG)} degrees elevation); with global "
     f"illumination the sphere is grown by its light reach (max({LIGHT_REACH_FACTOR:g} x radius, "
@@ -236,6 +238,41 @@ def bounding_spheres(trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray]:
     return centres, radii
 
 
+def scene_box(trajectory: Trajectory) -> tuple[np.ndarray, np.ndarray]:
+    """(3,) lowest and highest world corner of every entity's mesh box over the clip (metres):
+    the region any shadow can fall on."""
+    from worldsim.scene.meshes import load_mesh
+
+    corners = np.zeros((len(trajectory.entities), 8, 4))
+    corners[..., 3] = 1.0
+    cache: dict[str, np.ndarray] = {}
+    for column, info in enumerate(trajectory.entities):
+        key = repr(info.mesh)
+        if key not in cache:
+            vertices = np.asarray(load_mesh(info.mesh).vertices, dtype=np.float64)
+            low, high = (vertices.min(axis=0), vertices.max(axis=0)) if len(vertices) else (np.zeros(3),) * 2
+            cache[key] = np.array(
+                [[(low, high)[(i >> axis) & 1][axis] for axis in range(3)] for i in range(8)]
+            )
+        corners[column, :, :3] = cache[key]
+    present = trajectory.present
+    world = np.einsum("teij,ekj->teki", trajectory.object_to_world, corners)[..., :3][present]
+    if not len(world):
+        return np.zeros(3), np.zeros(3)
+    return world.reshape(-1, 3).min(axis=0), world.reshape(-1, 3).max(axis=0)
+
+
+def clip_to_box(start: np.ndarray, end: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The segments ``start -> end`` (T, E, 3) cut where they leave the box ``low``..``high``
+    ((T, E, 3) or (3,)); a segment starting outside keeps its start (a zero-length sweep)."""
+    direction = end - start
+    with np.errstate(divide="ignore", invalid="ignore"):
+        to_low, to_high = (low - start) / direction, (high - start) / direction
+    leaving = np.where(direction > 0, to_high, np.where(direction < 0, to_low, np.inf))
+    fraction = np.clip(np.nan_to_num(leaving.min(axis=-1), nan=0.0, posinf=1.0), 0.0, 1.0)
+    return start + fraction[..., None] * direction
+
+
 def frustum_planes(trajectory: Trajectory, camera: str) -> np.ndarray:
     """(T, 5, 4) inward planes ``(n, d)`` in world coordinates (``n . x + d >= 0`` inside): the four
     image edges through the camera centre and the plane of the centre itself (in front)."""
@@ -341,10 +378,12 @@ def relevant_entities(trajectory: Trajectory, camera: str, reach: str) -> np.nda
         grown = radii + light_reach(radii) if reach == "global" else radii
         if reach == "global":
             relevant |= segments_meet_frustum(planes, centres, centres, grown)
-        lows, highs = (centres - radii[:, None]).min(axis=(0, 1)), (centres + radii[:, None]).max(axis=(0, 1))
+        lows, highs = scene_box(trajectory)
         length = float(np.linalg.norm(highs - lows)) if centres.size else 0.0
         for ends, sweep_radii in shadow_sweeps(trajectory, centres, radii, length):
             widened = sweep_radii + (grown - radii)
+            # a shadow falls on geometry: it ends where the sweep leaves the scene's box
+            ends = clip_to_box(centres, ends, lows - widened[..., None], highs + widened[..., None])
             relevant |= segments_meet_frustum(planes, centres, ends, widened)
     if reach == "global":
         emissive = np.array([_is_emissive(info.material) for info in trajectory.entities], dtype=bool)
