@@ -172,6 +172,8 @@ def test_cli_render_with_set_and_diff(tmp_path: Path) -> None:
     assert lines[1].strip() == "entities[vase].material.base_color: [0.8, 0.2, 0.2] -> [0.1, 0.6, 0.9]"
     assert any(line.startswith("rgb frames (reference, reach global): ") for line in lines)
     assert any("entity 9 (vase):" in line for line in lines)
+    result = run_cli("diff", str(SHELF), str(SHELF), "--set", "lights[0].intensity=4", "--renderer", "nope")
+    assert result.returncode == 1 and "unknown renderer 'nope'" in result.stderr
     result = run_cli("render", str(SHELF), "--out", out, "--set", "entities[nope].pose.position=[0,0,0]")
     assert result.returncode == 1 and "entities has no item named 'nope'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -56,6 +56,12 @@ def run_diff(args: argparse.Namespace) -> int:
     resolved = resolve_render_settings(
         after.render, config, renderer=args.renderer, scene_options=scene_options
     )
+    from renderers.base import available
+
+    if not args.guidance_only and resolved.renderer not in available():
+        from worldsim.errors import RenderError
+
+        raise RenderError(f"unknown renderer {resolved.renderer!r}; available: {', '.join(available())}")
     camera = _camera_name(after, args.camera)
     trajectories = [rollout(scene, progress=False) for scene in (before, after)]
     name = None if args.guidance_only else resolved.renderer
