@@ -32,6 +32,8 @@ MAP_FILES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 """Map name -> (folder, suffix) of each file it writes per frame."""
 
+CACHE_FOLDER = ".cache/guidance_preview"
+"""Cached guidance previews (``worldsim.clip.preview_cache``); removed with the clip's files."""
 FRAME_FOLDERS = tuple(sorted({folder for files in MAP_FILES.values() for folder, _ in files}))
 CLIP_FILES = {name: row.clip_file for name, row in GUIDANCE_MAP_TABLE.items() if row.clip_file}
 """Map name -> its one file per clip (e.g. ``visibility.json``), for maps without per-frame files."""
@@ -41,6 +43,11 @@ TOP_LEVEL_FILES = (
     "scene.yaml",
     "metadata.json",
     "trajectory.json",
+    "frame_inputs.json",
+    "appearance_memory.json",
+    "surface_cache.npz",
+    "appearance_start.json",
+    "surface_cache_start.npz",
     "video.mp4",
     "guidance.mp4",
     "contact_sheet.png",
@@ -70,6 +77,31 @@ class ClipLayout:
     @property
     def trajectory_json(self) -> Path:
         return self.root / "trajectory.json"
+
+    @property
+    def frame_inputs_json(self) -> Path:
+        """What each frame was made from (``worldsim.clip.invalidation``)."""
+        return self.root / "frame_inputs.json"
+
+    @property
+    def appearance_memory_json(self) -> Path:
+        """The renderer's appearance memory at the end of the render (``--appearance-from``)."""
+        return self.root / "appearance_memory.json"
+
+    @property
+    def surface_cache_npz(self) -> Path:
+        """The renderer's surface cache at the end of the render (``--appearance-from``)."""
+        return self.root / "surface_cache.npz"
+
+    @property
+    def appearance_start_json(self) -> Path:
+        """The appearance memory this clip started from (kept so a resume starts from it again)."""
+        return self.root / "appearance_start.json"
+
+    @property
+    def surface_cache_start_npz(self) -> Path:
+        """The surface cache this clip started from."""
+        return self.root / "surface_cache_start.npz"
 
     @property
     def video_mp4(self) -> Path:
@@ -131,7 +163,7 @@ class ClipLayout:
     def remove_stale_temp_files(self) -> int:
         """Delete temp files a crashed run left behind; returns how many."""
         removed = 0
-        for folder in (self.root, *(self.root / name for name in FRAME_FOLDERS)):
+        for folder in (self.root, self.root / CACHE_FOLDER, *(self.root / name for name in FRAME_FOLDERS)):
             if folder.is_dir():
                 for path in folder.glob(f"{TEMP_PREFIX}*"):
                     path.unlink(missing_ok=True)
@@ -142,7 +174,7 @@ class ClipLayout:
         """Remove every file of the layout (``--overwrite``); other files in ``root`` stay."""
         import shutil
 
-        for name in (*FRAME_FOLDERS, EXPORTS_FOLDER):  # exports of the old clip would be stale
+        for name in (*FRAME_FOLDERS, CACHE_FOLDER, EXPORTS_FOLDER):  # the old clip's exports would be stale
             shutil.rmtree(self.root / name, ignore_errors=True)
         for name in TOP_LEVEL_FILES:
             (self.root / name).unlink(missing_ok=True)
