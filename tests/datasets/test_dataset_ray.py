@@ -1,0 +1,235 @@
+"""``worldsim dataset`` on a local Ray: a randomised dataset rendered and resumed, a worker killed
+mid-clip, bad input refused before any clip starts, and ``experiment --workers``.
+
+One Ray session (2 CPUs) serves the module: starting Ray and warming its workers costs seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from worldsim.cli.main import main
+from worldsim.datasets.config import DatasetConfig, load_dataset_config
+from worldsim.datasets.dataset import render_dataset
+from worldsim.datasets.manifest import Manifest
+from worldsim.scene.yaml_io import load_scene, scene_to_yaml
+
+pytest.importorskip("ray", reason="the datasets extra (ray) is not installed")
+
+RANDOMISED = """
+name: balls
+num_frames: {frames}
+resolution: [{size}, {size}]
+entities:
+  - name: floor
+    semantic_class: ground
+    mesh: {{type: plane, size: [6, 6]}}
+    material: {{base_color: {{uniform: [[0.2, 0.2, 0.2], [0.9, 0.9, 0.9]]}}}}
+  - repeat:
+      count: {{randint: [1, 3]}}
+      entity:
+        name: ball
+        semantic_class: ball
+        mesh: {{type: sphere, radius: {{uniform: [0.2, 0.4]}}}}
+        pose: {{position: [{{uniform: [-1, 1]}}, {{uniform: [-1, 1]}}, 0.4]}}
+        motion: {{type: velocity, linear_velocity: [{{normal: [0, 0.5]}}, 0, 0]}}
+cameras:
+  - {{name: main, fov_deg: {{uniform: [40, 60]}}, position: [4, -4, 3], look_at: [0, 0, 0.3]}}
+"""
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    from worldsim.datasets.ray_pool import RaySession
+
+    with RaySession(2) as session:
+        yield session
+
+
+def _scene_file(folder: Path, frames: int = 4, size: int = 32, stem: str = "balls") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.yaml"
+    path.write_text(RANDOMISED.format(frames=frames, size=size))
+    return path
+
+
+def _files(root: Path) -> dict[str, tuple[int, bytes]]:
+    return {
+        str(path.relative_to(root)): (path.stat().st_mtime_ns, path.read_bytes())
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_randomised_dataset_renders_then_a_rerun_renders_nothing(tmp_path, ray_session, capsys):
+    scene = _scene_file(tmp_path)
+    out = tmp_path / "dataset"
+    argv = ["dataset", str(scene), "--out", str(out), "--seeds", "0:4", "--workers", "2", "--guidance-only"]
+    assert main(argv) == 0
+    assert "4 done, 0 failed, 0 already done (of 4)" in capsys.readouterr().out
+
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    entries = Manifest(out / "manifest.jsonl").entries
+    assert len(lines) == 4 and sorted(entries) == [f"balls-{seed}" for seed in range(4)]
+    texts = set()
+    for seed in range(4):
+        entry = entries[f"balls-{seed}"]
+        assert (entry.scene, entry.seed, entry.frames, entry.status, entry.error) == (
+            "balls",
+            seed,
+            4,
+            "done",
+            None,
+        )
+        clip = out / "clips" / f"balls-{seed}"
+        assert sorted(path.name for path in (clip / "depth").glob("*.png")) == [
+            f"{i:05d}.png" for i in range(4)
+        ]
+        assert not (clip / "rgb").exists()
+        text = (clip / "scene.yaml").read_text()
+        assert text == scene_to_yaml(load_scene(scene, seed=seed))  # the seed's scene, byte for byte
+        texts.add(text)
+    assert len(texts) == 4
+    config = load_dataset_config(out / "dataset.yaml")
+    assert config.guidance_only and config.seeds == "0:4" and config.scenes == [str(scene.resolve())]
+
+    before = _files(out / "clips")
+    assert main(argv) == 0
+    assert "0 done, 0 failed, 4 already done (of 4)" in capsys.readouterr().out
+    assert _files(out / "clips") == before  # nothing rewritten
+    assert (out / "manifest.jsonl").read_text().splitlines() == lines
+
+
+class _Killer(threading.Thread):
+    """Kills (SIGKILL) the worker process that holds a clip folder's lock once it has written some
+    but not all of its frames; records what it killed."""
+
+    def __init__(self, clips: Path, frames: int) -> None:
+        super().__init__(daemon=True)
+        self.clips, self.frames = clips, frames
+        self.killed: tuple[str, int, int] | None = None
+        self.frames_at_kill: dict[Path, int] = {}
+        """Frame files on disk when the worker was killed -> their mtime_ns."""
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set() and self.killed is None:
+            for lock in self.clips.glob("*/.lock") if self.clips.is_dir() else []:
+                written = len(list((lock.parent / "depth").glob("*.png")))
+                if 1 <= written <= self.frames - 4:
+                    try:
+                        pid = int(lock.read_text().split()[1])
+                    except (OSError, IndexError, ValueError):
+                        continue
+                    os.kill(pid, signal.SIGKILL)
+                    time.sleep(0.2)  # let the kernel reap it before looking at what it left
+                    frames = sorted((lock.parent / "depth").glob("*.png"))
+                    self.frames_at_kill = {path: path.stat().st_mtime_ns for path in frames}
+                    self.killed = (lock.parent.name, pid, len(frames))
+                    return
+            time.sleep(0.005)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_clip_is_retried_and_the_clips_match_a_run_without_the_kill(
+    tmp_path, ray_session
+):
+    frames = 40
+    scene = _scene_file(tmp_path, frames=frames, size=48)
+    config = DatasetConfig(scenes=[str(scene)], seeds="0:3", guidance_only=True, workers=2, max_retries=2)
+    reference = render_dataset(config, tmp_path / "reference", progress=False)
+    assert (reference.done, reference.failed) == (3, 0)
+
+    killer = _Killer(tmp_path / "killed" / "clips", frames)
+    killer.start()
+    try:
+        summary = render_dataset(config, tmp_path / "killed", progress=False)
+    finally:
+        killer.stop.set()
+        killer.join()
+    assert killer.killed is not None, "no worker was caught mid-clip"
+    clip_id, pid, written = killer.killed
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the worker is gone
+    assert (summary.done, summary.failed) == (3, 0)
+    # resumed, not rendered again: the frames written before the kill were left as they were
+    assert {path: path.stat().st_mtime_ns for path in killer.frames_at_kill} == killer.frames_at_kill
+    lines = (tmp_path / "killed" / "manifest.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and len(set(Manifest(tmp_path / "killed" / "manifest.jsonl").entries)) == 3
+    expected = {name: data for name, (_, data) in _files(tmp_path / "reference" / "clips").items()}
+    got = {name: data for name, (_, data) in _files(tmp_path / "killed" / "clips").items()}
+    assert sorted(got) == sorted(expected)
+    differing = [name for name in expected if got[name] != expected[name]]
+    assert not differing, f"clip {clip_id} (killed after {written} frames): {differing[:5]} differ"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("unknown distribution", "balls.yaml: cameras[0].fov_deg: unknown distribution 'gaussian'"),
+        ("uniform lo > hi", "balls.yaml: entities[0].material.base_color.uniform: lo > hi"),
+        ("seeds 5:2", "seeds: '5:2' is an empty range: B must be greater than A"),
+        ("unreachable address", "address: cannot reach the Ray cluster at 127.0.0.1:"),
+        ("same stem", "two inputs have the stem 'balls'"),
+        ("unknown export", "exports[0]: unknown export format 'cocoa' (did you mean 'coco'?)"),
+    ],
+)
+def test_bad_input_gets_one_message_before_any_clip_starts(tmp_path, capsys, case, expected):
+    scene = _scene_file(tmp_path)
+    inputs = [str(scene)]
+    extra: list[str] = []
+    if case == "unknown distribution":
+        scene.write_text(scene.read_text().replace("{uniform: [40, 60]}", "{gaussian: [50, 5]}"))
+    elif case == "uniform lo > hi":
+        scene.write_text(scene.read_text().replace("[[0.2, 0.2, 0.2], [0.9, 0.9, 0.9]]", "[0.9, 0.2]"))
+    elif case == "seeds 5:2":
+        extra = ["--seeds", "5:2"]
+    elif case == "unreachable address":
+        extra = ["--address", f"127.0.0.1:{_free_port()}"]
+    elif case == "same stem":
+        inputs.append(str(_scene_file(tmp_path / "other")))
+    elif case == "unknown export":
+        extra = ["--export", "cocoa"]
+    out = tmp_path / "dataset"
+    start = time.perf_counter()
+    code = main(["dataset", *inputs, "--out", str(out), "--guidance-only", *extra])
+    elapsed = time.perf_counter() - start
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert expected in err[0]
+    assert not out.exists()  # nothing started
+    assert elapsed < 30
+
+
+@pytest.mark.slow
+def test_experiment_with_workers_matches_the_serial_sweep(tmp_path, ray_session):
+    from worldsim.experiments.experiment import run_and_report
+
+    demo = Path(__file__).parents[2] / "scenes" / "demo.yaml"
+    config = tmp_path / "sweep.yaml"
+    config.write_text(
+        f"name: sweep\nscenes: [{demo}]\nseeds: [0]\nclip_lengths: [6]\nresolution: [32, 24]\ngap: 2\n"
+        "renderers:\n  - {renderer: flat}\n  - {renderer: jitter}\n"
+    )
+    serial = run_and_report(config, tmp_path / "serial")
+    assert (
+        main(["experiment", str(config), "--out", str(tmp_path / "ray"), "--workers", "2", "--no-progress"])
+        == 0
+    )
+    for name in ("metrics.csv", "frames.csv", "entities.csv"):
+        assert (tmp_path / "ray" / name).read_text() == getattr(serial, name.replace(".", "_")).read_text()
