@@ -110,32 +110,42 @@ def test_randomised_dataset_renders_then_a_rerun_renders_nothing(tmp_path, ray_s
 
 class _Killer(threading.Thread):
     """Kills (SIGKILL) the worker process that holds a clip folder's lock once it has written some
-    but not all of its frames; records what it killed."""
+    but not all of its frames; records what it killed and the files of the frames then complete."""
 
     def __init__(self, clips: Path, frames: int) -> None:
         super().__init__(daemon=True)
         self.clips, self.frames = clips, frames
         self.killed: tuple[str, int, int] | None = None
-        self.frames_at_kill: dict[Path, int] = {}
-        """Frame files on disk when the worker was killed -> their mtime_ns."""
+        self.complete_at_kill: dict[Path, int] = {}
+        """Map files of the frames complete when the worker was killed -> their mtime_ns."""
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set() and self.killed is None:
             for lock in self.clips.glob("*/.lock") if self.clips.is_dir() else []:
-                written = len(list((lock.parent / "depth").glob("*.png")))
-                if 1 <= written <= self.frames - 4:
+                written = len([path for path in (lock.parent / "depth").glob("0*.png")])
+                if 2 <= written <= self.frames - 4:
                     try:
                         pid = int(lock.read_text().split()[1])
                     except (OSError, IndexError, ValueError):
                         continue
                     os.kill(pid, signal.SIGKILL)
-                    time.sleep(0.2)  # let the kernel reap it before looking at what it left
-                    frames = sorted((lock.parent / "depth").glob("*.png"))
-                    self.frames_at_kill = {path: path.stat().st_mtime_ns for path in frames}
-                    self.killed = (lock.parent.name, pid, len(frames))
+                    self._record(lock.parent, pid)
                     return
             time.sleep(0.005)
+
+    def _record(self, clip: Path, pid: int) -> None:
+        from worldsim.clip.layout import ClipLayout
+
+        time.sleep(0.2)  # let the kernel reap it before looking at what it left
+        layout = ClipLayout(clip)
+        maps = ["depth", "instance", "semantic", "normal", "flow"]
+        incomplete = set(layout.incomplete_frames(maps, range(self.frames)))
+        complete = [frame for frame in range(self.frames) if frame not in incomplete]
+        for frame in complete:
+            for path in layout.frame_files(maps, frame):
+                self.complete_at_kill[path] = path.stat().st_mtime_ns
+        self.killed = (clip.name, pid, len(complete))
 
 
 @pytest.mark.slow
@@ -156,12 +166,13 @@ def test_a_worker_killed_mid_clip_is_retried_and_the_clips_match_a_run_without_t
         killer.stop.set()
         killer.join()
     assert killer.killed is not None, "no worker was caught mid-clip"
-    clip_id, pid, written = killer.killed
+    clip_id, pid, written = killer.killed  # written: frames complete when it was killed
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # the worker is gone
     assert (summary.done, summary.failed) == (3, 0)
-    # resumed, not rendered again: the frames written before the kill were left as they were
-    assert {path: path.stat().st_mtime_ns for path in killer.frames_at_kill} == killer.frames_at_kill
+    # resumed, not rendered again: the frames complete before the kill were left as they were
+    assert written >= 1
+    assert {path: path.stat().st_mtime_ns for path in killer.complete_at_kill} == killer.complete_at_kill
     lines = (tmp_path / "killed" / "manifest.jsonl").read_text().splitlines()
     assert len(lines) == 3 and len(set(Manifest(tmp_path / "killed" / "manifest.jsonl").entries)) == 3
     expected = {name: data for name, (_, data) in _files(tmp_path / "reference" / "clips").items()}
@@ -233,3 +244,16 @@ def test_experiment_with_workers_matches_the_serial_sweep(tmp_path, ray_session)
     )
     for name in ("metrics.csv", "frames.csv", "entities.csv"):
         assert (tmp_path / "ray" / name).read_text() == getattr(serial, name.replace(".", "_")).read_text()
+
+
+@pytest.mark.slow
+def test_the_readme_dataset_example_runs(tmp_path, ray_session, monkeypatch, capsys):
+    import re
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```py\n(.*?)```", readme, flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {"__name__": "readme_dataset_example"})
+    # the comments in the example state the printed values; keep them true
+    assert capsys.readouterr().out.splitlines() == ["True", "2 ['procedural-0', 'procedural-1']"]
+    assert (tmp_path / "out" / "procedural" / "clips" / "procedural-1" / "depth" / "00003.png").is_file()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worldsim.errors import DatasetError, format_issue
+from worldsim.errors import DatasetError
 
 CLIP_SETTINGS = ("renderer", "guidance_only", "options", "camera", "resolution", "num_frames")
 """Settings every clip of a dataset folder shares: a re-run with others is refused."""
@@ -115,10 +115,11 @@ def load_dataset_config(path: str | Path) -> DatasetConfig:
     return config
 
 
-def check_config(config: DatasetConfig, file: str | None = None) -> None:
-    """DatasetError listing every problem of ``config`` that can be seen without rendering."""
+def check_config(config: DatasetConfig, file: str | None = None, *, other_sources: int = 0) -> None:
+    """DatasetError listing every problem of ``config`` that can be seen without rendering
+    (``other_sources``: generators given besides the config, from Python)."""
     problems: list[tuple[str, str]] = []
-    if not config.scenes and not config.generators:
+    if not config.scenes and not config.generators and not other_sources:
         problems.append(("scenes", "name at least one scene file or generator"))
     if config.workers < 0:
         problems.append(("workers", f"must be >= 0 (0: every core), got {config.workers}"))
@@ -161,26 +162,31 @@ def clip_settings(config: DatasetConfig) -> dict[str, Any]:
 
 def check_same_clip_settings(config: DatasetConfig, dataset_yaml: Path) -> None:
     """DatasetError when ``dataset_yaml`` (an earlier run's config) rendered its clips with other
-    ``CLIP_SETTINGS``: its clips would not match (seeds, scenes and exports may change)."""
+    ``CLIP_SETTINGS``, or exports that need other maps: its clips would not match (seeds, scenes
+    and exports reading the same maps may change)."""
     if not dataset_yaml.is_file():
         return
     old = load_dataset_config_loosely(dataset_yaml)
     if old is None:
         return
+    from worldsim.datasets.exports import maps_for_exports
+
     new = clip_settings(config)
     differ = [key for key in CLIP_SETTINGS if old.get(key) != new[key]]
+    # exports may change, except where the maps they make every clip render would
+    new["exports"] = list(config.exports)
+    if set(maps_for_exports(old["exports"])) != set(maps_for_exports(new["exports"])):
+        differ.append("exports")
     if differ:
         detail = ", ".join(f"{key}: {old.get(key)!r} then, {new[key]!r} now" for key in differ)
         raise DatasetError(
-            format_issue(
-                None, "", f"its clips were rendered with other settings ({detail}); choose another --out"
-            ),
+            f"its clips were rendered with other settings ({detail}); choose another --out",
             file=str(dataset_yaml),
         )
 
 
 def load_dataset_config_loosely(path: Path) -> dict[str, Any] | None:
-    """The clip settings of an existing ``dataset.yaml``, or None when it cannot be read."""
+    """The clip settings and exports of an existing ``dataset.yaml`` (None: unreadable)."""
     import yaml
 
     try:
@@ -190,4 +196,6 @@ def load_dataset_config_loosely(path: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         return None
     defaults = clip_settings(DatasetConfig())
-    return {key: data.get(key, defaults[key]) for key in CLIP_SETTINGS}
+    settings = {key: data.get(key, defaults[key]) for key in CLIP_SETTINGS}
+    settings["exports"] = list(data.get("exports") or [])
+    return settings

@@ -156,7 +156,7 @@ def render_dataset(
     Raises DatasetError / SceneError for bad input, before any clip starts.
     """
     out = Path(out).expanduser().resolve()
-    check_config(config, config_file)
+    check_config(config, config_file, other_sources=len(generators or {}))
     seeds = parse_seeds(config.seeds, file=config_file)
     config.exports = check_exports(config.exports, file=config_file)
     sources = plan_sources(config, generators, file=config_file)
