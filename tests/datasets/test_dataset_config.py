@@ -85,10 +85,17 @@ def test_the_manifest_keeps_one_line_per_clip(tmp_path):
     assert len(lines) == 2 and Manifest(path).entries == again.entries
 
 
-def test_a_dataset_folder_refuses_other_clip_settings(tmp_path):
+def test_a_dataset_folder_refuses_other_clip_settings(tmp_path, monkeypatch):
+    import worldsim.datasets.exports as exports
+
+    # as the export registry says: boxes read visibility.json, rerun reads nothing more
+    monkeypatch.setattr(exports, "maps_for_exports", lambda names: ["visibility"] if "boxes" in names else [])
     config = DatasetConfig(scenes=[str(EXAMPLE)], guidance_only=True)
     (tmp_path / "dataset.yaml").write_text(config_to_yaml(config))
-    grown = DatasetConfig(scenes=[str(EXAMPLE)], guidance_only=True, seeds="0:500", exports=["boxes"])
-    check_same_clip_settings(grown, tmp_path / "dataset.yaml")  # more seeds, exports: fine
+    grown = DatasetConfig(scenes=[str(EXAMPLE)], guidance_only=True, seeds="0:500", exports=["rerun"])
+    check_same_clip_settings(grown, tmp_path / "dataset.yaml")  # more seeds, exports on the same maps
     with pytest.raises(DatasetError, match=r"other settings \(guidance_only: True then, False now"):
         check_same_clip_settings(DatasetConfig(scenes=[str(EXAMPLE)]), tmp_path / "dataset.yaml")
+    with pytest.raises(DatasetError, match=r"other settings \(exports: \[\] then, \['boxes'\] now"):
+        boxes = DatasetConfig(scenes=[str(EXAMPLE)], guidance_only=True, exports=["boxes"])
+        check_same_clip_settings(boxes, tmp_path / "dataset.yaml")

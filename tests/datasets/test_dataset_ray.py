@@ -6,6 +6,7 @@ One Ray session (2 CPUs) serves the module: starting Ray and warming its workers
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ import pytest
 from worldsim.cli.main import main
 from worldsim.datasets.config import DatasetConfig, load_dataset_config
 from worldsim.datasets.dataset import render_dataset
+from worldsim.datasets.exports import maps_for_exports
 from worldsim.datasets.manifest import Manifest
 from worldsim.scene.yaml_io import load_scene, scene_to_yaml
 
@@ -73,6 +75,10 @@ def test_randomised_dataset_renders_then_a_rerun_renders_nothing(tmp_path, ray_s
     scene = _scene_file(tmp_path)
     out = tmp_path / "dataset"
     argv = ["dataset", str(scene), "--out", str(out), "--seeds", "0:4", "--workers", "2", "--guidance-only"]
+    # with the export registry (worldsim.exports, its own branch until merged): COCO per clip too
+    with_coco = importlib.util.find_spec("worldsim.exports.registry") is not None
+    exports = ["coco"] if with_coco else []
+    argv += ["--export", ",".join(exports)] if exports else []
     assert main(argv) == 0
     assert "4 done, 0 failed, 0 already done (of 4)" in capsys.readouterr().out
 
@@ -95,8 +101,15 @@ def test_randomised_dataset_renders_then_a_rerun_renders_nothing(tmp_path, ray_s
         ]
         assert not (clip / "rgb").exists()
         text = (clip / "scene.yaml").read_text()
-        assert text == scene_to_yaml(load_scene(scene, seed=seed))  # the seed's scene, byte for byte
+        expected = load_scene(scene, seed=seed)
+        # the maps the exports read are added to each clip's guidance
+        expected.render.guidance += [
+            name for name in maps_for_exports(exports) if name not in expected.render.guidance
+        ]
+        assert text == scene_to_yaml(expected)  # the seed's scene, byte for byte
         texts.add(text)
+        if with_coco:
+            _check_coco(clip)
     assert len(texts) == 4
     config = load_dataset_config(out / "dataset.yaml")
     assert config.guidance_only and config.seeds == "0:4" and config.scenes == [str(scene.resolve())]
@@ -106,6 +119,24 @@ def test_randomised_dataset_renders_then_a_rerun_renders_nothing(tmp_path, ray_s
     assert "0 done, 0 failed, 4 already done (of 4)" in capsys.readouterr().out
     assert _files(out / "clips") == before  # nothing rewritten
     assert (out / "manifest.jsonl").read_text().splitlines() == lines
+
+
+def _check_coco(clip: Path) -> None:
+    """pycocotools reads the clip's coco.json and its masks equal the instance maps exactly."""
+    import numpy as np
+    from pycocotools.coco import COCO
+
+    from worldsim.clip.clip import Clip
+
+    coco = COCO(str(clip / "exports" / "coco.json"))
+    frames = Clip(clip)
+    checked = 0
+    for frame in range(frames.num_frames):
+        instance = frames.instance(frame)
+        for annotation in coco.loadAnns(coco.getAnnIds(imgIds=[frame + 1])):
+            assert np.array_equal(coco.annToMask(annotation).astype(bool), instance == annotation["track_id"])
+            checked += 1
+    assert checked >= 2 * frames.num_frames  # the floor and at least one ball in every frame
 
 
 class _Killer(threading.Thread):
