@@ -5,7 +5,7 @@ times, the 2-worker throughput ratio (target >= 1.8x on 2 free cores), Ray's ove
 against the in-process render of the same clips (target <= 5 %, clips >= 1 s) and the peak memory
 of each worker process.
 
-    .venv/bin/python tools/bench/bench_dataset.py [--clips 8] [--frames 48] [--resolution 64]
+    .venv/bin/python tools/bench/bench_dataset.py [--clips 8] [--frames 64] [--resolution 64]
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _ray_run(config_args: dict, workers: int, folder: Path, clips: int) -> tuple
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=8)
-    parser.add_argument("--frames", type=int, default=48, help="frames per clip (>= 1 s of work each)")
+    parser.add_argument("--frames", type=int, default=64, help="frames per clip (>= 1 s of work each)")
     parser.add_argument("--resolution", type=int, default=64, help="square clip size")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
