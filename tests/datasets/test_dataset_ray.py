@@ -288,3 +288,70 @@ def test_the_readme_dataset_example_runs(tmp_path, ray_session, monkeypatch, cap
     # the comments in the example state the printed values; keep them true
     assert capsys.readouterr().out.splitlines() == ["True", "2 ['procedural-0', 'procedural-1']"]
     assert (tmp_path / "out" / "procedural" / "clips" / "procedural-1" / "depth" / "00003.png").is_file()
+
+
+class _FlakyGenerator:
+    """A generator whose scene for ``bad_seed`` always raises (as a bug would), counting attempts
+    in files (the workers are other processes)."""
+
+    def __init__(self, folder: Path, bad_seed: int) -> None:
+        self.folder, self.bad_seed = folder, bad_seed
+
+    def __call__(self, seed: int):
+        from worldsim.datasets.random_scenes import RandomSceneConfig, RandomSceneGenerator
+
+        if seed == self.bad_seed:
+            attempts = len(list(self.folder.glob("attempt-*")))
+            (self.folder / f"attempt-{attempts}").touch()
+            raise RuntimeError(f"generator bug at seed {seed}")
+        return RandomSceneGenerator(RandomSceneConfig(size=[24, 24], num_frames=3))(seed)
+
+
+@pytest.mark.slow
+def test_clips_that_keep_failing_are_recorded_and_the_others_finish(tmp_path, ray_session, capsys):
+    # a scene file whose seed 2 draws an invalid mesh type: a scene error, recorded at once
+    scene = _scene_file(tmp_path)
+    text = scene.read_text().replace("{type: sphere,", "{type: {choice: [sphere, blob]},")
+    scene.write_text(text)
+    invalid = [seed for seed in range(1, 6) if _draws_blob(scene, seed)]
+    assert invalid, "no seed in 1..5 draws the invalid mesh"
+    out = tmp_path / "dataset"
+    argv = ["dataset", str(scene), "--out", str(out), "--seeds", "0:6", "--guidance-only", "-q"]
+    if _draws_blob(scene, 0):
+        pytest.fail("seed 0 must be valid: the dataset checks the first seed before it starts")
+    assert main(argv) == 1
+    entries = Manifest(out / "manifest.jsonl").entries
+    assert sorted(entries) == [f"balls-{seed}" for seed in range(6)]
+    for seed in range(6):
+        entry = entries[f"balls-{seed}"]
+        if seed in invalid:
+            assert entry.status == "failed" and entry.frames == 0
+            assert (
+                "unknown mesh type 'blob'" in entry.error and f"(resolved with seed {seed})" in entry.error
+            )
+        else:
+            assert entry.status == "done" and entry.frames == 4
+    err = capsys.readouterr().err
+    assert f"failed: balls-{invalid[0]}: " in err
+
+    # a generator that raises (not a worldsim error) is retried max_retries times, then recorded
+    attempts = tmp_path / "attempts"
+    attempts.mkdir()
+    config = DatasetConfig(seeds="0:3", guidance_only=True, workers=2, max_retries=1)
+    summary = render_dataset(
+        config, tmp_path / "flaky", generators={"flaky": _FlakyGenerator(attempts, 1)}, progress=False
+    )
+    assert (summary.done, summary.failed) == (2, 1)
+    (failure,) = summary.failures
+    assert failure.id == "flaky-1" and "RuntimeError: generator bug at seed 1" in failure.error
+    assert len(list(attempts.glob("attempt-*"))) == 2  # the first attempt and one retry
+
+
+def _draws_blob(scene: Path, seed: int) -> bool:
+    from worldsim.errors import SceneError
+
+    try:
+        load_scene(scene, seed=seed)
+    except SceneError as error:
+        return "blob" in str(error)
+    return False

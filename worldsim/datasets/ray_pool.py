@@ -57,11 +57,13 @@ def import_ray() -> Any:
 
 
 def worker_environment(threads: int) -> dict[str, str]:
-    """Environment of a worker process: thread bounds, and where this checkout's code is."""
+    """Environment of a worker process: thread bounds, and the driver's import path (this
+    checkout's code first), so a generator defined in the driver's own modules imports there too."""
     root = str(Path(__file__).resolve().parents[2])
-    paths = [root, *[part for part in os.environ.get("PYTHONPATH", "").split(os.pathsep) if part]]
+    inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    paths = [root, *inherited, *(entry for entry in sys.path if entry and Path(entry).is_dir())]
     environment = {name: str(threads) for name in THREAD_VARIABLES}
-    environment["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    environment["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(path for path in paths if path))
     return environment
 
 
