@@ -326,9 +326,7 @@ def test_clips_that_keep_failing_are_recorded_and_the_others_finish(tmp_path, ra
         entry = entries[f"balls-{seed}"]
         if seed in invalid:
             assert entry.status == "failed" and entry.frames == 0
-            assert (
-                "unknown mesh type 'blob'" in entry.error and f"(resolved with seed {seed})" in entry.error
-            )
+            assert "unknown mesh type 'blob'" in entry.error and f"(resolved with seed {seed})" in entry.error
         else:
             assert entry.status == "done" and entry.frames == 4
     err = capsys.readouterr().err
