@@ -213,6 +213,31 @@ def test_a_worker_killed_mid_clip_is_retried_and_the_clips_match_a_run_without_t
     assert not differing, f"clip {clip_id} (killed after {written} frames): {differing[:5]} differ"
 
 
+def _http_server() -> int:
+    """The port of a one-shot TCP server that answers like an HTTP/1 server (not gRPC)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer() -> None:
+        connection, _ = server.accept()
+        with connection, server:
+            connection.recv(64)
+            connection.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    return server.getsockname()[1]
+
+
+def test_the_address_check_accepts_a_running_ray(ray_session):
+    import ray
+
+    from worldsim.datasets.ray_pool import check_address
+
+    check_address(ray.get_runtime_context().gcs_address)  # the local Ray's GCS answers as gRPC
+    check_address("auto")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -226,6 +251,7 @@ def _free_port() -> int:
         ("uniform lo > hi", "balls.yaml: entities[0].material.base_color.uniform: lo > hi"),
         ("seeds 5:2", "seeds: '5:2' is an empty range: B must be greater than A"),
         ("unreachable address", "address: cannot reach the Ray cluster at 127.0.0.1:"),
+        ("not a Ray address", "answers, but not as a Ray cluster (no gRPC reply)"),
         ("same stem", "two inputs have the stem 'balls'"),
         ("unknown export", "exports[0]: unknown export format 'cocoa' (did you mean 'coco'?)"),
     ],
@@ -242,6 +268,8 @@ def test_bad_input_gets_one_message_before_any_clip_starts(tmp_path, capsys, cas
         extra = ["--seeds", "5:2"]
     elif case == "unreachable address":
         extra = ["--address", f"127.0.0.1:{_free_port()}"]
+    elif case == "not a Ray address":
+        extra = ["--address", f"127.0.0.1:{_http_server()}"]
     elif case == "same stem":
         inputs.append(str(_scene_file(tmp_path / "other")))
     elif case == "unknown export":

@@ -78,25 +78,44 @@ def limit_threads(threads: int) -> None:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+"""The HTTP/2 client preface and an empty SETTINGS frame: a gRPC server (Ray's GCS and its client
+server) answers with a SETTINGS frame of its own; anything else is not a Ray cluster."""
+
+
 def check_address(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
-    """Raise DatasetError unless ``host:port`` (or ``ray://host:port``) accepts a connection
-    within ``timeout`` seconds; ``auto`` and ``local`` are left to Ray."""
+    """Raise DatasetError unless ``host:port`` (or ``ray://host:port``) accepts a connection and
+    answers as a gRPC server within ``timeout`` seconds each; ``auto`` and ``local`` are left to Ray.
+
+    Ray itself waits for a cluster far longer than a user should (minutes, for a port that
+    accepts connections but is no Ray), so this answers first.
+    """
     if address in ("auto", "local"):
         return
     target = address.removeprefix("ray://")
     host, separator, port_text = target.rpartition(":")
     if not separator or not host or not port_text.isdigit():
         raise DatasetError(f"{address!r} is not HOST:PORT (or ray://HOST:PORT, or auto)", key_path="address")
+    hint = "start it with 'ray start --head' or leave out --address to run on this machine"
     try:
-        with socket.create_connection((host.strip("[]"), int(port_text)), timeout=timeout):
-            pass
+        with socket.create_connection((host.strip("[]"), int(port_text)), timeout=timeout) as connection:
+            if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+                return  # a TLS cluster: the cleartext preface below would not be answered
+            connection.settimeout(timeout)
+            connection.sendall(HTTP2_PREFACE)
+            reply = connection.recv(9)
     except OSError as error:
         reason = "no answer" if isinstance(error, TimeoutError) else (error.strerror or str(error))
         raise DatasetError(
-            f"cannot reach the Ray cluster at {address} ({reason} within {timeout:g} s); "
-            "start it with 'ray start --head' or leave out --address to run on this machine",
+            f"cannot reach the Ray cluster at {address} ({reason} within {timeout:g} s); {hint}",
             key_path="address",
         ) from None
+    if len(reply) < 4 or reply[3] != 4:  # not an HTTP/2 SETTINGS frame
+        raise DatasetError(
+            f"{address} answers, but not as a Ray cluster (no gRPC reply); give the head node's "
+            "GCS address (HOST:6379 by default, as 'ray start --head' prints it)",
+            key_path="address",
+        )
 
 
 class RaySession:
