@@ -1,17 +1,21 @@
 """Benchmark ``worldsim dataset`` on Ray: 8 small randomised clips rendered in-process (the
-baseline), then as a dataset on a local Ray with 1 and with 2 workers (warm workers: each run is
-preceded by a warm-up dataset on the same workers; one thread per worker everywhere). Prints the
-times, the 2-worker throughput ratio (target >= 1.8x on 2 free cores), Ray's overhead per clip
-against the in-process render of the same clips (target <= 5 %, clips >= 1 s) and the peak memory
-of each worker process.
+baseline) and as a dataset on a local Ray of 2 CPUs, one clip at a time (each task declares 2 CPUs:
+"1 worker") and two at a time (1 CPU each: "2 workers"). One thread per worker everywhere; the
+workers are warm (a warm-up dataset runs first on the same session); the three are interleaved
+over ``--rounds`` rounds and the medians compared, so load that comes and goes hits all three.
 
-    .venv/bin/python tools/bench/bench_dataset.py [--clips 8] [--frames 64] [--resolution 64]
+Prints the times, the 2-worker throughput ratio (target >= 1.8x on 2 free cores), Ray's overhead
+per clip against the in-process render of the same clips (target <= 5 %, clips >= 1 s), the CPU
+seconds per clip in and out of Ray, and the peak memory of each worker process.
+
+    .venv/bin/python tools/bench/bench_dataset.py [--clips 8] [--frames 64] [--resolution 64] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -53,89 +57,97 @@ def _peak_rss_mb(_: object) -> tuple[int, float]:
     return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _ray_run(config_args: dict, workers: int, folder: Path, clips: int) -> tuple[float, float, list[float]]:
-    """(wall seconds of the timed dataset, mean in-worker seconds per clip, peak RSS MB per worker)."""
-    from worldsim.datasets.config import DatasetConfig
-    from worldsim.datasets.dataset import render_dataset
-    from worldsim.datasets.manifest import Manifest
-    from worldsim.datasets.ray_pool import RaySession, run_tasks
-
-    with RaySession(workers):
-        warm = DatasetConfig(**config_args, seeds=f"1000:{1000 + workers}", workers=workers)
-        render_dataset(warm, folder / f"warm{workers}", progress=False)
-        timed = DatasetConfig(**config_args, seeds=f"0:{clips}", workers=workers)
-        start = time.perf_counter()
-        summary = render_dataset(timed, folder / f"ray{workers}", progress=False)
-        wall = time.perf_counter() - start
-        assert summary.done == clips, summary.text()
-        entries = Manifest(folder / f"ray{workers}" / "manifest.jsonl").entries.values()
-        inside = sum(entry.seconds for entry in entries) / clips
-        memory = {pid: rss for pid, rss in (o.result for o in run_tasks(_peak_rss_mb, range(workers)))}
-        import ray
-
-        ray.shutdown()
-    return wall, inside, sorted(memory.values())
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=8)
     parser.add_argument("--frames", type=int, default=64, help="frames per clip (>= 1 s of work each)")
     parser.add_argument("--resolution", type=int, default=64, help="square clip size")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians are compared)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
 
     from worldsim.datasets.clip_task import ClipJob, render_clip_job
+    from worldsim.datasets.config import DatasetConfig, ResourceConfig
+    from worldsim.datasets.dataset import render_dataset
     from worldsim.datasets.generators import SceneFileGenerator
-    from worldsim.datasets.ray_pool import limit_threads
+    from worldsim.datasets.manifest import Manifest
+    from worldsim.datasets.ray_pool import RaySession, limit_threads, run_tasks
 
     limit_threads(1)
-    with tempfile.TemporaryDirectory() as tmp:
+    clips = args.clips
+    walls: dict[str, list[float]] = {"in-process": [], "1 worker": [], "2 workers": []}
+    cpus: dict[str, list[float]] = {name: [] for name in walls}
+    inside: dict[str, list[float]] = {name: [] for name in walls}
+    """Seconds per clip inside the task (the render itself), per round."""
+    with tempfile.TemporaryDirectory() as tmp, RaySession(2):
         folder = Path(tmp)
         scene_file = folder / "bench.yaml"
         scene_file.write_text(SCENE.format(frames=args.frames, size=args.resolution))
-        config_args = {"scenes": [str(scene_file)], "guidance_only": True}
-
         generator = SceneFileGenerator(scene_file)
 
-        def in_process(tag: str) -> list[float]:
-            seconds = []
-            for seed in range(args.clips):
-                out = folder / f"inprocess-{tag}" / str(seed)
-                job = ClipJob(f"bench-{seed}", "bench", seed, generator, out, guidance_only=True)
-                start = time.perf_counter()
+        def in_process(out: Path) -> tuple[float, float, float]:
+            start, cpu_start = time.perf_counter(), time.process_time()
+            for seed in range(clips):
+                job = ClipJob(f"bench-{seed}", "bench", seed, generator, out / str(seed), guidance_only=True)
                 result = render_clip_job(job)
-                seconds.append(time.perf_counter() - start)
                 assert result.error is None, result.error
-            return seconds
+            wall = time.perf_counter() - start
+            return wall, (time.process_time() - cpu_start) / clips, wall / clips
 
-        warm = ClipJob("warm", "bench", 999, generator, folder / "warm", guidance_only=True)
-        render_clip_job(warm)
-        before = in_process("before")
-        one_wall, one_inside, one_memory = _ray_run(config_args, 1, folder, args.clips)
-        two_wall, two_inside, two_memory = _ray_run(config_args, 2, folder, args.clips)
-        after = in_process("after")
+        def on_ray(out: Path, cpus_per_task: float, seeds: str) -> tuple[float, float, float]:
+            config = DatasetConfig(
+                scenes=[str(scene_file)],
+                seeds=seeds,
+                guidance_only=True,
+                workers=2,
+                resources=ResourceConfig(num_cpus=cpus_per_task),
+            )
+            start = time.perf_counter()
+            summary = render_dataset(config, out, progress=False)
+            wall = time.perf_counter() - start
+            assert summary.failed == 0, summary.text()
+            entries = list(Manifest(out / "manifest.jsonl").entries.values())
+            count = len(entries)
+            return wall, sum(e.cpu_seconds for e in entries) / count, sum(e.seconds for e in entries) / count
+
+        in_process(folder / "warm-in-process")
+        on_ray(folder / "warm-ray", 1.0, "1000:1002")  # two warm workers
+        for index in range(args.rounds):
+            measured = {
+                "in-process": in_process(folder / f"in-process-{index}"),
+                "1 worker": on_ray(folder / f"one-{index}", 2.0, f"0:{clips}"),
+                "2 workers": on_ray(folder / f"two-{index}", 1.0, f"0:{clips}"),
+            }
+            for name, (wall, cpu_seconds, task_seconds) in measured.items():
+                walls[name].append(wall)
+                cpus[name].append(cpu_seconds)
+                inside[name].append(task_seconds)
+        memory = sorted(rss for _, rss in (outcome.result for outcome in run_tasks(_peak_rss_mb, range(2))))
 
     load = os.getloadavg()
-    clips = args.clips
-    baseline = min(sum(before), sum(after))  # in-process, before and after the Ray runs: the faster
-    per_clip = baseline / clips
-    overhead = (one_wall / clips - per_clip) / per_clip
+    median = {name: statistics.median(values) for name, values in walls.items()}
+    cpu = {name: statistics.median(values) for name, values in cpus.items()}
+    task = {name: statistics.median(values) for name, values in inside.items()}
+    overhead = median["1 worker"] / median["in-process"] - 1
     lines = [
-        f"{clips} clips, {args.frames} frames at {args.resolution}^2, guidance only (5 maps), 1 thread each",
+        f"{clips} clips, {args.frames} frames at {args.resolution}^2, guidance only (5 maps), 1 thread each, "
+        f"medians of {args.rounds} interleaved rounds",
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores (shared with "
         "other work: the ratios, measured in this run, are what to read)",
-        f"  in-process      {baseline:7.2f} s   {per_clip:6.2f} s/clip "
-        f"(runs before / after Ray: {sum(before):.2f} s / {sum(after):.2f} s)",
-        f"  Ray, 1 worker   {one_wall:7.2f} s  {one_wall / clips:6.2f} s/clip ({one_inside:.2f} s in task)",
-        f"  Ray, 2 workers  {two_wall:7.2f} s  {two_wall / clips:6.2f} s/clip ({two_inside:.2f} s in task)",
-        f"  throughput 2 vs 1 workers: {one_wall / two_wall:.2f}x (target >= 1.8x)",
+    ]
+    for name in walls:
+        rounds = ", ".join(f"{value:.2f}" for value in walls[name])
+        lines.append(
+            f"  {name:10s} {median[name]:7.2f} s  {median[name] / clips:5.2f} s/clip  "
+            f"{task[name]:5.2f} s/clip in the render  {cpu[name]:5.2f} CPU s/clip  (rounds: {rounds} s)"
+        )
+    lines += [
+        f"  throughput 2 vs 1 workers: {median['1 worker'] / median['2 workers']:.2f}x (target >= 1.8x)",
         f"  Ray overhead per clip (1 worker vs in-process): {100 * overhead:+.1f} % (target <= 5 %)",
-        "  peak memory per worker process: "
-        + ", ".join(f"{rss:.0f} MB" for rss in one_memory)
-        + " (1 worker); "
-        + ", ".join(f"{rss:.0f} MB" for rss in two_memory)
-        + " (2 workers)",
+        f"  of which Ray's dispatch (1 worker: wall per clip minus the render's own time): "
+        f"{100 * (median['1 worker'] / clips - task['1 worker']) / task['in-process']:+.1f} % of a clip",
+        f"  CPU per clip in a worker vs in-process: {100 * (cpu['1 worker'] / cpu['in-process'] - 1):+.1f} %",
+        "  peak memory per worker process: " + ", ".join(f"{rss:.0f} MB" for rss in memory),
     ]
     print("\n".join(lines))
     return 0

@@ -42,6 +42,8 @@ class ClipResult:
     frames: int
     seconds: float
     error: str | None = None
+    cpu_seconds: float = 0.0
+    """CPU time (user + system) of the worker process over the attempt."""
 
 
 def build_scene(job: ClipJob) -> Any:
@@ -64,7 +66,7 @@ def render_clip_job(job: ClipJob) -> ClipResult:
     from worldsim.datasets.exports import export_clip_formats
     from worldsim.render import render
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         scene = build_scene(job)
         clip = render(
@@ -79,5 +81,7 @@ def render_clip_job(job: ClipJob) -> ClipResult:
         export_clip_formats(job.out, job.exports)
     except WorldsimError as error:
         text = str(error).splitlines()
-        return ClipResult(job.clip_id, 0, time.perf_counter() - start, error=" | ".join(text[:3]))
-    return ClipResult(job.clip_id, clip.num_frames, time.perf_counter() - start)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        return ClipResult(job.clip_id, 0, seconds, error=" | ".join(text[:3]), cpu_seconds=cpu)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return ClipResult(job.clip_id, clip.num_frames, seconds, cpu_seconds=cpu)

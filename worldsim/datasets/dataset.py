@@ -3,7 +3,8 @@
 Output layout::
 
     DIR/dataset.yaml        the resolved config (scene paths absolute, flags applied)
-    DIR/manifest.jsonl      one line per finished clip: id, scene, seed, frames, seconds, status, error
+    DIR/manifest.jsonl      one line per finished clip: id, scene, seed, frames, seconds, status,
+                            error, cpu_seconds
     DIR/clips/<stem>-<seed>/  an ordinary clip folder each (``worldsim.render``)
 
 Everything that can be checked is checked before any clip starts (config, seeds, exports, clip
@@ -230,6 +231,7 @@ def _run(
                 seconds=0.0 if result is None else round(result.seconds, 3),
                 status=FAILED if error else DONE,
                 error=error,
+                cpu_seconds=0.0 if result is None else round(result.cpu_seconds, 3),
             )
             manifest.append(entry)
             if error:

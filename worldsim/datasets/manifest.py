@@ -23,7 +23,8 @@ FAILED = "failed"
 @dataclass(frozen=True)
 class ManifestEntry:
     """One clip: ``id`` (``<stem>-<seed>``, its folder under ``clips/``), the scene stem, seed,
-    frame count, seconds its last attempt took, ``status`` (``done`` / ``failed``) and error."""
+    frame count, seconds its last attempt took, ``status`` (``done`` / ``failed``), error, and the
+    CPU seconds of the attempt's worker process."""
 
     id: str
     scene: str
@@ -32,6 +33,7 @@ class ManifestEntry:
     seconds: float
     status: str
     error: str | None = None
+    cpu_seconds: float = 0.0
 
     def to_line(self) -> str:
         return json.dumps(asdict(self), sort_keys=False) + "\n"

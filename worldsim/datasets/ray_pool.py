@@ -22,6 +22,10 @@ from worldsim.errors import DatasetError, MissingExtraError
 
 CONNECT_TIMEOUT_S = 10.0
 """How long joining a cluster waits for its address to answer (well within the 30 s promise)."""
+WORKER_NICENESS = "0"
+"""Niceness a local Ray adds to its workers (``RAY_worker_niceness``; Ray's own default is 15, which
+starves the workers that do all the rendering on a machine with other work, measured: two workers
+got less done than one). The environment variable, when set, wins."""
 LOCAL_OBJECT_STORE_BYTES = 256 * 1024 * 1024
 """Object store of a local Ray: tasks pass clip descriptions and small results only."""
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -137,6 +141,7 @@ class RaySession:
             if self.address:
                 ray.init(address=self.address, **options)
             else:
+                os.environ.setdefault("RAY_worker_niceness", WORKER_NICENESS)
                 ray.init(
                     num_cpus=self.workers,
                     include_dashboard=False,
