@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from worldsim.datasets.random_scenes import RandomSceneConfig, RandomSceneGenerator
-from worldsim.errors import DatasetError, format_issue
+from worldsim.errors import DatasetError
 from worldsim.scene.scene import Scene
 
 
@@ -90,8 +90,3 @@ class SceneFileGenerator:
 
     def __repr__(self) -> str:
         return f"SceneFileGenerator({str(self.path)!r})"
-
-
-def describe_generators() -> str:
-    """One line per registered generator: ``name: description``."""
-    return "\n".join(format_issue(None, name, entry.description) for name, entry in GENERATORS.items())

@@ -160,10 +160,6 @@ class RaySession:
             import_ray().shutdown()
             self.started = False
 
-    def cluster_cpus(self) -> float:
-        """CPUs the cluster offers."""
-        return float(import_ray().cluster_resources().get("CPU", 0.0))
-
 
 def _run_in_worker(function: Callable[[Any], Any], item: Any, threads: int) -> Any:
     limit_threads(threads)
