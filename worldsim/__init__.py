@@ -40,7 +40,12 @@ _LAZY = {
     "Trajectory": "worldsim.state",
     "WorldState": "worldsim.state",
     "render": "worldsim.render",
+    "render_dataset": "worldsim.datasets.dataset",
+    "DatasetConfig": "worldsim.datasets.config",
+    "RandomSceneConfig": "worldsim.datasets.random_scenes",
+    "RandomSceneGenerator": "worldsim.datasets.random_scenes",
     "SceneError": "worldsim.errors",
+    "DatasetError": "worldsim.errors",
     "AssetError": "worldsim.errors",
     "WorldsimError": "worldsim.errors",
 }

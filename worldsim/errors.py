@@ -41,6 +41,23 @@ class AssetError(WorldsimError):
         super().__init__(format_issue(file, key_path, reason))
 
 
+class DatasetError(WorldsimError):
+    """A dataset's input (config, scene list, seed range, exports, cluster address) is invalid or
+    its cluster unusable; ``issues`` lists every problem as ``(file, key_path, reason)``."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str | None = None,
+        key_path: str = "",
+        issues: list[tuple[str | None, str, str]] | None = None,
+    ) -> None:
+        self.issues = issues if issues is not None else [(file, key_path, reason)]
+        self.file, self.key_path, self.reason = self.issues[0]
+        super().__init__("\n".join(format_issue(*issue) for issue in self.issues))
+
+
 class RenderError(WorldsimError):
     """A renderer could not produce its output (bad settings, missing extra, ...)."""
 

@@ -31,8 +31,13 @@ def require_file(path: str) -> Path:
     return candidate
 
 
-def load_valid_scene(path: str) -> Scene:
-    """Load and validate the scene file ``path``."""
+def load_valid_scene(path: str, seed: int | None = None) -> Scene:
+    """Load and validate the scene file ``path``; ``seed`` replaces its seed before its
+    distributions are drawn (``worldsim.scene.distributions``)."""
     from worldsim.render import load_and_validate
 
-    return load_and_validate(require_file(path))
+    if seed is None:
+        return load_and_validate(require_file(path))
+    from worldsim.scene.yaml_io import load_scene
+
+    return load_and_validate(load_scene(require_file(path), seed=seed))

@@ -1,5 +1,5 @@
 """The ``worldsim`` command line: ``validate``, ``info``, ``simulate``, ``render``, ``camera``,
-``experiment``, ``evaluate``, ``provenance``, ``view``, ``export``.
+``experiment``, ``dataset``, ``evaluate``, ``provenance``, ``view``, ``export``.
 
 Exit codes scripts can rely on: 0 success; 1 invalid input or a failed run (every worldsim
 error, printed as one message without a traceback unless ``--debug``); 2 usage errors and
@@ -24,6 +24,7 @@ __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "UsageEr
 OPTIONAL_SUBCOMMANDS = (
     ("worldsim.cli.camera_cmd", "add_camera_subparser"),
     ("worldsim.cli.experiment_cmd", "add_experiment_subparser"),
+    ("worldsim.cli.dataset_cmd", "add_dataset_subparser"),
     ("worldsim.cli.evaluate_cmd", "add_evaluate_subparser"),
     ("worldsim.cli.provenance_cmd", "add_provenance_subparser"),
     ("worldsim.cli.view_cmd", "add_view_subparsers"),

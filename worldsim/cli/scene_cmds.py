@@ -19,6 +19,12 @@ def add_subparsers(subparsers: argparse._SubParsersAction, common: argparse.Argu
         "Exit 0 if all are valid, 1 if any is invalid, 2 if a file is missing or unreadable.",
     )
     validate.add_argument("scenes", nargs="+", metavar="SCENE", help="YAML scene files")
+    validate.add_argument(
+        "--seeds",
+        metavar="A:B",
+        help="also resolve each randomised scene at seeds A to B-1 and validate every result "
+        "(default: the file's own seed)",
+    )
     validate.set_defaults(func=run_validate)
 
     info = subparsers.add_parser(
@@ -28,6 +34,12 @@ def add_subparsers(subparsers: argparse._SubParsersAction, common: argparse.Argu
         description="Entities, classes, frames, cameras and lights of a scene.",
     )
     info.add_argument("scene", metavar="SCENE")
+    info.add_argument(
+        "--seed", type=int, metavar="N", help="the scene at seed N (its distributions drawn for N)"
+    )
+    info.add_argument(
+        "--yaml", action="store_true", help="print the resolved scene as YAML (re-runnable) instead"
+    )
     info.set_defaults(func=run_info)
 
     simulate = subparsers.add_parser(
@@ -44,10 +56,18 @@ def add_subparsers(subparsers: argparse._SubParsersAction, common: argparse.Argu
 def run_validate(args: argparse.Namespace) -> int:
     """Validate each file; every problem goes to stderr."""
 
+    from worldsim.datasets.seeds import parse_seeds
+    from worldsim.errors import DatasetError
+
+    try:
+        seeds: list[int | None] = [None] if args.seeds is None else list(parse_seeds(args.seeds))
+    except DatasetError as error:
+        raise UsageError(f"--seeds: {error.reason}") from None
     invalid = unreadable = 0
     for path in args.scenes:
         try:
-            load_valid_scene(path)
+            for seed in seeds:
+                load_valid_scene(path, seed)
         except UsageError as error:
             unreadable += 1
             warn(f"error: {error}")
@@ -58,7 +78,7 @@ def run_validate(args: argparse.Namespace) -> int:
                 warn(format_issue(file or path, key_path, reason))
             continue
         if not args.quiet:
-            echo(f"{path}: valid")
+            echo(f"{path}: valid" + ("" if args.seeds is None else f" at seeds {args.seeds}"))
     if unreadable:
         return EXIT_USAGE
     return EXIT_FAILURE if invalid else EXIT_OK
@@ -139,8 +159,14 @@ def describe_scene(scene) -> str:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    """Print the scene summary."""
-    echo(describe_scene(load_valid_scene(args.scene)))
+    """Print the scene summary (or its resolved YAML)."""
+    scene = load_valid_scene(args.scene, args.seed)
+    if args.yaml:
+        from worldsim.scene.yaml_io import scene_to_yaml
+
+        echo(scene_to_yaml(scene).rstrip("\n"))
+    else:
+        echo(describe_scene(scene))
     return 0
 
 

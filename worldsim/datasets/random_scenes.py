@@ -1,14 +1,28 @@
-"""``random_scene``: random procedural scenes the diffusion renderer is trained on.
+"""Random procedural scenes: ``RandomSceneGenerator`` (configurable) and ``random_scene``.
 
 A textured ground plane, 2-6 entities (primitives and the shipped meshes) with random materials
 near the origin, a sun plus sometimes a point or area light and a uniform or procedural sky, a
 random camera move looking at the objects, and some kinematic motion or physics drops. Every
 draw comes from ``numpy.random.default_rng(seed)``, so a seed always gives the same scene.
+
+A scene generator is any callable ``seed -> Scene``; ``RandomSceneGenerator(RandomSceneConfig(...))``
+is one (``worldsim dataset`` names it ``random_scenes``, ``worldsim.datasets.generators``).
+``random_scene(seed, size=..., num_frames=...)`` is the generator with the defaults the diffusion
+renderer's training data was made with; it gives the same scene for the same arguments as before
+the generator became configurable.
+
+```python
+from worldsim.datasets.random_scenes import RandomSceneConfig, RandomSceneGenerator
+
+generate = RandomSceneGenerator(RandomSceneConfig(size=[128, 96], num_frames=24, max_objects=10))
+scene = generate(7)  # a worldsim.Scene with seed 7
+```
 """
 
 from __future__ import annotations
 
 import colorsys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -75,9 +89,10 @@ def random_material(rng: np.random.Generator, *, emissive: bool = True) -> Mater
     return material
 
 
-def random_mesh(rng: np.random.Generator) -> tuple[MeshSpec, float]:
-    """A primitive (70%) or a shipped mesh; returns it with the height of its origin above ground."""
-    if rng.random() < 0.3:
+def random_mesh(rng: np.random.Generator, file_mesh_probability: float = 0.3) -> tuple[MeshSpec, float]:
+    """A primitive or (with ``file_mesh_probability``) a shipped mesh; returns it with the height of
+    its origin above ground."""
+    if rng.random() < file_mesh_probability:
         name = str(rng.choice(sorted(FILE_MESHES)))
         scale, up_axis, centre, lift = FILE_MESHES[name]
         scale *= float(rng.uniform(0.7, 1.3))
@@ -215,51 +230,121 @@ def random_camera(rng: np.random.Generator, centre: np.ndarray, spread: float, d
     return camera
 
 
-def random_scene(seed: int, *, size: tuple[int, int] = (64, 64), num_frames: int = 16) -> Scene:
-    """A random valid scene of ``num_frames`` frames at ``size`` = (width, height) pixels."""
-    rng = np.random.default_rng(seed)
-    fps = 12.0
-    scene = Scene(
-        name=f"random_{seed}", seed=int(seed), fps=fps, num_frames=num_frames, resolution=list(size)
-    )
-    scene.add(
-        EntitySpec(
-            name="ground",
-            semantic_class="ground",
-            mesh=MeshSpec(type="plane", size=[16.0, 16.0]),
-            material=random_material(rng, emissive=False),
-            physics=PhysicsSpec(mode="static"),
+@dataclass
+class RandomSceneConfig:
+    """Settings of ``RandomSceneGenerator``; the defaults are those of the diffusion renderer's
+    training data (``random_scene``)."""
+
+    size: list[int] = field(default_factory=lambda: [64, 64])
+    """``[width, height]`` in pixels."""
+    num_frames: int = 16
+    fps: float = 12.0
+    min_objects: int = 2
+    """Fewest objects on the ground (the ground plane is not counted)."""
+    max_objects: int = 6
+    """Most objects (inclusive)."""
+    file_mesh_probability: float = 0.3
+    """Chance that an object is one of the shipped meshes (car, chair, mug, rock, stairs) rather
+    than a primitive."""
+    drop_probability: float = 0.2
+    """Chance that an object starts in the air and falls (MuJoCo physics)."""
+    motion_probability: float = 0.35
+    """Chance that an object that is not dropped moves kinematically (keyframes or velocity)."""
+    ground_size: float = 16.0
+    """Side of the square ground plane, metres."""
+
+    def problems(self) -> list[tuple[str, str]]:
+        """``(key, reason)`` for every setting out of range."""
+        problems = []
+        if len(self.size) != 2 or min(self.size) < 1:
+            problems.append(("size", f"expected [width, height] of positive integers, got {self.size}"))
+        if self.num_frames < 1:
+            problems.append(("num_frames", f"must be >= 1, got {self.num_frames}"))
+        if self.fps <= 0:
+            problems.append(("fps", f"must be > 0, got {self.fps}"))
+        if not 1 <= self.min_objects <= self.max_objects:
+            problems.append(
+                (
+                    "min_objects",
+                    f"need 1 <= min_objects <= max_objects, got {self.min_objects}, {self.max_objects}",
+                )
+            )
+        for name in ("file_mesh_probability", "drop_probability", "motion_probability"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                problems.append((name, f"must be in [0, 1], got {getattr(self, name)}"))
+        if self.ground_size <= 0:
+            problems.append(("ground_size", f"must be > 0, got {self.ground_size}"))
+        return problems
+
+
+class RandomSceneGenerator:
+    """A scene generator: ``generator(seed)`` is a random valid ``Scene`` with ``scene.seed == seed``."""
+
+    def __init__(self, config: RandomSceneConfig | None = None) -> None:
+        self.config = config or RandomSceneConfig()
+        problems = self.config.problems()
+        if problems:
+            from worldsim.errors import SceneError
+
+            raise SceneError(problems[0][1], key_path=problems[0][0])
+
+    def __call__(self, seed: int) -> Scene:
+        config = self.config
+        rng = np.random.default_rng(seed)
+        fps, num_frames = config.fps, config.num_frames
+        scene = Scene(
+            name=f"random_{seed}",
+            seed=int(seed),
+            fps=fps,
+            num_frames=num_frames,
+            resolution=list(config.size),
         )
-    )
-    count = int(rng.integers(2, 7))
-    spread = float(rng.uniform(0.6, 1.6))
-    positions = []
-    for index in range(count):
-        mesh, lift = random_mesh(rng)
-        xy = rng.uniform(-spread, spread, size=2)
-        for _ in range(10):  # keep entities apart where it is easy
-            if all(np.linalg.norm(xy - other) > 0.5 for other in positions):
-                break
+        scene.add(
+            EntitySpec(
+                name="ground",
+                semantic_class="ground",
+                mesh=MeshSpec(type="plane", size=[config.ground_size, config.ground_size]),
+                material=random_material(rng, emissive=False),
+                physics=PhysicsSpec(mode="static"),
+            )
+        )
+        count = int(rng.integers(config.min_objects, config.max_objects + 1))
+        spread = float(rng.uniform(0.6, 1.6))
+        positions = []
+        for index in range(count):
+            mesh, lift = random_mesh(rng, config.file_mesh_probability)
             xy = rng.uniform(-spread, spread, size=2)
-        positions.append(xy)
-        dropped = rng.random() < 0.2
-        position = [float(xy[0]), float(xy[1]), float(lift + (rng.uniform(0.4, 1.2) if dropped else 0.0))]
-        entity = EntitySpec(
-            name=f"object_{index}",
-            semantic_class=(mesh.file and Path(mesh.file).stem) or mesh.type,
-            mesh=mesh,
-            material=random_material(rng),
-            pose=Pose(position=position, euler_deg=[0.0, 0.0, float(rng.uniform(0, 360))]),
-        )
-        if dropped:
-            entity.physics = PhysicsSpec(mode="dynamic", mass=float(rng.uniform(0.2, 2.0)), restitution=0.3)
-        elif rng.random() < 0.35:
-            entity.motion = random_motion(rng, position, fps, num_frames)
-            entity.physics = PhysicsSpec(mode="kinematic", collides=False)
-        else:
-            entity.physics = PhysicsSpec(mode="static")
-        scene.add(entity)
-    centre = np.array([*np.mean(positions, axis=0), 0.3])
-    scene.lights = random_lights(rng, centre)
-    scene.cameras = [random_camera(rng, centre, spread, num_frames / fps)]
-    return scene
+            for _ in range(10):  # keep entities apart where it is easy
+                if all(np.linalg.norm(xy - other) > 0.5 for other in positions):
+                    break
+                xy = rng.uniform(-spread, spread, size=2)
+            positions.append(xy)
+            dropped = rng.random() < config.drop_probability
+            height = lift + (rng.uniform(0.4, 1.2) if dropped else 0.0)
+            position = [float(xy[0]), float(xy[1]), float(height)]
+            entity = EntitySpec(
+                name=f"object_{index}",
+                semantic_class=(mesh.file and Path(mesh.file).stem) or mesh.type,
+                mesh=mesh,
+                material=random_material(rng),
+                pose=Pose(position=position, euler_deg=[0.0, 0.0, float(rng.uniform(0, 360))]),
+            )
+            if dropped:
+                mass = float(rng.uniform(0.2, 2.0))
+                entity.physics = PhysicsSpec(mode="dynamic", mass=mass, restitution=0.3)
+            elif rng.random() < config.motion_probability:
+                entity.motion = random_motion(rng, position, fps, num_frames)
+                entity.physics = PhysicsSpec(mode="kinematic", collides=False)
+            else:
+                entity.physics = PhysicsSpec(mode="static")
+            scene.add(entity)
+        centre = np.array([*np.mean(positions, axis=0), 0.3])
+        scene.lights = random_lights(rng, centre)
+        scene.cameras = [random_camera(rng, centre, spread, num_frames / fps)]
+        return scene
+
+
+def random_scene(seed: int, *, size: tuple[int, int] = (64, 64), num_frames: int = 16) -> Scene:
+    """A random valid scene of ``num_frames`` frames at ``size`` = (width, height) pixels (the
+    training-data defaults of ``RandomSceneConfig``)."""
+    return RandomSceneGenerator(RandomSceneConfig(size=list(size), num_frames=num_frames))(seed)

@@ -8,7 +8,7 @@ from pathlib import Path
 from worldsim.experiments.config import load_experiment_config
 from worldsim.experiments.plots import plot_drift_over_time, plot_entity_heatmaps, plot_metric_vs_length
 from worldsim.experiments.report import write_report
-from worldsim.experiments.runner import collect_rows, plan_runs, run_experiment, write_csv
+from worldsim.experiments.runner import collect_rows, execution_order, plan_runs, run_experiment, write_csv
 
 
 @dataclass
@@ -23,9 +23,19 @@ class ExperimentOutputs:
 
 
 def run_and_report(
-    config_path: str | Path, out: str | Path | None = None, *, quick: bool = False, progress: bool = False
+    config_path: str | Path,
+    out: str | Path | None = None,
+    *,
+    quick: bool = False,
+    progress: bool = False,
+    workers: int | None = None,
+    address: str | None = None,
 ) -> ExperimentOutputs:
-    """Run the sweep of ``config_path`` into ``out`` (default ``out/experiments/<name>``), resuming."""
+    """Run the sweep of ``config_path`` into ``out`` (default ``out/experiments/<name>``), resuming.
+
+    workers / address: run it as Ray tasks (a local Ray with ``workers`` CPUs, or the cluster at
+    ``address``); the CSVs and report are the same as from a run one after another.
+    """
     config, base_dir = load_experiment_config(config_path, quick=quick)
     out = (
         Path(out)
@@ -33,12 +43,14 @@ def run_and_report(
         else Path("out/experiments") / (config.name + ("_quick" if quick else ""))
     )
     runs = plan_runs(config, base_dir)
-    results = run_experiment(config, base_dir, out)
+    results = run_experiment(config, base_dir, out, workers=workers, address=address)
     if progress:
         from tqdm import tqdm
 
         results = tqdm(results, total=len(runs), desc=config.name, unit="run")
-    clip_rows = [summary for _, summary in results]
+    order = {run.run_id: index for index, run in enumerate(execution_order(config, base_dir)[0])}
+    finished = sorted(results, key=lambda pair: order[pair[0].run_id])  # Ray yields as runs finish
+    clip_rows = [summary for _, summary in finished]
     frame_rows = collect_rows(out, runs, "frames")
     entity_rows = collect_rows(out, runs, "entities")
     metrics_csv, frames_csv, entities_csv = out / "metrics.csv", out / "frames.csv", out / "entities.csv"

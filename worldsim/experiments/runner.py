@@ -127,15 +127,12 @@ def execute_run(
     return summary
 
 
-def run_experiment(
-    config: ExperimentConfig, base_dir: Path, out: Path
-) -> Iterator[tuple[Run, dict[str, Any]]]:
-    """Execute every run of the sweep, yielding (run, clip summary row).
+def execution_order(config: ExperimentConfig, base_dir: Path) -> tuple[list[Run], dict[tuple, Run]]:
+    """The runs in the order they execute, and the reference run of each (scene, seed, length).
 
     Within each scene the reference renderer's runs go first, so the other runs of the same
     scene, seed and length are scored against them (PSNR / SSIM).
     """
-    out.mkdir(parents=True, exist_ok=True)
     runs = plan_runs(config, base_dir)
     scene_order = {run.scene_file: index for index, run in reversed(list(enumerate(runs)))}
     runs.sort(key=lambda run: (scene_order[run.scene_file], run.setting.renderer != REFERENCE))
@@ -144,9 +141,64 @@ def run_experiment(
         for run in reversed(runs)
         if run.setting.renderer == REFERENCE
     }
-    for run in runs:
-        LOGGER.info("experiment %s: run %s", config.name, run.run_id)
-        yield run, execute_run(run, config, out, references.get((run.scene_file, run.seed, run.clip_length)))
+    return runs, references
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    base_dir: Path,
+    out: Path,
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+) -> Iterator[tuple[Run, dict[str, Any]]]:
+    """Execute every run of the sweep, yielding (run, clip summary row).
+
+    workers / address: run them as Ray tasks (``worldsim.datasets.ray_pool``) on a local Ray with
+    ``workers`` CPUs or the cluster at ``address``, the reference runs first, yielded as they
+    finish; otherwise one after another in ``execution_order``.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    runs, references = execution_order(config, base_dir)
+    if workers is None and address is None:
+        for run in runs:
+            LOGGER.info("experiment %s: run %s", config.name, run.run_id)
+            yield run, execute_run(run, config, out, references.get(_reference_key(run)))
+        return
+    yield from _run_on_ray(config, out, runs, references, workers or 1, address)
+
+
+def _reference_key(run: Run) -> tuple:
+    return (run.scene_file, run.seed, run.clip_length)
+
+
+def _execute_item(item: tuple[Run, ExperimentConfig, Path, Run | None]) -> dict[str, Any]:
+    return execute_run(*item)
+
+
+def _run_on_ray(
+    config: ExperimentConfig,
+    out: Path,
+    runs: list[Run],
+    references: dict[tuple, Run],
+    workers: int,
+    address: str | None,
+) -> Iterator[tuple[Run, dict[str, Any]]]:
+    from worldsim.datasets.ray_pool import RaySession, run_tasks
+    from worldsim.errors import RenderError
+
+    waves = [
+        [run for run in runs if run.setting.renderer == REFERENCE],
+        [run for run in runs if run.setting.renderer != REFERENCE],
+    ]
+    with RaySession(workers, address):
+        for wave in waves:
+            items = [(run, config, out, references.get(_reference_key(run))) for run in wave]
+            for outcome in run_tasks(_execute_item, items):
+                run = outcome.item[0]
+                if outcome.error is not None:
+                    raise RenderError(f"experiment {config.name}: run {run.run_id} failed: {outcome.error}")
+                yield run, outcome.result
 
 
 def collect_rows(out: Path, runs: list[Run], table: str) -> list[dict[str, str]]:

@@ -7,6 +7,10 @@ Format: the keys of ``worldsim.scene.model.SceneSpec`` one to one, plus two load
   materials and vars win on a name clash; included entities come first, in include order).
 - ``vars: {...}``: values used only for omegaconf interpolation (``${vars.size}``); dropped after.
 
+Distributions (``{uniform: [0, 1]}``, ``repeat: {...}``; ``worldsim.scene.distributions``) are
+drawn from (scene seed, key path) after includes are merged and before interpolation, so a
+randomised ``vars`` entry gives one value to every place that refers to it.
+
 Interpolation (``${materials.red.base_color}``, ``${vars.x}``) is resolved by omegaconf over the
 merged document. A loaded scene is fully merged: its ``includes`` is empty and relative mesh
 ``file`` paths are resolved to absolute paths, so a saved scene (``scene.yaml`` in a clip folder)
@@ -23,6 +27,7 @@ from typing import Any
 import yaml
 
 from worldsim.errors import SceneError, SceneLimitError
+from worldsim.scene.distributions import explain_unknown_distributions, resolve_template
 from worldsim.scene.hdri import is_hdri_path
 from worldsim.scene.limits import LIMITS_FILE_NAME, Limits, load_limits, over_limit
 from worldsim.scene.scene import Scene
@@ -451,19 +456,24 @@ def scene_from_data(
     source_name: str = "<data>",
     base_dir: str | Path | None = None,
     validate: bool = True,
+    seed: int | None = None,
 ) -> Scene:
-    """A ``Scene`` from a parsed YAML mapping (includes, interpolation, ids; then validation)."""
+    """A ``Scene`` from a parsed YAML mapping (includes, distributions, interpolation, ids; then
+    validation). ``seed`` replaces the document's ``seed`` before its distributions are drawn
+    (``worldsim.scene.distributions``); a problem of a randomised scene names the seed."""
     base = Path(base_dir).resolve() if base_dir is not None else None
     origin = _Origin()
     stack = (source_name,) if base is not None else ()
     merged = _merge_includes(data, source_name, base, stack, origin)
     if isinstance(merged.get("entities"), list):
         _check_entity_count(merged["entities"], source_name, "entities")
+    merged, suspects, seed_note = _resolve_distributions(merged, source_name, origin, seed)
     resolved = _resolve_interpolation(merged, source_name)
     for key in LOAD_ONLY_KEYS:
         resolved.pop(key, None)
     issues: list[tuple[str, str]] = []
     scene = from_data(Scene, resolved, "", issues)
+    issues = explain_unknown_distributions(issues, suspects)
     _assign_ids(scene)
     _resolve_mesh_files(scene, base)
     _resolve_hdri_files(scene, base)
@@ -475,14 +485,40 @@ def scene_from_data(
         issues.extend(collect_issues(scene))
     if issues:
         raise SceneError(
-            issues[0][1],
-            issues=[(*_relocate_issue(path, source_name, origin), reason) for path, reason in issues],
+            issues[0][1] + seed_note,
+            issues=[
+                (*_relocate_issue(path, source_name, origin), reason + seed_note) for path, reason in issues
+            ],
         )
     return scene
 
 
-def load_scene(path: str | Path, *, validate: bool = True) -> Scene:
-    """Load and validate a YAML scene file (raises SceneError naming file, key path and reason)."""
+def _resolve_distributions(
+    data: dict[str, Any], source: str, origin: _Origin, seed: int | None
+) -> tuple[dict[str, Any], dict[str, str], str]:
+    """``data`` with its distributions drawn (``seed`` over the document's own), the suspected
+    misspelt distributions, and the note that problems of the resolved scene carry (its seed)."""
+    if seed is not None:
+        data = {**data, "seed": int(seed)}
+    document_seed = data.get("seed", 0)
+    draw_seed = document_seed if isinstance(document_seed, int) and not isinstance(document_seed, bool) else 0
+    template = resolve_template(data, draw_seed, max_copies=load_limits().max_entities)
+    if template.issues:
+        raise SceneError(
+            template.issues[0][1],
+            issues=[(*_relocate_issue(path, source, origin), reason) for path, reason in template.issues],
+        )
+    if template.entity_sources is not None:
+        if len(origin.entities) == len(data.get("entities") or []):
+            origin.entities = [origin.entities[index] for index in template.entity_sources]
+        _check_entity_count(template.data["entities"], source, "entities")
+    note = f" (resolved with seed {draw_seed})" if template.randomised else ""
+    return template.data, template.suspects, note
+
+
+def load_scene(path: str | Path, *, validate: bool = True, seed: int | None = None) -> Scene:
+    """Load and validate a YAML scene file (raises SceneError naming file, key path and reason);
+    ``seed`` replaces the file's ``seed`` before its distributions are drawn."""
     resolved = Path(path).expanduser().resolve()
     text = _read_file(resolved)
     scene = scene_from_data(
@@ -490,17 +526,28 @@ def load_scene(path: str | Path, *, validate: bool = True) -> Scene:
         source_name=str(resolved),
         base_dir=resolved.parent,
         validate=validate,
+        seed=seed,
     )
     scene.source_file = str(resolved)
     return scene
 
 
 def load_scene_from_string(
-    text: str, source_name: str = "<string>", *, base_dir: str | Path | None = None, validate: bool = True
+    text: str,
+    source_name: str = "<string>",
+    *,
+    base_dir: str | Path | None = None,
+    validate: bool = True,
+    seed: int | None = None,
 ) -> Scene:
-    """Load a scene from YAML text; ``base_dir`` resolves includes and relative mesh files."""
+    """Load a scene from YAML text; ``base_dir`` resolves includes and relative mesh files,
+    ``seed`` replaces the text's ``seed`` before its distributions are drawn."""
     return scene_from_data(
-        parse_yaml(text, source_name), source_name=source_name, base_dir=base_dir, validate=validate
+        parse_yaml(text, source_name),
+        source_name=source_name,
+        base_dir=base_dir,
+        validate=validate,
+        seed=seed,
     )
 
 

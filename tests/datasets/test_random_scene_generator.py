@@ -1,0 +1,66 @@
+"""The configurable random scene generator: ``random_scene`` gives the scenes it gave before it
+became configurable (the training data depends on it), and the settings do what they say."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from worldsim.datasets.generators import GENERATORS, build_generator
+from worldsim.datasets.random_scenes import ASSETS, RandomSceneConfig, RandomSceneGenerator, random_scene
+from worldsim.errors import DatasetError, SceneError
+from worldsim.render import load_and_validate
+from worldsim.scene.yaml_io import scene_to_yaml
+
+BEFORE = {
+    # sha256 (first 16 hex digits) of scene_to_yaml, repository root written as <R>, computed with
+    # random_scene as it was before RandomSceneGenerator existed (commit ca8925c)
+    (0, (64, 64), 16): "ec20dd703ec6fffa",
+    (1, (64, 64), 16): "8fa93cdc6fd8dfbf",
+    (7, (32, 32), 4): "a6b9051d775b7c0a",
+    (123, (64, 48), 8): "c2d0569783cad226",
+    (99, (64, 64), 16): "210eb85a53f4a341",
+}
+
+
+def _digest(scene) -> str:
+    text = scene_to_yaml(scene).replace(str(ASSETS.parents[1]), "<R>")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize(("seed", "size", "num_frames"), list(BEFORE))
+def test_random_scene_is_unchanged(seed, size, num_frames):
+    scene = random_scene(seed, size=size, num_frames=num_frames)
+    assert _digest(scene) == BEFORE[(seed, size, num_frames)]
+
+
+def test_settings_shape_the_scenes():
+    generate = RandomSceneGenerator(
+        RandomSceneConfig(
+            size=[40, 30], num_frames=5, min_objects=7, max_objects=9, file_mesh_probability=0.0
+        )
+    )
+    counts = set()
+    for seed in range(12):
+        scene = load_and_validate(generate(seed))
+        assert scene.seed == seed and scene.resolution == [40, 30] and scene.num_frames == 5
+        objects = scene.entities[1:]
+        counts.add(len(objects))
+        assert all(entity.mesh.type != "file" for entity in objects)
+    assert counts <= {7, 8, 9} and len(counts) > 1
+    assert _digest(generate(3)) == _digest(generate(3))
+
+
+def test_registered_generator_checks_its_options():
+    assert "random_scenes" in GENERATORS
+    scene = build_generator("random_scenes", {"num_frames": 3, "size": [16, 16]})(5)
+    assert scene.num_frames == 3
+    with pytest.raises(DatasetError, match=r"cfg.yaml: generators\[0\]\.options\.max_objects"):
+        build_generator("random_scenes", {"max_objects": "many"}, file="cfg.yaml", key_path="generators[0]")
+    with pytest.raises(DatasetError, match=r"generators\[0\]\.options\.min_objects: need 1 <= min_objects"):
+        build_generator("random_scenes", {"min_objects": 5, "max_objects": 2}, key_path="generators[0]")
+    with pytest.raises(DatasetError, match=r"generators\[0\]\.name: unknown generator 'rand'"):
+        build_generator("rand", {}, key_path="generators[0]")
+    with pytest.raises(SceneError, match="drop_probability"):
+        RandomSceneGenerator(RandomSceneConfig(drop_probability=2.0))
