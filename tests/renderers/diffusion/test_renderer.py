@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from renderers.base import create
+from renderers.diffusion.lighting_code import CODE_DIM
 from renderers.diffusion.model import ModelConfig, VideoUNet
 from renderers.diffusion.weights import save_weights
 from renderers.diffusion.windows import blend_weights, final_frames, plan_windows, support_frames
@@ -25,8 +26,9 @@ FRAMES = 11
 def weights(tmp_path_factory):
     torch.manual_seed(0)
     config = ModelConfig(
-        channels=[8, 16], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4
-    )
+        channels=[8, 16], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4,
+        prediction="x0", code_channels=CODE_DIM, shading_channels=3,
+    )  # fmt: skip
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     model = VideoUNet(config)
     with torch.no_grad():  # the output layer starts at zero; make every input matter
@@ -52,10 +54,11 @@ def trajectory():
 
 
 def render(trajectory, weights, frames=range(FRAMES), **options):
-    renderer = create(
-        "diffusion", {"weights": weights, "native_size": 32, "steps": 2, "window": 4, **options}
-    )
-    guidance = ClipGuidance(trajectory, "main")
+    """Frames of the diffusion renderer; structure mode (where the sampler and its consistency
+    mechanisms run) unless ``mode`` is given."""
+    options = {"weights": weights, "native_size": 32, "steps": 2, "window": 4, "mode": "structure", **options}
+    renderer = create("diffusion", options)
+    guidance = ClipGuidance(trajectory, "main", lighting=renderer.guidance_maps)
     return dict(renderer.render_frames(trajectory, "main", list(frames), guidance)), renderer
 
 
@@ -191,8 +194,9 @@ def test_memory_stays_flat_as_the_clip_grows(weights):
             "diffusion",
             {"weights": weights, "native_size": 32, "steps": 1, "window": 4, "anchored_noise": False},
         )
+        guidance = ClipGuidance(trajectory, "main", lighting=renderer.guidance_maps)
         tracemalloc.start()
-        for _ in renderer.render_frames(trajectory, "main", range(frames), ClipGuidance(trajectory, "main")):
+        for _ in renderer.render_frames(trajectory, "main", range(frames), guidance):
             pass
         result = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
@@ -239,7 +243,10 @@ def test_entity_noise_share_from_the_weights_reaches_the_sampler(trajectory, tmp
     fresh per frame with anchoring off."""
     import renderers.diffusion.flow_matching as flow_matching
 
-    config = ModelConfig(channels=[8], patch_size=2, time_dim=16, groups=4, entity_noise_share=0.9999)
+    config = ModelConfig(
+        channels=[8], patch_size=2, time_dim=16, groups=4, entity_noise_share=0.9999,
+        prediction="x0", code_channels=CODE_DIM, shading_channels=3,
+    )  # fmt: skip
     path = tmp_path / "shared.safetensors"
     save_weights(VideoUNet(config), config, path, {"purpose": "test"})
     seen = []
