@@ -50,10 +50,10 @@ def training_loss(
         made = display_torch(compose_torch(batch["direct"], batch["albedo"], residual), batch["filmic"] > 0.5)
         image = ((made - batch["target"]) ** 2)[gbuffer].mean()
         loss = loss + IMAGE_WEIGHT * image
-        parts["image"] = float(image)
+        parts["image"] = float(image.detach())
     if (~gbuffer).any():
         weight = expanded.clamp(min=MIN_LOSS_T) ** -2
         albedo = (weight * (x0_hat - x0) ** 2)[~gbuffer].mean()
         loss = loss + albedo
-        parts["albedo"] = float(albedo)
+        parts["albedo"] = float(albedo.detach())
     return loss, parts

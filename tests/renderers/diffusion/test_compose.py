@@ -9,8 +9,13 @@ import pytest
 import torch
 
 from renderers.diffusion.compose import PIXEL_FILTER_TAPS, display_torch, pixel_filter, pixel_filter_torch
-from renderers.diffusion.lighting_code import AMBIENT, DOMINANT_DIRECTION, DOMINANT_STRENGTH, LightingCode
-from renderers.diffusion.lighting_code import dominant_direction
+from renderers.diffusion.lighting_code import (
+    AMBIENT,
+    DOMINANT_DIRECTION,
+    DOMINANT_STRENGTH,
+    LightingCode,
+    dominant_direction,
+)
 from renderers.guidance.synthetic import ground_box_sphere
 from renderers.lighting.environment import EnvironmentMap
 from renderers.tonemap import tonemap
