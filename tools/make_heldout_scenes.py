@@ -6,7 +6,7 @@ frames, written as ordinary scene files so ``worldsim experiment`` (``configs/ex
 renderer_fidelity.yaml``) and anyone else can render them. Deterministic: the same seeds give the
 same files.
 
-Run: ``.venv/bin/python tools/make_heldout_scenes.py [--seeds 900000:900006]``.
+Run: ``.venv/bin/python tools/make_heldout_scenes.py [--seeds 900000:900004]``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from worldsim.datasets.lit_scenes import lit_scene  # noqa: E402
 from worldsim.scene.yaml_io import save_scene  # noqa: E402
 
-HELDOUT_SEEDS = range(900000, 900006)
+HELDOUT_SEEDS = range(900000, 900004)
 
 
 def main(argv: list[str] | None = None) -> int:
