@@ -78,8 +78,9 @@ def test_killed_and_resumed_render_equals_an_uninterrupted_one(tmp_path, rendere
     expected = files_of(whole)
     rng = random.Random(SEED)
     # Kill points are counts of files on disk: anywhere for the fast renderer; for diffusion while
-    # its frames are being written (after the guidance maps and the three simulation files).
-    before_rgb = 3 + sum(1 for name in expected if "/" in name and not name.startswith("rgb/"))
+    # its frames are being written (after the guidance maps and the four simulation files:
+    # scene.yaml, frame_inputs.json, trajectory.json, metadata.json; cached previews come after).
+    before_rgb = 4 + sum(1 for name in expected if "/" in name and not name.startswith(("rgb/", ".cache/")))
     candidates = range(1, len(expected)) if renderer == "flat" else range(before_rgb + 1, before_rgb + frames)
     thresholds = sorted(rng.sample(candidates, kills))
     killed = [

@@ -41,8 +41,9 @@ def test_docs_named_in_the_code_exist():
 
 def test_the_architecture_page_lists_every_table_entry():
     from renderers.base import available
+    from worldsim.exports.registry import EXPORT_FORMATS
     from worldsim.metrics.registry import METRICS
 
     text = ARCHITECTURE.read_text()
-    assert [name for name in [*available(), *METRICS] if f"`{name}`" not in text] == []
-    assert "`MOVES`" in text and "`METRICS`" in text and "`_REGISTRY`" in text
+    assert [name for name in [*available(), *METRICS, *EXPORT_FORMATS] if f"`{name}`" not in text] == []
+    assert "`MOVES`" in text and "`METRICS`" in text and "`_REGISTRY`" in text and "`EXPORT_TABLE`" in text

@@ -45,6 +45,7 @@ EXPECTED_FILES = [
     "scene.yaml",
     "metadata.json",
     "trajectory.json",
+    "frame_inputs.json",
     "guidance.mp4",
     "contact_sheet.png",
     *[
@@ -72,7 +73,9 @@ def guidance_clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
 
 def test_guidance_only_writes_every_file_of_the_layout(guidance_clip: Clip) -> None:
     files = sorted(
-        str(p.relative_to(guidance_clip.path)) for p in guidance_clip.path.rglob("*") if p.is_file()
+        str(p.relative_to(guidance_clip.path))
+        for p in guidance_clip.path.rglob("*")
+        if p.is_file() and ".cache" not in p.parts  # cached previews (worldsim.clip.preview_cache)
     )
     assert files == sorted(EXPECTED_FILES)
     assert not (guidance_clip.path / "rgb").exists() and not (guidance_clip.path / "video.mp4").exists()

@@ -3,13 +3,13 @@
 # Idempotent: a re-run with an unchanged pyproject.toml and this script takes seconds.
 #   bash tools/bootstrap.sh            # then .venv/bin/worldsim ... / .venv/bin/python -m pytest -q
 # Environment: PYTHON (interpreter for the venv, default python3.11), VENV (default .venv),
-# WORLDSIM_EXTRAS (default dev,ml,reference,metrics,adapters,provenance,viewer).
+# WORLDSIM_EXTRAS (default dev,ml,reference,metrics,adapters,provenance,viewer,exports).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3.11}"
 VENV="${VENV:-.venv}"
-EXTRAS="${WORLDSIM_EXTRAS:-dev,ml,reference,metrics,adapters,provenance,viewer}"
+EXTRAS="${WORLDSIM_EXTRAS:-dev,ml,reference,metrics,adapters,provenance,viewer,exports}"
 TORCH_SPEC="torch==2.13.0"
 SYSTEM_PACKAGES=(libusb-1.0-0 libllvm19 ffmpeg)
 

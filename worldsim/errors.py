@@ -64,6 +64,15 @@ class MissingExtraError(WorldsimError):
         )
 
 
+class ExportError(WorldsimError):
+    """A clip or dataset folder cannot be exported as asked (unknown format or option, a missing
+    folder or map the format needs); ``file`` names the path, ``key_path`` the format or option."""
+
+    def __init__(self, reason: str, *, file: str | None = None, key_path: str = "") -> None:
+        self.file, self.key_path, self.reason = file, key_path, reason
+        super().__init__(format_issue(file, key_path, reason))
+
+
 def format_issue(file: str | None, key_path: str, reason: str) -> str:
     """Format one problem as ``file: key.path: reason``, on one line: characters that would break
     it (newlines, carriage returns, other control characters a scene's strings may hold) are

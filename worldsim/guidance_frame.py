@@ -45,8 +45,8 @@ class GuidanceFrame:
       all 0 on background.
     flow_forward / flow_backward: (H, W, 2) float32 pixels (dx, dy) to frame t+1 / t-1, or None
       at the clip's last / first frame; *_valid: (H, W) bool, the surface point is visible there.
-    shading_normal: (H, W, 3) float32 unit interpolated vertex normals in the camera frame (0 on
-      background), or None.
+    shading_normal: (H, W, 3) float32 unit interpolated vertex normals in the camera frame, tilted
+      by the material's bump relief (``worldsim.scene.bump``; 0 on background), or None.
     visibility: per-entity visibility of this frame in entity-column order, or None when not
       computed (an empty list when the backend gives no per-entity silhouettes).
     shadow: (H, W, L) float32 in [0, 1], the visible fraction of each direct light (names in

@@ -29,10 +29,14 @@ from worldsim.clip.guidance_io import (
     write_guidance_frame,
 )
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
+from worldsim.clip.incremental import ProductInputs, guidance_product, plan_rerender
+from worldsim.clip.invalidation import read_frame_inputs
 from worldsim.clip.layout import FRAME_FOLDERS, GUIDANCE_MAPS, LIGHTING_MAPS, TOP_LEVEL_FILES, ClipLayout
 from worldsim.clip.lock import holding_clip_lock
 from worldsim.clip.metadata import ClipFolderError, build_metadata, read_metadata, settings_digest
-from worldsim.clip.video import write_contact_sheet, write_mp4
+from worldsim.clip.preview_cache import PreviewCache
+from worldsim.clip.timing import continued_scene
+from worldsim.clip.video import evenly_spaced, write_contact_sheet, write_mp4
 from worldsim.errors import RenderError, SceneError
 from worldsim.provenance.clip_stamp import ClipProvenance
 
@@ -69,16 +73,20 @@ def rollout(scene: Scene, *, progress: bool = False) -> Trajectory:
 
 
 def write_simulation(
-    scene: Scene, trajectory: Trajectory, out: str | Path, settings: dict[str, Any]
+    scene: Scene,
+    trajectory: Trajectory,
+    out: str | Path,
+    settings: dict[str, Any],
+    extra: dict[str, Any] | None = None,
 ) -> ClipLayout:
-    """Write ``scene.yaml``, ``trajectory.json`` and ``metadata.json`` into ``out``."""
+    """Write ``scene.yaml``, ``trajectory.json`` and ``metadata.json`` (with ``extra`` keys) into ``out``."""
     from worldsim.scene.yaml_io import scene_to_yaml
 
     layout = ClipLayout(Path(out))
     layout.root.mkdir(parents=True, exist_ok=True)
     write_text(layout.scene_yaml, scene_to_yaml(scene))
     trajectory.save(layout.trajectory_json)
-    write_json(layout.metadata_json, build_metadata(trajectory, settings=settings))
+    write_json(layout.metadata_json, build_metadata(trajectory, settings=settings, extra=extra))
     return layout
 
 
@@ -163,16 +171,22 @@ def _create_renderer(name: str, options: dict[str, Any]) -> tuple[str, Appearanc
 
 
 def _check_existing(layout: ClipLayout, settings: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
-    """Refuse a folder holding another clip; returns the old settings to keep, or None."""
+    """Refuse a folder holding another clip; returns the old settings to keep, or None.
+
+    An edited scene (same name and seed, other content) is not another clip when the folder
+    records its frame inputs (``frame_inputs.json``): its stale frames are re-rendered
+    (``worldsim.clip.incremental``)."""
     if overwrite:
         layout.clear()
         return None
     if layout.metadata_json.is_file():
         old = read_metadata(layout.metadata_json).get("settings", {})
+        editable = layout.frame_inputs_json.is_file() and "scene_identity" in old
+        keys = ("scene_identity",) if editable else ("scene_digest",)
         # A key the old run did not record (e.g. a folder written by `simulate`) does not conflict.
         mismatched = [
             key
-            for key in ("scene_digest", "camera", "guidance_backend")
+            for key in (*keys, "camera", "guidance_backend")
             if old.get(key, settings[key]) != settings[key]
         ]
         old_rgb, new_rgb = old.get("appearance"), settings["appearance"]
@@ -296,7 +310,11 @@ def _render_appearance(
     guidance: GuidanceSource,
     progress: bool,
     stamp: ClipProvenance,
+    before_each_frame: Callable[[], None] = lambda: None,
 ) -> int:
+    """Render and write the frames of ``frames`` missing on disk; ``before_each_frame`` runs before
+    each frame is written (keeping the renderer's state on disk first, so a render stopped after
+    its last frame still has it)."""
     todo = layout.incomplete_frames(["rgb"], frames)
     if len(todo) < len(frames):
         logger.info("rgb: %d of %d frames already on disk", len(frames) - len(todo), len(frames))
@@ -315,6 +333,7 @@ def _render_appearance(
                 raise RenderError(
                     f"renderer {renderer.name!r} returned {rgb.dtype} {rgb.shape}, expected (H, W, 3) uint8"
                 )
+            before_each_frame()
             write_png(layout.map_files("rgb", frame)[0], rgb, stamp.frame_text(frame))
             bar.update(1)
     return len(todo)
@@ -328,7 +347,10 @@ def _write_previews(
     config: RenderConfig,
     progress: bool,
     stamp: ClipProvenance,
+    guidance_digests: Sequence[str],
 ) -> None:
+    """Write the videos and the contact sheet of ``frames``; guidance grids are cached under the
+    frames' ``guidance_digests`` (``worldsim.clip.preview_cache``)."""
     grid = _guidance_grid_function()
 
     def tracked(images: Iterator[np.ndarray], desc: str) -> Iterator[np.ndarray]:
@@ -337,8 +359,19 @@ def _write_previews(
                 yield image
                 bar.update(1)
 
+    # The contact sheet's frames are kept from the video pass instead of being read and drawn twice.
+    on_sheet = set(evenly_spaced(frames, config.contact_sheet_frames))
+    drawn: dict[int, np.ndarray] = {}
+
+    cache = PreviewCache(clip.layout.root, guidance_digests, maps)
+
     def guidance_image(frame: int) -> np.ndarray:
-        return grid(read_guidance_frame(clip, frame, maps))
+        if frame in drawn:
+            return drawn[frame]
+        image = cache.image(frame, lambda frame: grid(read_guidance_frame(clip, frame, maps)))
+        if frame in on_sheet:
+            drawn[frame] = image
+        return image
 
     layout = clip.layout
     if config.videos:
@@ -382,6 +415,8 @@ def render(
     options: dict[str, Any] | None = None,
     config: RenderConfig | None = None,
     sign_with: tuple[str | Path, str | Path] | None = None,
+    extend: int | None = None,
+    appearance_from: str | Path | None = None,
 ) -> Clip:
     """Render a scene into the clip folder ``out`` and return it as a ``Clip``.
 
@@ -399,11 +434,21 @@ def render(
     sign_with: (key, certificate) PEM files for the content credentials of ``video.mp4`` and
       ``contact_sheet.png`` (default: ``config.signing_key``/``signing_certificate``, else a local
       test identity; signing needs ``worldsim[provenance]`` and ``config.content_credentials``).
+    extend: continue the clip in ``out`` by this many frames (its frames stay as they are).
+    appearance_from: a rendered clip folder whose appearance memory this render starts from
+      (``appearance_memory.json``; renderers with an appearance memory: ``diffusion``).
+
+    Rendering an edited scene (same name and seed) into its folder re-renders only the frames whose
+    inputs changed (``worldsim.clip.incremental``; ``metadata.json`` ``rerendered`` says which and
+    why); camera moves without a duration keep the timing they were first rendered with
+    (``worldsim.clip.timing``).
     """
     from worldsim.scene.yaml_io import scene_to_yaml
 
     config = config or load_render_config()
-    scene = load_and_validate(scene_or_path)
+    layout = ClipLayout(Path(out))
+    previous = None if overwrite else _previous_metadata(layout)
+    scene, timing = continued_scene(load_and_validate(scene_or_path), previous, extend, str(layout.root))
     maps = _guidance_maps(scene)
     camera_name = _camera_name(scene, camera)
     from renderers.base import scene_options
@@ -418,20 +463,26 @@ def render(
     renderer_options = resolved.renderer_options
     if not guidance_only:
         name, appearance = _create_renderer(resolved.renderer, renderer_options)
+    elif appearance_from is not None:
+        raise RenderError(
+            "--appearance-from starts a renderer's appearance memory; --guidance-only renders none"
+        )
     settings = {
         "scene_digest": settings_digest({"yaml": scene_to_yaml(scene)}),
+        "scene_identity": scene_identity(scene),
         "camera": camera_name,
         "guidance_backend": backend,
         "guidance": maps,
         "appearance": None if appearance is None else {"renderer": name, "options": renderer_options},
     }
-    layout = ClipLayout(Path(out))
     old_settings = _check_existing(layout, settings, overwrite)
+    previous_count = None if old_settings is None or previous is None else previous.get("num_frames")
     if old_settings is not None:
         settings["guidance"] = list(dict.fromkeys([*old_settings.get("guidance", []), *maps]))
         settings["appearance"] = settings["appearance"] or old_settings.get("appearance")
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.remove_stale_temp_files()
+    start = _start_appearance(appearance, name if appearance is not None else "", appearance_from, layout)
 
     stamp = _clip_provenance(
         name if appearance is not None else None, appearance, settings, scene, config, sign_with, layout
@@ -442,7 +493,22 @@ def render(
         from renderers.lighting.lights import shadow_channel_names
 
         settings["shadow_channels"] = shadow_channel_names(trajectory)
-    write_simulation(scene, trajectory, layout.root, settings)
+    products = rerender_products(
+        scene,
+        trajectory,
+        config,
+        maps=settings["guidance"],
+        backend=backend,
+        renderer_name=name if appearance is not None else None,
+        renderer=appearance,
+        renderer_options=renderer_options,
+        recorded_rgb=(read_frame_inputs(layout) or {}).get("rgb"),
+        appearance_start=start,
+    )
+    rerendered = plan_rerender(layout, trajectory, camera_name, products, previous_count=previous_count)
+    stamp.frame_inputs = rerendered.digests.get("rgb")
+    extra = {"rerendered": rerendered.to_json(), "timing": timing}
+    write_simulation(scene, trajectory, layout.root, settings, extra=extra)
     clip = Clip(layout.root)
 
     # One guidance source for the clip: the appearance renderer gets the frames as they are
@@ -454,14 +520,152 @@ def render(
         trajectory, clip, camera_name, maps, settings["guidance"], selected, backend, config, lighting
     )
     if appearance is not None:
-        _render_appearance(appearance, trajectory, layout, camera_name, selected, guidance, progress, stamp)
+        keeper = AppearanceKeeper(appearance, layout)
+        _render_appearance(
+            appearance, trajectory, layout, camera_name, selected, guidance, progress, stamp, keeper.keep
+        )
+        keeper.keep()
     _render_guidance(guidance, missing, clip_files, progress)
     finished = [*maps, *(["rgb"] if appearance is not None else [])]
     if not layout.incomplete_frames(finished, range(trajectory.num_frames)):
         selected = list(range(trajectory.num_frames))  # this run completed the clip
     with_rgb = all(layout.is_complete(["rgb"], frame) for frame in selected)
-    _write_previews(clip, maps, selected, with_rgb, config, progress, stamp)
+    _write_previews(clip, maps, selected, with_rgb, config, progress, stamp, rerendered.digests["guidance"])
     return clip
+
+
+def _start_appearance(
+    renderer: AppearanceRenderer | None, name: str, source: str | Path | None, layout: ClipLayout
+) -> str | None:
+    """Give ``renderer`` the appearance memory (and surface cache) it starts from: the clip folder
+    ``source``'s (``--appearance-from``, copied into ``layout`` so a resume starts from it again),
+    else the one ``layout`` already started from. Returns its digest (None: an empty start)."""
+    from worldsim.clip.frame_inputs import file_digest
+
+    if source is not None:
+        if renderer is None or not hasattr(renderer, "initial_memory"):
+            raise RenderError(
+                f"--appearance-from: renderer {name!r} keeps no appearance memory "
+                "(renderers that do: diffusion)"
+            )
+        origin = ClipLayout(Path(source))
+        if not origin.appearance_memory_json.is_file():
+            raise RenderError(
+                f"--appearance-from {source}: no appearance_memory.json there (render that clip "
+                "with a renderer that keeps an appearance memory: diffusion)"
+            )
+        from renderers.diffusion.memory_io import load_memory, save_memory, save_surface_cache
+
+        layout.root.mkdir(parents=True, exist_ok=True)
+        save_memory(load_memory(origin.appearance_memory_json), layout.appearance_start_json)
+        if origin.surface_cache_npz.is_file():
+            from renderers.diffusion.memory_io import load_surface_cache
+
+            save_surface_cache(load_surface_cache(origin.surface_cache_npz), layout.surface_cache_start_npz)
+        else:
+            layout.surface_cache_start_npz.unlink(missing_ok=True)
+    if (
+        renderer is None
+        or not hasattr(renderer, "initial_memory")
+        or not layout.appearance_start_json.is_file()
+    ):
+        return None
+    from renderers.diffusion.memory_io import load_memory, load_surface_cache
+
+    renderer.initial_memory = load_memory(layout.appearance_start_json)
+    digest = file_digest(layout.appearance_start_json)
+    if layout.surface_cache_start_npz.is_file():
+        renderer.initial_surface_cache = load_surface_cache(layout.surface_cache_start_npz)
+        digest += file_digest(layout.surface_cache_start_npz)
+    return digest
+
+
+class AppearanceKeeper:
+    """Saves the appearance memory (merged over the folder's) and surface cache a renderer holds,
+    for ``--appearance-from``, whenever they grew since the last save: before each frame is written
+    (the memory a frame was made with is on disk before the frame) and at the end. A renderer
+    without a memory, or that rendered nothing, saves none."""
+
+    def __init__(self, renderer: AppearanceRenderer, layout: ClipLayout) -> None:
+        self.renderer, self.layout = renderer, layout
+        self.saved: tuple[int, int] | None = None
+
+    def keep(self) -> None:
+        memory = getattr(self.renderer, "final_memory", None)
+        if memory is None:
+            return
+        cache = getattr(self.renderer, "final_surface_cache", None)
+        sizes = (len(memory), len(cache) if cache is not None else 0)
+        if sizes == self.saved:
+            return
+        from renderers.diffusion.memory_io import load_memory, merged, save_memory, save_surface_cache
+
+        path = self.layout.appearance_memory_json
+        older = load_memory(path) if path.is_file() else None
+        save_memory(merged(memory, older), path)
+        if cache is not None and len(cache):
+            save_surface_cache(cache, self.layout.surface_cache_npz)
+        self.saved = sizes
+
+
+def _previous_metadata(layout: ClipLayout) -> dict[str, Any] | None:
+    """The metadata of the clip in the folder (None when there is none)."""
+    return read_metadata(layout.metadata_json) if layout.metadata_json.is_file() else None
+
+
+def scene_identity(scene: Scene) -> str:
+    """What makes a folder's clip the same clip after an edit: the scene's name and seed."""
+    return settings_digest({"name": scene.name, "seed": int(scene.seed)})
+
+
+def rerender_products(
+    scene: Scene,
+    trajectory: Trajectory,
+    config: RenderConfig,
+    *,
+    maps: Sequence[str],
+    backend: str,
+    renderer_name: str | None = None,
+    renderer: Any = None,
+    renderer_options: dict[str, Any] | None = None,
+    recorded_rgb: dict[str, Any] | None = None,
+    appearance_start: str | None = None,
+) -> dict[str, ProductInputs]:
+    """How a render's frame inputs are computed: the guidance ``maps`` and, with a renderer, the rgb
+    frames at the renderer's reach (``renderers.frame_dependencies``; ``renderer`` may be None, then
+    only its name is known and window renderers count as reading the whole clip). Without one,
+    ``recorded_rgb`` (a folder's rgb record) checks the folder's rgb frames with the inputs they
+    were recorded with. ``appearance_start``: digest of the appearance memory the render starts from."""
+    from renderers.frame_dependencies import affected_frames, frame_reach
+
+    guidance_settings = {
+        "backend": backend,
+        "supersample": config.guidance_supersample,
+        "seed": int(scene.seed),
+    }
+    products = {"guidance": guidance_product(maps, guidance_settings)}
+    count = len(trajectory)
+    if renderer_name is not None:
+        name = renderer_name
+        rgb_settings = {
+            **guidance_settings,
+            "renderer": name,
+            "options": dict(renderer_options or {}),
+            "prompt": trajectory.prompt,
+            "appearance_start": appearance_start,
+        }
+    elif recorded_rgb:
+        rgb_settings = dict(recorded_rgb.get("settings", {}))
+        name = str(rgb_settings.get("renderer", ""))
+    else:
+        return products
+
+    def expand(stale: set[int], previous: int | None) -> set[int]:
+        return affected_frames(name, renderer, stale, count, previous)
+
+    reach = frame_reach(name, renderer) if renderer_name is not None else str(recorded_rgb["reach"])
+    products["rgb"] = ProductInputs(maps=["rgb"], settings=rgb_settings, reach=reach, expand=expand)
+    return products
 
 
 def _clip_provenance(

@@ -19,6 +19,7 @@ Every mechanism is an option, so its effect can be measured with ``worldsim expe
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,12 @@ class DiffusionRenderer:
     """Frames come from a trained model (provenance: trained algorithmic media)."""
     guidance_maps = ("irradiance", "specular")
     """The lighting maps the output-resolution composition reads (``compose``)."""
+    # Persistent identity (``memory_io``, ``worldsim render --appearance-from``): the memory and
+    # surface cache a render starts from (None: empty), and those it ended with.
+    initial_memory: AppearanceMemory | None = None
+    initial_surface_cache: SurfaceCache | None = None
+    final_memory: AppearanceMemory | None = None
+    final_surface_cache: SurfaceCache | None = None
 
     def __init__(self, options: DiffusionOptions) -> None:
         from renderers.diffusion.weights import load_weights
@@ -180,9 +187,11 @@ class DiffusionRenderer:
             learns = self._memory_windows(windows[: order[-1]], native)
             order = plan_windows_to_sample(windows, wanted, chained=False, state_windows=learns)
         margin = options.margin
-        memory = AppearanceMemory()
+        memory = copy.deepcopy(self.initial_memory) if self.initial_memory else AppearanceMemory()
         surface_context = options.context and options.context_method == "surface"
-        cache = SurfaceCache()  # filled with every final frame when surface_context
+        # filled with every final frame when surface_context
+        cache = copy.deepcopy(self.initial_surface_cache) if self.initial_surface_cache else SurfaceCache()
+        self.final_memory, self.final_surface_cache = memory, cache
         stream = WindowStream(windows)
         # native guidance and noise of the frames the window being sampled (and the next) needs
         carried: dict[int, tuple[GuidanceFrame, np.ndarray]] = {}
@@ -308,12 +317,11 @@ class DiffusionRenderer:
         albedo = np.where((full.instance > 0)[..., None], full.albedo, 0.0)
         return compose(shade(full, trajectory, camera), albedo, residual / scale)
 
-    @staticmethod
-    def _memory_windows(windows: list[Window], native: FrameGuidance) -> list[int]:
+    def _memory_windows(self, windows: list[Window], native: FrameGuidance) -> list[int]:
         """The windows of ``windows`` where the appearance memory learns an entity: its choice
         depends on the instance maps only (``AppearanceMemory.remember``), so a dry run with
         blank colours finds them without sampling."""
-        dry_run = AppearanceMemory()
+        dry_run = copy.deepcopy(self.initial_memory) if self.initial_memory else AppearanceMemory()
         learns = []
         for window in windows:
             instance = np.stack([native(frame).instance for frame in window.frames])

@@ -768,3 +768,36 @@ def _correspondence_flow_part(
                 if plane > 0:
                     seen = plane
             valid[pixel] = np.abs(seen - z) <= tolerance
+
+
+@_compiled
+def window_visibility(column, y0, x0, hit, entity, occluding):  # pragma: no cover - compiled
+    """One entity's visibility inside its window: ``hit`` (h, w) bool is its own silhouette at
+    rows ``y0:y0 + h``, columns ``x0:x0 + w`` of ``column`` (H, W) int32.
+
+    Returns (silhouette pixels, visible pixels (``column == entity``), and the visible pixels'
+    bounding box x0, y0, x1, y1 half-open (x1 = y1 = -1 when none)); sets ``occluding[c]`` (E,)
+    bool for every other entity ``c`` shown inside the silhouette.
+    """
+    total = 0
+    visible = 0
+    box_x0, box_y0, box_x1, box_y1 = column.shape[1], column.shape[0], -1, -1
+    for row in range(hit.shape[0]):
+        first, last = -1, -1  # the row's first and last visible pixel
+        for col in range(hit.shape[1]):
+            shown = column[y0 + row, x0 + col]
+            inside = hit[row, col]
+            total += inside
+            if shown == entity:
+                if first < 0:
+                    first = col
+                last = col
+                visible += 1
+            elif inside and shown >= 0:
+                occluding[shown] = True
+        if first >= 0:
+            box_x0 = min(box_x0, x0 + first)
+            box_x1 = max(box_x1, x0 + last + 1)
+            box_y0 = min(box_y0, y0 + row)
+            box_y1 = y0 + row + 1
+    return total, visible, box_x0, box_y0, box_x1, box_y1

@@ -37,6 +37,7 @@ from renderers.lighting import kernels
 from renderers.lighting.brdf import highlight_radiance_factor, split_sum_scale_bias
 from renderers.lighting.environment import EnvironmentMap, environment_map
 from renderers.lighting.lights import (
+    AREA_STRATA,
     DIRECT_LIGHT_TYPES,
     LightSamples,
     light_rgb,
@@ -72,8 +73,14 @@ class LightingContext:
     occlusion: OcclusionTester
     corner_normal_edges: np.ndarray
     """(F_total, 3, 3) float32 path-tracer vertex normals per triangle (corner 0, edges)."""
-    sun_samples: dict[int, LightSamples] = field(default_factory=dict)
-    """Light index -> its sun's samples for one hit (float32, contiguous), built on first use."""
+    _frame_tables: dict[bool, FrameTables] = field(default_factory=dict)
+
+    def frame_tables(self, with_environment: bool) -> FrameTables:
+        """The clip's ``FrameTables`` (built on first use, then shared by every frame)."""
+        tables = self._frame_tables.get(with_environment)
+        if tables is None:
+            tables = self._frame_tables[with_environment] = frame_tables(self, with_environment)
+        return tables
 
     @property
     def shadow_names(self) -> list[str]:
@@ -107,25 +114,27 @@ def lighting_maps(
     """The maps ``names`` (of ``LIGHTING_MAPS``) of one frame; ``roughness`` (H, W) float32 is the
     frame's material roughness map. Returns name -> array as documented in the module.
 
-    Per-hit shading runs in compiled parallel loops (``renderers.lighting.kernels``); the rays of
-    the frame go to Embree in one batch. ``lighting_maps_numpy`` is the same in whole-array numpy
-    (the reference the tests compare against)."""
+    Two compiled passes over the hits (``renderers.lighting.kernels``) around one Embree query
+    of every shadow and occlusion ray of the frame: ``frame_rays`` (surface frames and rays) and
+    ``shade`` (neighbour filter, lights, environments, written into the maps). The per-clip
+    tables (sun samples, point lights, environments' SH and prefiltered levels) come from
+    ``context``. ``lighting_maps_numpy`` is the same in whole-array numpy (the reference the
+    tests compare against)."""
     _check_names(names)
     frame = hits.frame
     count = len(hits.hit_pixels)
+    height, width = hits.column.shape
+    want_specular = "specular" in names
+    want_irradiance = want_specular or "irradiance" in names
+    tables = context.frame_tables(bool(context.environments) and want_irradiance)
     poses = context.trajectory.object_to_world[frame]
     rotation = np.ascontiguousarray(poses[:, :3, :3], dtype=np.float32)
     translation = np.ascontiguousarray(poses[:, :3, 3], dtype=np.float32)
     normal_rotation = np.ascontiguousarray(
         np.linalg.inv(poses[:, :3, :3]).transpose(0, 2, 1), dtype=np.float32
     )
-    distance = np.take(hits.ray_distance.ravel(), hits.hit_pixels).astype(np.float32)
-    want_specular = "specular" in names
-    needs_environment = bool(context.environments) and ("irradiance" in names or want_specular)
-    # Rays: one kind per direct light (its samples interleaved over 2 x 2 pixels) + ambient.
-    kinds = len(context.direct_lights) + int(needs_environment)
-    rays = np.empty((kinds, count, 6), dtype=np.float32)
-    points, geometric, shading, view, pattern = kernels.surface_frames(
+    rays = np.empty((tables.kinds, count, 6), dtype=np.float32)
+    points, geometric, shading, view, pattern, distance, hit_roughness = kernels.frame_rays(
         np.ascontiguousarray(hits.hit_object_point, dtype=np.float32),
         np.ascontiguousarray(hits.hit_column, dtype=np.int32),
         rotation,
@@ -138,87 +147,182 @@ def lighting_maps(
         context.corner_normal_edges,
         np.ascontiguousarray(hits.hit_face, dtype=np.int64),
         np.ascontiguousarray(hits.hit_barycentric, dtype=np.float32),
-        distance,
+        np.ascontiguousarray(hits.ray_distance.reshape(-1), dtype=np.float32),
+        np.ascontiguousarray(roughness.reshape(-1), dtype=np.float32),
         RAY_OFFSET,
-        hits.column.shape[1],
+        width,
+        tables.kind_mode,
+        tables.kind_samples,
+        tables.kind_table,
+        tables.kind_vector,
+        _ambient_table(),
         rays,
     )
-    hit_roughness = np.take(roughness.ravel(), hits.hit_pixels).astype(np.float32)
-    samples: list[LightSamples | None] = []
-    for kind, (index, light) in enumerate(context.direct_lights):
-        if light.type == "point":
-            kernels.fill_point_segments(rays, kind, points, np.asarray(light.position, dtype=np.float64))
-            samples.append(None)
-            continue
-        if light.type == "sun":  # the same few segments for every hit, once per clip
-            sample = context.sun_samples.get(index)
-            if sample is None:
-                sample = context.sun_samples[index] = _sun_table(light, index)
-            samples.append(sample)
-            kernels.fill_table_segments(rays, kind, sample.segments[:, 0], pattern)
-            continue
-        sample = light_samples(light, index, points)  # an area light: per-hit samples
-        samples.append(sample)
+    # Area lights: per-hit samples (numpy), their rays written into the batch.
+    to_light, arriving = [], []
+    for kind in tables.area_kinds:
+        index, light = context.direct_lights[kind]
+        sample = light_samples(light, index, points)
         segment = sample.segments[0] if len(sample.segments) == 1 else _interleaved(sample.segments, pattern)
         kernels.fill_segments(rays, kind, np.ascontiguousarray(segment, dtype=np.float32))
-    if needs_environment:
-        kernels.fill_ambient_segments(rays, kinds - 1, geometric, pattern, _ambient_table())
+        to_light.append(sample.to_light)
+        arriving.append(sample.irradiance)
+    hit_to_light, hit_arriving = (
+        (np.concatenate(to_light).astype(np.float32), np.concatenate(arriving).astype(np.float32))
+        if to_light
+        else (_NO_PER_HIT, _NO_PER_HIT)
+    )
     blocked = context.occlusion.occluded_rays(frame, rays.reshape(-1, 6))
-    visible = kernels.visible_fractions(blocked, rays, geometric, np.arange(kinds, dtype=np.int64))
+    raw = kernels.visible_fractions(blocked, rays, geometric, np.arange(tables.kinds, dtype=np.int64))
 
-    # Kinds with several interleaved samples are gathered back by the neighbour filter.
-    filtered = [
-        kind
-        for kind in range(kinds)
-        if kind == len(context.direct_lights)
-        or (samples[kind] is not None and len(samples[kind].segments) > 1)
-    ]
-    if filtered:
-        tolerance = (np.float32(PLANE_TOLERANCE) * (1.0 + distance)).astype(np.float32)
-        chosen = np.asarray(filtered, dtype=np.int64)
-        visible[:, chosen] = kernels.neighbour_average(
-            np.ascontiguousarray(visible[:, chosen]), np.asarray(hits.hit_index, dtype=np.int64),
-            np.asarray(hits.hit_pixels, dtype=np.int64),
-            np.ascontiguousarray(hits.hit_column, dtype=np.int32), points, geometric, tolerance,
-        )  # fmt: skip
-
-    irradiance = np.zeros((count, 3), dtype=np.float32)
-    highlight = np.zeros((count, 3), dtype=np.float32)
-    no_position = np.full(3, np.nan)
-    for kind, ((index, light), sample) in enumerate(zip(context.direct_lights, samples, strict=True)):
-        fraction = np.ascontiguousarray(visible[:, kind])
-        if sample is None:  # a point light: I / r^2 computed per hit
-            rgb = light_rgb(light, index).astype(np.float32)[None]
-            kernels.add_direct_light(
-                irradiance, highlight, shading, geometric, view, hit_roughness, points,
-                np.asarray(light.position, dtype=np.float64), rgb, rgb, fraction, want_specular,
-            )  # fmt: skip
-            continue
-        # (M, 3) per shading direction: M = 1 for a sun, one row per hit for an area light.
-        for to_light, arriving in zip(sample.to_light, sample.irradiance, strict=True):
-            kernels.add_direct_light(
-                irradiance, highlight, shading, geometric, view, hit_roughness, points, no_position,
-                np.ascontiguousarray(to_light, dtype=np.float32),
-                np.ascontiguousarray(arriving, dtype=np.float32), fraction, want_specular,
-            )  # fmt: skip
-    if needs_environment:
-        occlusion = np.ascontiguousarray(visible[:, kinds - 1])
-        for environment in context.environments:
-            flat, starts, level_rows, level_roughness = environment.packed_levels
-            kernels.add_environment(
-                irradiance, highlight, shading, view, hit_roughness, occlusion, environment.convolved_sh,
-                flat, starts, level_rows, level_roughness, float(np.deg2rad(environment.rotation_deg)),
-                want_specular,
-            )  # fmt: skip
-
+    lights = len(context.direct_lights)
+    shadow = np.zeros((height * width, lights), dtype=np.float32)
+    irradiance = np.zeros((height * width if want_irradiance else 0, 3), dtype=np.float32)
+    specular = np.zeros((height * width if want_specular else 0, 3), dtype=np.float32)
+    environment = tables.environment
+    kernels.shade(
+        raw, tables.filtered, np.asarray(hits.hit_index, dtype=np.int64),
+        np.ascontiguousarray(hits.hit_pixels, dtype=np.int64),
+        np.ascontiguousarray(hits.hit_column, dtype=np.int32), points, geometric, shading, view, distance,
+        hit_roughness, PLANE_TOLERANCE, tables.term_kind, tables.term_mode, tables.term_vector,
+        tables.term_rgb, tables.term_row, hit_to_light, hit_arriving, tables.ambient_kind,
+        environment.convolved, environment.levels, environment.level_start, environment.level_rows,
+        environment.level_roughness, environment.level_count, environment.rotation, want_irradiance,
+        want_specular, np.empty((count, tables.kinds), dtype=np.float32), shadow, irradiance, specular,
+    )  # fmt: skip
     result: dict[str, np.ndarray] = {}
     if "shadow" in names:
-        result["shadow"] = hits.scatter(np.ascontiguousarray(visible[:, : len(context.direct_lights)]))
+        result["shadow"] = shadow.reshape(height, width, lights)
     if "irradiance" in names:
-        result["irradiance"] = hits.scatter(irradiance)
+        result["irradiance"] = irradiance.reshape(height, width, 3)
     if want_specular:
-        result["specular"] = hits.scatter(highlight)
+        result["specular"] = specular.reshape(height, width, 3)
     return result
+
+
+_NO_PER_HIT = np.zeros((1, 1, 3), dtype=np.float32)
+"""``shade``'s per-hit light arrays when no light has per-hit samples."""
+
+
+@dataclass(frozen=True)
+class EnvironmentTables:
+    """Every environment of a clip for ``kernels.shade``: Ne maps with up to L prefiltered levels.
+
+    convolved: (Ne, 9, 3) float32 SH coefficients x A_l; levels: every level of every map, flat
+    float32; level_start, level_rows: (Ne, L) int64; level_roughness: (Ne, L) float32 ascending;
+    level_count: (Ne,) int64; rotation: (Ne,) float64 radians about world Z."""
+
+    convolved: np.ndarray
+    levels: np.ndarray
+    level_start: np.ndarray
+    level_rows: np.ndarray
+    level_roughness: np.ndarray
+    level_count: np.ndarray
+    rotation: np.ndarray
+
+
+def environment_tables(environments: Sequence[EnvironmentMap]) -> EnvironmentTables:
+    """The ``EnvironmentTables`` of ``environments`` (their cached SH and ``packed_levels``)."""
+    packed = [environment.packed_levels for environment in environments]
+    most = max((len(starts) for _, starts, _, _ in packed), default=1)
+    start = np.zeros((len(packed), most), dtype=np.int64)
+    rows = np.ones((len(packed), most), dtype=np.int64)
+    roughness = np.ones((len(packed), most), dtype=np.float32)
+    offset = 0
+    for e, (flat, starts, level_rows, level_roughness) in enumerate(packed):
+        start[e, : len(starts)] = starts + offset
+        rows[e, : len(starts)] = level_rows
+        roughness[e, : len(starts)] = level_roughness
+        offset += len(flat)
+    return EnvironmentTables(
+        convolved=np.stack([environment.convolved_sh for environment in environments]).astype(np.float32)
+        if environments
+        else np.zeros((0, 9, 3), dtype=np.float32),
+        levels=np.concatenate([flat for flat, _, _, _ in packed]).astype(np.float32)
+        if packed
+        else np.zeros(1, dtype=np.float32),
+        level_start=start,
+        level_rows=rows,
+        level_roughness=roughness,
+        level_count=np.array([len(starts) for _, starts, _, _ in packed], dtype=np.int64),
+        rotation=np.array([np.deg2rad(environment.rotation_deg) for environment in environments]),
+    )
+
+
+@dataclass(frozen=True)
+class FrameTables:
+    """What every frame of a clip casts and shades, for ``kernels.frame_rays`` and ``shade``.
+
+    K ray kinds: one per direct light (the shadow channels, in order), then the ambient one when
+    an environment is shaded. kind_mode (K,) int64 ``kernels.RAY_*``; kind_samples (K,) int64
+    (1, or 4 interleaved over 2 x 2 pixels); kind_table (K, 4, 3) float32 sun segments;
+    kind_vector (K, 3) float32 point-light positions; filtered (K,) bool (interleaved kinds go
+    through the neighbour filter); area_kinds: the kinds whose rays and shading are per hit.
+    T direct shading terms: term_kind (T,) int64 (whose visibility), term_mode (T,) int64
+    ``kernels.TERM_*``, term_vector (T, 3) float32 (a direction or a position), term_rgb (T, 3)
+    float32 (W/m^2, or W/sr for a point light), term_row (T,) int64 (row of the per-hit arrays,
+    area lights' strata stacked in ``area_kinds`` order); ambient_kind: -1 without environment."""
+
+    kinds: int
+    kind_mode: np.ndarray
+    kind_samples: np.ndarray
+    kind_table: np.ndarray
+    kind_vector: np.ndarray
+    filtered: np.ndarray
+    area_kinds: tuple[int, ...]
+    term_kind: np.ndarray
+    term_mode: np.ndarray
+    term_vector: np.ndarray
+    term_rgb: np.ndarray
+    term_row: np.ndarray
+    ambient_kind: int
+    environment: EnvironmentTables
+
+
+def frame_tables(context: LightingContext, with_environment: bool) -> FrameTables:
+    """The ``FrameTables`` of a clip's lights (``with_environment``: shade its environments)."""
+    lights = context.direct_lights
+    kinds = len(lights) + int(with_environment)
+    kind_mode = np.full(kinds, kernels.RAY_AMBIENT, dtype=np.int64)
+    kind_samples = np.full(kinds, PATTERN_SIZE, dtype=np.int64)
+    kind_table = np.zeros((kinds, PATTERN_SIZE, 3), dtype=np.float32)
+    kind_vector = np.zeros((kinds, 3), dtype=np.float32)
+    terms: list[tuple[int, int, np.ndarray, np.ndarray, int]] = []
+    area_kinds: list[int] = []
+    for kind, (index, light) in enumerate(lights):
+        if light.type == "point":
+            kind_mode[kind], kind_samples[kind] = kernels.RAY_TO_POINT, 1
+            kind_vector[kind] = np.asarray(light.position, dtype=np.float64).astype(np.float32)
+            terms.append((kind, kernels.TERM_POINT, kind_vector[kind], light_rgb(light, index), 0))
+        elif light.type == "sun":  # the same few segments for every hit
+            sample = _sun_table(light, index)
+            kind_mode[kind], kind_samples[kind] = kernels.RAY_TABLE, len(sample.segments)
+            kind_table[kind, : len(sample.segments)] = sample.segments[:, 0]
+            for to_light, arriving in zip(sample.to_light, sample.irradiance, strict=True):
+                terms.append((kind, kernels.TERM_FIXED, to_light[0], arriving[0], 0))
+        else:  # an area light: per-hit samples, AREA_STRATA^2 shading directions
+            kind_mode[kind] = kernels.RAY_GIVEN
+            kind_samples[kind] = AREA_STRATA * AREA_STRATA
+            first = len(area_kinds) * AREA_STRATA * AREA_STRATA
+            for row in range(AREA_STRATA * AREA_STRATA):
+                terms.append((kind, kernels.TERM_PER_HIT, np.zeros(3), np.zeros(3), first + row))
+            area_kinds.append(kind)
+    return FrameTables(
+        kinds=kinds,
+        kind_mode=kind_mode,
+        kind_samples=kind_samples,
+        kind_table=kind_table,
+        kind_vector=kind_vector,
+        filtered=kind_samples > 1,
+        area_kinds=tuple(area_kinds),
+        term_kind=np.array([term[0] for term in terms], dtype=np.int64),
+        term_mode=np.array([term[1] for term in terms], dtype=np.int64),
+        term_vector=np.array([term[2] for term in terms], dtype=np.float32).reshape(-1, 3),
+        term_rgb=np.array([term[3] for term in terms], dtype=np.float32).reshape(-1, 3),
+        term_row=np.array([term[4] for term in terms], dtype=np.int64),
+        ambient_kind=len(lights) if with_environment else -1,
+        environment=environment_tables(context.environments if with_environment else []),
+    )
 
 
 def _check_names(names: Sequence[str]) -> None:

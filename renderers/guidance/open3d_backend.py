@@ -29,6 +29,7 @@ from renderers.guidance.hits import hits_from_pixels
 from worldsim.camera.conventions import invert_pose
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.camera.projection import pixel_rays
+from worldsim.memory import keep_freed_memory
 from worldsim.state import Trajectory
 
 
@@ -38,6 +39,7 @@ class Open3DBackend:
     def __init__(self, trajectory: Trajectory) -> None:
         import open3d as o3d
 
+        keep_freed_memory()  # each frame's casts reuse the last frames' memory
         self._o3d = o3d
         self.trajectory = trajectory
         self.meshes = clip_meshes(trajectory)

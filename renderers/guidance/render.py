@@ -3,8 +3,8 @@
 Frames are cast in order with a window of three frames (t-1, t, t+1), so each frame is cast once
 when rendering a contiguous range and memory stays flat however long the clip is. Rendering in
 order, frames t+1 and t+2 are cast on worker threads while frame t's maps are computed, and the
-flows run beside the other maps, the forward one as soon as t+1's cast is done (the compiled
-kernels and Embree release the GIL); results do not depend on the threads.
+flows and the lighting maps run beside the other maps, the forward flow as soon as t+1's cast is
+done (the compiled kernels and Embree release the GIL); results do not depend on the threads.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from functools import cache
 import numpy as np
 
 from renderers.guidance.backend import GuidanceBackend, RayHits, create_backend
+from renderers.guidance.bump import bumped_shading_normal_map
 from renderers.guidance.flow import correspondence_flow
 from renderers.guidance.lighting import LIGHTING_MAPS, LightingContext, lighting_context, lighting_maps
 from renderers.guidance.maps import (
@@ -28,9 +29,11 @@ from renderers.guidance.maps import (
     shading_normal_map,
     surface_coords_map,
 )
+from renderers.guidance.switching import short_switch_interval
 from renderers.guidance.visibility import entity_visibility
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
+from worldsim.memory import keep_freed_memory
 from worldsim.state import Trajectory
 
 
@@ -62,6 +65,7 @@ class GuidanceRenderer:
             raise RenderError(f"guidance: unknown camera {camera!r}; the trajectory has: {known}")
         if not isinstance(supersample, int) or supersample < 1:
             raise RenderError(f"guidance: supersample must be a positive integer, got {supersample!r}")
+        keep_freed_memory()  # each frame reuses the last frames' memory (no page faults)
         self.trajectory = trajectory
         self.camera = camera
         self.track = trajectory.cameras[camera]
@@ -118,6 +122,10 @@ class GuidanceRenderer:
 
     def render(self, frame: int) -> GuidanceFrame:
         """Every map of ``frame`` (flow to the neighbouring frames of the clip)."""
+        with short_switch_interval():  # the renderer's threads take turns at the GIL quickly
+            return self._render(frame)
+
+    def _render(self, frame: int) -> GuidanceFrame:
         count = len(self.trajectory)
         if not 0 <= frame < count:
             raise RenderError(f"guidance: frame {frame} out of range for a clip of {count} frames")
@@ -144,6 +152,9 @@ class GuidanceRenderer:
         forward = self._run(_flow_to, hits, following, trajectory) if following and not cut_after else None
         backward = self._run(correspondence_flow, hits, *previous, trajectory) if previous else None
         albedo, roughness, metallic = material_maps(hits, trajectory)
+        # The lighting maps (the longest job: Embree and compiled loops, GIL released) run on a
+        # worker beside the other maps.
+        lighting_future = self._run(self._lighting_maps, hits, roughness) if self.lighting else None
         normal = camera_normal_map(hits)
         ray_distance = ray_distance_map(hits)
         if self.supersample > 1:
@@ -151,14 +162,11 @@ class GuidanceRenderer:
         instance = instance_map(hits, trajectory)
         semantic = semantic_map(hits, trajectory)
         surface_coords = surface_coords_map(hits)
-        shading_normal = shading_normal_map(hits, self.backend.meshes, trajectory)
+        shading_normal = bumped_shading_normal_map(
+            shading_normal_map(hits, self.backend.meshes, trajectory), hits, trajectory
+        )
         visibility = entity_visibility(hits, trajectory) if self.visibility else None
-        lighting: dict[str, object] = {}
-        if self.lighting:
-            if self._lighting is None:
-                self._lighting = lighting_context(trajectory, self.backend.meshes)
-            lighting = lighting_maps(hits, self._lighting, roughness, self.lighting)
-            lighting["shadow_lights"] = tuple(self._lighting.shadow_names)
+        lighting = lighting_future.result() if lighting_future is not None else {}
         no_flow = _no_flow(depth.shape)
         flow_forward, flow_forward_valid = (
             forward.result() if forward is not None else no_flow if cut_after else (None, None)
@@ -186,6 +194,14 @@ class GuidanceRenderer:
             visibility=visibility,
             **lighting,
         )
+
+    def _lighting_maps(self, hits: RayHits, roughness: np.ndarray) -> dict[str, object]:
+        """The lighting maps of ``hits`` and the ``shadow`` channels' names (context built once)."""
+        if self._lighting is None:
+            self._lighting = lighting_context(self.trajectory, self.backend.meshes)
+        lighting: dict[str, object] = dict(lighting_maps(hits, self._lighting, roughness, self.lighting))
+        lighting["shadow_lights"] = tuple(self._lighting.shadow_names)
+        return lighting
 
     def _run(self, function, *args) -> Future:
         """``function(*args)`` on a worker thread, or here (as a done future) without threads."""
@@ -242,12 +258,13 @@ def _no_flow(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 
 @cache
 def _worker_pool() -> ThreadPoolExecutor:
-    """Four workers shared by all renderers: two cast ahead (t+1, t+2), two compute the flows.
+    """Five workers shared by all renderers: two cast ahead (t+1, t+2), two compute the flows,
+    one the lighting maps.
 
     Tasks that wait (the forward flow) only wait on casts submitted before them, so the FIFO
     queue never deadlocks.
     """
-    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="guidance")
+    return ThreadPoolExecutor(max_workers=5, thread_name_prefix="guidance")
 
 
 def render_guidance(

@@ -1,10 +1,12 @@
 """Compiled per-hit loops of the lighting maps (numba; compiled once, cached on disk).
 
-Each kernel does in one parallel pass over the hits what the numpy formulation did in many
-whole-array passes with temporaries (surface frames, shadow-ray set-up, the neighbour filter,
-direct-light and environment shading). Arithmetic is float32 like the rays Embree takes, except
-where noted. Conventions: N hits; E entity columns; H x W image, pixels flat ``row * W + col``;
-rays (K, N, 6) float32: K kinds of ray, each hit's origin (3) and segment (3).
+A frame takes two passes over its hits around one Embree query: ``frame_rays`` (surface frames
+and every shadow / occlusion ray) and ``shade`` (the neighbour filter, every direct light and
+environment, written straight into the maps), plus ``visible_fractions`` between them; the numpy
+formulation took dozens of whole-array passes with temporaries. Arithmetic is float32 like the
+rays Embree takes, except where noted. Conventions: N hits; E entity columns; H x W image,
+pixels flat ``row * W + col``; rays (K, N, 6) float32: K kinds of ray, each hit's origin (3) and
+segment (3).
 """
 
 from __future__ import annotations
@@ -26,31 +28,50 @@ _serial = numba.njit(cache=True, nogil=True, error_model="numpy")
 MIN_ALPHA = np.float32(1e-3)  # renderers.lighting.brdf.MIN_ALPHA (float32 here)
 
 
+# Kinds of shadow / occlusion ray (``frame_rays``' kind_mode).
+RAY_TABLE = 0
+"""The same segment for every hit (a sun): ``kind_table[k, pattern]`` (or row 0 for one sample)."""
+RAY_TO_POINT = 1
+"""Towards the point ``kind_vector[k]``."""
+RAY_GIVEN = 2
+"""Per-hit segments written afterwards (``fill_segments``: an area light's strata)."""
+RAY_AMBIENT = 3
+"""Ambient occlusion: ``ambient_local[pattern]`` in the geometric normal's tangent frame."""
+
+
 @_compiled
-def surface_frames(  # pragma: no cover - compiled
+def frame_rays(  # pragma: no cover - compiled
     object_point, column, rotation, translation, normal_rotation, rays_camera, hit_pixels,
-    cam_rotation, normal_camera, normal_edges, face, barycentric, distance, offset, width, rays,
+    cam_rotation, normal_camera, normal_edges, face, barycentric, ray_distance, roughness_image,
+    offset, width, kind_mode, kind_samples, kind_table, kind_vector, ambient_local, rays,
 ):  # fmt: skip
-    """World hit points, geometric and shading normals and view vectors (N, 3) float32 each, and
-    each hit's interleaving pattern index (N,) int64 in [0, 4): (x % 2) + 2 (y % 2) of its pixel
-    in an image ``width`` wide; writes the ray origins into ``rays[:, :, :3]`` (K, N, 6).
+    """Per hit: world point, geometric and shading normal, view vector (N, 3) float32 each, the
+    interleaving pattern index (N,) int64 in [0, 4) ((x % 2) + 2 (y % 2) of its pixel in an image
+    ``width`` wide), distance to the camera and roughness (N,) float32; and every shadow /
+    occlusion ray of the frame written into ``rays`` (K, N, 6): origin (3) and segment (3).
 
     object_point (N, 3) float32; column (N,) int32; rotation (E, 3, 3) and translation (E, 3)
     float32 object-to-world; normal_rotation (E, 3, 3) float32 inv(R)^T (normals to world);
     rays_camera (H * W, 3) float64 unit camera rays, gathered at hit_pixels (N,) int64;
     cam_rotation (3, 3) float32 camera-to-world; normal_camera (N, 3) float32 geometric normals;
     normal_edges (F, 3, 3) float32 path-tracer corner normal + edges per triangle, face (N,)
-    int64, barycentric (N, 2) float32; distance (N,) float32 metres; offset float: the ray
-    start's offset per metre of (1 + distance). The geometric normal faces the camera, the
-    shading normal the geometric normal's side; origins lie ``offset (1 + distance)`` off the
-    surface along the geometric normal.
+    int64, barycentric (N, 2) float32; ray_distance and roughness_image (H * W,) float32 (metres,
+    the material roughness); offset float: the ray start's offset per metre of (1 + distance).
+    The geometric normal faces the camera, the shading normal the geometric normal's side;
+    origins lie ``offset (1 + distance)`` off the surface along the geometric normal.
+    Ray kind k: ``kind_mode[k]`` (``RAY_*``), ``kind_samples[k]`` (1 or 4 interleaved), sun
+    segments ``kind_table`` (K, 4, 3) float32, point positions ``kind_vector`` (K, 3) float32,
+    ambient segments ``ambient_local`` (4, 3) float32 (tangent, bitangent, normal; metres).
     """
     count = object_point.shape[0]
+    kinds = rays.shape[0]
     points = np.empty((count, 3), dtype=np.float32)
     pattern = np.empty(count, dtype=np.int64)
     geometric = np.empty((count, 3), dtype=np.float32)
     shading = np.empty((count, 3), dtype=np.float32)
     view = np.empty((count, 3), dtype=np.float32)
+    distance = np.empty(count, dtype=np.float32)
+    roughness = np.empty(count, dtype=np.float32)
     c = cam_rotation
     for i in numba.prange(count):
         e = column[i]
@@ -86,34 +107,41 @@ def surface_frames(  # pragma: no cover - compiled
             sx, sy, sz = sx / length, sy / length, sz / length
         if sx * gx + sy * gy + sz * gz < 0:
             sx, sy, sz = -sx, -sy, -sz
-        lift = np.float32(offset) * (np.float32(1.0) + distance[i])
-        points[i, 0], points[i, 1], points[i, 2] = wx, wy, wz
+        hit_distance = ray_distance[pixel]
+        lift = np.float32(offset) * (np.float32(1.0) + hit_distance)
         ox, oy, oz = wx + gx * lift, wy + gy * lift, wz + gz * lift
-        for k in range(rays.shape[0]):
-            rays[k, i, 0], rays[k, i, 1], rays[k, i, 2] = ox, oy, oz
         row = pixel // width
-        pattern[i] = (pixel - row * width) % 2 + 2 * (row % 2)
+        index = (pixel - row * width) % 2 + 2 * (row % 2)
+        for k in range(kinds):
+            rays[k, i, 0], rays[k, i, 1], rays[k, i, 2] = ox, oy, oz
+            mode = kind_mode[k]
+            if mode == RAY_TABLE:
+                sample = index if kind_samples[k] > 1 else 0
+                rays[k, i, 3] = kind_table[k, sample, 0]
+                rays[k, i, 4] = kind_table[k, sample, 1]
+                rays[k, i, 5] = kind_table[k, sample, 2]
+            elif mode == RAY_TO_POINT:
+                rays[k, i, 3] = kind_vector[k, 0] - wx
+                rays[k, i, 4] = kind_vector[k, 1] - wy
+                rays[k, i, 5] = kind_vector[k, 2] - wz
+            elif mode == RAY_AMBIENT:  # Duff et al. 2017 tangent frame of the geometric normal
+                sign = np.float32(1.0) if gz >= 0 else np.float32(-1.0)
+                a = np.float32(-1.0) / (sign + gz)
+                b = gx * gy * a
+                t0, t1, t2 = np.float32(1.0) + sign * gx * gx * a, sign * b, -sign * gx
+                b0, b1, b2 = b, sign + gy * gy * a, -gy
+                s = ambient_local[index]
+                rays[k, i, 3] = t0 * s[0] + b0 * s[1] + gx * s[2]
+                rays[k, i, 4] = t1 * s[0] + b1 * s[1] + gy * s[2]
+                rays[k, i, 5] = t2 * s[0] + b2 * s[1] + gz * s[2]
+        points[i, 0], points[i, 1], points[i, 2] = wx, wy, wz
+        pattern[i] = index
         geometric[i, 0], geometric[i, 1], geometric[i, 2] = gx, gy, gz
         shading[i, 0], shading[i, 1], shading[i, 2] = sx, sy, sz
         view[i, 0], view[i, 1], view[i, 2] = vx, vy, vz
-    return points, geometric, shading, view, pattern
-
-
-@_serial
-def fill_table_segments(rays, kind, table, pattern):  # pragma: no cover - compiled
-    """rays[kind, i, 3:] = table[pattern[i]] (table (S, 3) float32; S = 1: the same for all)."""
-    several = 1 if table.shape[0] > 1 else 0
-    for i in numba.prange(rays.shape[1]):
-        row = pattern[i] * several
-        rays[kind, i, 3], rays[kind, i, 4], rays[kind, i, 5] = table[row, 0], table[row, 1], table[row, 2]
-
-
-@_serial
-def fill_point_segments(rays, kind, points, position):  # pragma: no cover - compiled
-    """rays[kind, i, 3:] = position (3,) - points[i]."""
-    for i in numba.prange(rays.shape[1]):
-        for k in range(3):
-            rays[kind, i, 3 + k] = np.float32(position[k]) - points[i, k]
+        distance[i] = hit_distance
+        roughness[i] = roughness_image[pixel]
+    return points, geometric, shading, view, pattern, distance, roughness
 
 
 @_serial
@@ -122,23 +150,6 @@ def fill_segments(rays, kind, segments):  # pragma: no cover - compiled
     for i in numba.prange(rays.shape[1]):
         for k in range(3):
             rays[kind, i, 3 + k] = segments[i, k]
-
-
-@_serial
-def fill_ambient_segments(rays, kind, normals, pattern, local):  # pragma: no cover - compiled
-    """rays[kind, i, 3:] = sample ``local[pattern[i]]`` (S, 3) (tangent, bitangent, normal
-    coordinates, metres) in the tangent frame of unit ``normals[i]`` (Duff et al. 2017)."""
-    for i in numba.prange(rays.shape[1]):
-        x, y, z = normals[i, 0], normals[i, 1], normals[i, 2]
-        sign = np.float32(1.0) if z >= 0 else np.float32(-1.0)
-        a = np.float32(-1.0) / (sign + z)
-        b = x * y * a
-        t0, t1, t2 = np.float32(1.0) + sign * x * x * a, sign * b, -sign * x
-        b0, b1, b2 = b, sign + y * y * a, -y
-        s = local[pattern[i]]
-        rays[kind, i, 3] = t0 * s[0] + b0 * s[1] + x * s[2]
-        rays[kind, i, 4] = t1 * s[0] + b1 * s[1] + y * s[2]
-        rays[kind, i, 5] = t2 * s[0] + b2 * s[1] + z * s[2]
 
 
 @_serial
@@ -154,50 +165,6 @@ def visible_fractions(blocked, rays, geometric, kinds):  # pragma: no cover - co
             front = geometric[i, 0] * rays[k, i, 3] + geometric[i, 1] * rays[k, i, 4]
             front += geometric[i, 2] * rays[k, i, 5]
             out[i, j] = np.float32(1.0) if (front > 0 and not blocked[k * count + i]) else np.float32(0.0)
-    return out
-
-
-@_compiled
-def neighbour_average(values, hit_index, hit_pixels, column, points, normals, tolerance):  # pragma: no cover
-    """(N, C) float32: per-hit ``values`` (N, C) through a 3 x 3 tent filter (weights
-    (2 - |dy|)(2 - |dx|)) over neighbouring pixels that show the same entity, lie within
-    ``tolerance[i]`` metres of hit i's tangent plane (unit ``normals`` (N, 3)) and whose normal
-    is within ~37 degrees (cosine > 0.8). hit_index (H, W) int64: -1 on background. The tent
-    gives each sample of a 2 x 2 interleaving pattern the same total weight."""
-    height, width = hit_index.shape
-    count = hit_pixels.shape[0]
-    channels = values.shape[1]
-    out = np.zeros_like(values)
-    for i in numba.prange(count):
-        row = hit_pixels[i] // width
-        col = hit_pixels[i] - row * width
-        nx, ny, nz = normals[i, 0], normals[i, 1], normals[i, 2]
-        px, py, pz = points[i, 0], points[i, 1], points[i, 2]
-        entity = column[i]
-        limit = tolerance[i]
-        total = np.float32(0.0)
-        for dy in range(-1, 2):
-            y = row + dy
-            if y < 0 or y >= height:
-                continue
-            for dx in range(-1, 2):
-                x = col + dx
-                if x < 0 or x >= width:
-                    continue
-                j = hit_index[y, x]
-                if j < 0 or column[j] != entity:
-                    continue
-                plane = (points[j, 0] - px) * nx + (points[j, 1] - py) * ny + (points[j, 2] - pz) * nz
-                aligned = normals[j, 0] * nx + normals[j, 1] * ny + normals[j, 2] * nz
-                if abs(plane) > limit or aligned <= 0.8:
-                    continue
-                weight = np.float32((2 - abs(dy)) * (2 - abs(dx)))
-                total += weight
-                for k in range(channels):
-                    out[i, k] += weight * values[j, k]
-        scale = np.float32(1.0) / max(total, np.float32(1e-12))
-        for k in range(channels):
-            out[i, k] *= scale
     return out
 
 
@@ -221,56 +188,6 @@ def _smith_g1(cosine, alpha2):  # pragma: no cover - compiled
     cosine = min(max(cosine, np.float32(1e-6)), np.float32(1.0))
     cos2 = cosine * cosine
     return np.float32(2.0) / (np.float32(1.0) + math.sqrt(np.float32(1.0) + alpha2 * (1.0 - cos2) / cos2))
-
-
-@_compiled
-def add_direct_light(
-    irradiance, highlight, shading, geometric, view, roughness, points, position, to_light, arriving,
-    fraction, want_specular,
-):  # pragma: no cover - compiled  # fmt: skip
-    """Add one light's ``arriving`` irradiance (W/m^2 facing it) times the receiver cosine and
-    ``fraction`` (N,) to ``irradiance`` (N, 3), and its GGX highlight to ``highlight`` (N, 3).
-
-    A point light (``position`` (3,) finite): to_light and arriving from I / r^2 with I =
-    ``arriving[0]``. Else to_light (M, 3) unit and arriving (M, 3), M = 1 (a sun) or N (per hit).
-    """
-    count = shading.shape[0]
-    point_light = np.isfinite(position[0])
-    stride = 1 if to_light.shape[0] > 1 else 0
-    for i in numba.prange(count):
-        f = fraction[i]
-        if f <= 0:
-            continue
-        if point_light:
-            lx = np.float32(position[0]) - points[i, 0]
-            ly = np.float32(position[1]) - points[i, 1]
-            lz = np.float32(position[2]) - points[i, 2]
-            distance2 = max(lx * lx + ly * ly + lz * lz, np.float32(1e-12))
-            inverse = np.float32(1.0) / math.sqrt(distance2)
-            lx, ly, lz = lx * inverse, ly * inverse, lz * inverse
-            e0 = arriving[0, 0] / distance2
-            e1 = arriving[0, 1] / distance2
-            e2 = arriving[0, 2] / distance2
-        else:
-            row = i * stride
-            lx, ly, lz = to_light[row, 0], to_light[row, 1], to_light[row, 2]
-            e0, e1, e2 = arriving[row, 0], arriving[row, 1], arriving[row, 2]
-        if geometric[i, 0] * lx + geometric[i, 1] * ly + geometric[i, 2] * lz <= 0:
-            continue
-        cos_l = shading[i, 0] * lx + shading[i, 1] * ly + shading[i, 2] * lz
-        if cos_l <= 0:
-            continue
-        weight = cos_l * f
-        irradiance[i, 0] += e0 * weight
-        irradiance[i, 1] += e1 * weight
-        irradiance[i, 2] += e2 * weight
-        if want_specular:
-            cos_v = shading[i, 0] * view[i, 0] + shading[i, 1] * view[i, 1] + shading[i, 2] * view[i, 2]
-            view_dot_light = view[i, 0] * lx + view[i, 1] * ly + view[i, 2] * lz
-            factor = _highlight_factor(cos_l, cos_v, view_dot_light, roughness[i]) * f
-            highlight[i, 0] += e0 * factor
-            highlight[i, 1] += e1 * factor
-            highlight[i, 2] += e2 * factor
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -330,74 +247,203 @@ def _bilinear(levels, start, rows, u, v):  # pragma: no cover - compiled
     return r, g, bl
 
 
+# Kinds of direct shading term (``shade``'s term_mode).
+TERM_FIXED = 0
+"""The same direction ``term_vector[t]`` and irradiance ``term_rgb[t]`` for every hit (a sun)."""
+TERM_POINT = 1
+"""A point light at ``term_vector[t]`` of intensity ``term_rgb[t]``: I / r^2 per hit."""
+TERM_PER_HIT = 2
+"""Per-hit direction and irradiance ``hit_to_light[term_row[t]]``, ``hit_arriving[...]`` (an area
+light's strata)."""
+
+
 @_compiled
-def add_environment(
-    irradiance, highlight, shading, view, roughness, occlusion, convolved, levels, level_start, level_rows,
-    level_roughness, rotation_rad, want_specular,
+def shade(
+    raw, filtered, hit_index, hit_pixels, column, points, geometric, shading, view, distance, roughness,
+    plane_tolerance, term_kind, term_mode, term_vector, term_rgb, term_row, hit_to_light, hit_arriving,
+    ambient_kind, env_convolved, env_levels, env_level_start, env_level_rows, env_level_roughness,
+    env_level_count, env_rotation, want_irradiance, want_specular, fractions, shadow, irradiance,
+    specular,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """Add one environment: its SH irradiance at the shading normal x ``occlusion`` (N,) to
-    ``irradiance`` (N, 3) (``convolved`` (9, 3) float32: coefficients x A_l, clamped at 0), and
-    its prefiltered radiance along the reflected view ray x split-sum (A + B) x occlusion to
-    ``highlight`` (N, 3). levels: the prefiltered lat-long maps flattened one after the other,
-    level j from ``level_start[j]`` with ``level_rows[j]`` rows, for ``level_roughness`` (L,)
-    ascending; rotation_rad: the map's turn about world Z."""
-    count = shading.shape[0]
-    top_level = level_roughness.shape[0] - 1
-    rotation = np.float32(rotation_rad)
+    """Every lighting map of a frame in one pass over the hits, written at each hit's pixel.
+
+    raw (N, K) float32: each ray kind's visibility (``visible_fractions``); the kinds with
+    ``filtered[k]`` (4 samples interleaved over 2 x 2 pixels) go through a 3 x 3 tent filter
+    (weights (2 - |dy|)(2 - |dx|)) over neighbouring pixels that show the same entity, lie within
+    ``plane_tolerance (1 + distance)`` metres of the hit's tangent plane (geometric normal) and
+    whose normal is within ~37 degrees (cosine > 0.8); the tent gives each sample of the pattern
+    the same total weight. The result goes to ``fractions`` (N, K) and its first L columns (the
+    direct lights) to ``shadow`` (H * W, L).
+    Irradiance (W/m^2) and specular (W/m^2/sr) go to (H * W, 3) ``irradiance``, ``specular``:
+    direct terms t (``TERM_*``, visibility of kind ``term_kind[t]``): receiver cosine x
+    visibility x irradiance, and the GGX highlight (Fresnel 1) at the hit's roughness; then each
+    environment e: its SH irradiance at the shading normal (``env_convolved[e]`` (9, 3): the
+    coefficients x A_l, clamped at 0) and its prefiltered radiance along the reflected view ray x
+    the split-sum (A + B), both x the ambient visibility (kind ``ambient_kind``; -1: no
+    environment). Environment e's levels: ``env_level_count[e]`` lat-long maps stored flat in
+    ``env_levels`` from ``env_level_start[e, j]``, ``env_level_rows[e, j]`` rows each, for
+    ``env_level_roughness[e, j]`` ascending; ``env_rotation[e]`` radians about world Z.
+    hit_index (H, W) int64: -1 on background. Arithmetic is float32 throughout.
+    """
+    height, width = hit_index.shape
+    count = hit_pixels.shape[0]
+    kinds = raw.shape[1]
+    lights = shadow.shape[1]
+    any_filtered = False
+    for k in range(kinds):
+        any_filtered = any_filtered or filtered[k]
+    environments = env_convolved.shape[0] if ambient_kind >= 0 else 0
     for i in numba.prange(count):
-        x, y, z = shading[i, 0], shading[i, 1], shading[i, 2]
-        basis = (
-            np.float32(0.282094791773878),
-            np.float32(0.488602511902920) * y,
-            np.float32(0.488602511902920) * z,
-            np.float32(0.488602511902920) * x,
-            np.float32(1.092548430592079) * x * y,
-            np.float32(1.092548430592079) * y * z,
-            np.float32(0.315391565252520) * (np.float32(3.0) * z * z - np.float32(1.0)),
-            np.float32(1.092548430592079) * x * z,
-            np.float32(0.546274215296040) * (x * x - y * y),
-        )
-        ao = occlusion[i]
-        for k in range(3):
-            value = np.float32(0.0)
-            for term in range(9):
-                value += basis[term] * convolved[term, k]
-            irradiance[i, k] += max(value, np.float32(0.0)) * ao
-        if not want_specular:
+        pixel = hit_pixels[i]
+        for k in range(kinds):
+            fractions[i, k] = np.float32(0.0) if filtered[k] else raw[i, k]
+        if any_filtered:
+            row = pixel // width
+            col = pixel - row * width
+            nx, ny, nz = geometric[i, 0], geometric[i, 1], geometric[i, 2]
+            px, py, pz = points[i, 0], points[i, 1], points[i, 2]
+            entity = column[i]
+            limit = np.float32(plane_tolerance) * (np.float32(1.0) + distance[i])
+            total = np.float32(0.0)
+            for dy in range(-1, 2):
+                y = row + dy
+                if y < 0 or y >= height:
+                    continue
+                for dx in range(-1, 2):
+                    x = col + dx
+                    if x < 0 or x >= width:
+                        continue
+                    j = hit_index[y, x]
+                    if j < 0 or column[j] != entity:
+                        continue
+                    plane = (points[j, 0] - px) * nx + (points[j, 1] - py) * ny + (points[j, 2] - pz) * nz
+                    aligned = geometric[j, 0] * nx + geometric[j, 1] * ny + geometric[j, 2] * nz
+                    if abs(plane) > limit or aligned <= 0.8:
+                        continue
+                    weight = np.float32((2 - abs(dy)) * (2 - abs(dx)))
+                    total += weight
+                    for k in range(kinds):
+                        if filtered[k]:
+                            fractions[i, k] += weight * raw[j, k]
+            scale = np.float32(1.0) / max(total, np.float32(1e-12))
+            for k in range(kinds):
+                if filtered[k]:
+                    fractions[i, k] *= scale
+        for k in range(lights):
+            shadow[pixel, k] = fractions[i, k]
+        if not want_irradiance:
             continue
-        cos_view = min(
-            max(x * view[i, 0] + y * view[i, 1] + z * view[i, 2], np.float32(0.0)), np.float32(1.0)
-        )
-        rx = np.float32(2.0) * cos_view * x - view[i, 0]
-        ry = np.float32(2.0) * cos_view * y - view[i, 1]
-        rz = np.float32(2.0) * cos_view * z - view[i, 2]
-        r = min(max(roughness[i], np.float32(0.0)), np.float32(1.0))
-        # Split-sum scale and bias (Karis 2014 fit, ``brdf.split_sum_scale_bias``), float32.
-        c0 = np.float32(1.0) - r
-        c1 = np.float32(-0.0275) * r + np.float32(0.0425)
-        c2 = np.float32(-0.572) * r + np.float32(1.04)
-        c3 = np.float32(0.022) * r - np.float32(0.04)
-        a004 = min(c0 * c0, math.exp(np.float32(-9.28 * math.log(2.0)) * cos_view)) * c0 + c1
-        scale_bias = (a004 * np.float32(-1.04) + c2) + (a004 * np.float32(1.04) + c3)
-        # Lat-long coordinates (``worldsim.camera.conventions.direction_to_equirect``), float32.
-        phi = _atan2(ry, rx) - rotation
-        u = np.float32(0.5) - phi * np.float32(0.5 / math.pi)
-        u -= math.floor(u)
-        v = np.float32(0.5) - _atan2(rz, math.sqrt(rx * rx + ry * ry)) * np.float32(1.0 / math.pi)
-        upper = 1
-        while upper < top_level and level_roughness[upper] <= r:
-            upper += 1
-        lower = upper - 1
-        blend = np.float32((r - level_roughness[lower]) / (level_roughness[upper] - level_roughness[lower]))
-        r0, g0, b0 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
-        if blend < 1:
-            r0, g0, b0 = _bilinear(levels, level_start[lower], level_rows[lower], u, v)
-            keep = np.float32(1.0) - blend
-            r0, g0, b0 = r0 * keep, g0 * keep, b0 * keep
-        if blend > 0:
-            r1, g1, b1 = _bilinear(levels, level_start[upper], level_rows[upper], u, v)
-            r0, g0, b0 = r0 + r1 * blend, g0 + g1 * blend, b0 + b1 * blend
-        weight = scale_bias * ao
-        highlight[i, 0] += r0 * weight
-        highlight[i, 1] += g0 * weight
-        highlight[i, 2] += b0 * weight
+        sx, sy, sz = shading[i, 0], shading[i, 1], shading[i, 2]
+        irr0, irr1, irr2 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
+        hl0, hl1, hl2 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
+        for t in range(term_kind.shape[0]):
+            f = fractions[i, term_kind[t]]
+            if f <= 0:
+                continue
+            mode = term_mode[t]
+            if mode == TERM_POINT:
+                lx = term_vector[t, 0] - points[i, 0]
+                ly = term_vector[t, 1] - points[i, 1]
+                lz = term_vector[t, 2] - points[i, 2]
+                distance2 = max(lx * lx + ly * ly + lz * lz, np.float32(1e-12))
+                inverse = np.float32(1.0) / math.sqrt(distance2)
+                lx, ly, lz = lx * inverse, ly * inverse, lz * inverse
+                e0 = term_rgb[t, 0] / distance2
+                e1 = term_rgb[t, 1] / distance2
+                e2 = term_rgb[t, 2] / distance2
+            elif mode == TERM_FIXED:
+                lx, ly, lz = term_vector[t, 0], term_vector[t, 1], term_vector[t, 2]
+                e0, e1, e2 = term_rgb[t, 0], term_rgb[t, 1], term_rgb[t, 2]
+            else:
+                a = term_row[t]
+                lx, ly, lz = hit_to_light[a, i, 0], hit_to_light[a, i, 1], hit_to_light[a, i, 2]
+                e0, e1, e2 = hit_arriving[a, i, 0], hit_arriving[a, i, 1], hit_arriving[a, i, 2]
+            if geometric[i, 0] * lx + geometric[i, 1] * ly + geometric[i, 2] * lz <= 0:
+                continue
+            cos_l = sx * lx + sy * ly + sz * lz
+            if cos_l <= 0:
+                continue
+            weight = cos_l * f
+            # Rounded to float32 at every step, as the maps' float32 buffers always were.
+            irr0 = np.float32(irr0 + e0 * weight)
+            irr1 = np.float32(irr1 + e1 * weight)
+            irr2 = np.float32(irr2 + e2 * weight)
+            if want_specular:
+                cos_v = sx * view[i, 0] + sy * view[i, 1] + sz * view[i, 2]
+                view_dot_light = view[i, 0] * lx + view[i, 1] * ly + view[i, 2] * lz
+                factor = _highlight_factor(cos_l, cos_v, view_dot_light, roughness[i]) * f
+                hl0 = np.float32(hl0 + e0 * factor)
+                hl1 = np.float32(hl1 + e1 * factor)
+                hl2 = np.float32(hl2 + e2 * factor)
+        if environments > 0:
+            ao = fractions[i, ambient_kind]
+            basis = (
+                np.float32(0.282094791773878),
+                np.float32(0.488602511902920) * sy,
+                np.float32(0.488602511902920) * sz,
+                np.float32(0.488602511902920) * sx,
+                np.float32(1.092548430592079) * sx * sy,
+                np.float32(1.092548430592079) * sy * sz,
+                np.float32(0.315391565252520) * (np.float32(3.0) * sz * sz - np.float32(1.0)),
+                np.float32(1.092548430592079) * sx * sz,
+                np.float32(0.546274215296040) * (sx * sx - sy * sy),
+            )
+            cos_view = min(
+                max(sx * view[i, 0] + sy * view[i, 1] + sz * view[i, 2], np.float32(0.0)), np.float32(1.0)
+            )
+            rx = np.float32(2.0) * cos_view * sx - view[i, 0]
+            ry = np.float32(2.0) * cos_view * sy - view[i, 1]
+            rz = np.float32(2.0) * cos_view * sz - view[i, 2]
+            r = min(max(roughness[i], np.float32(0.0)), np.float32(1.0))
+            # Split-sum scale and bias (Karis 2014 fit, ``brdf.split_sum_scale_bias``), float32.
+            c0 = np.float32(1.0) - r
+            c1 = np.float32(-0.0275) * r + np.float32(0.0425)
+            c2 = np.float32(-0.572) * r + np.float32(1.04)
+            c3 = np.float32(0.022) * r - np.float32(0.04)
+            a004 = min(c0 * c0, math.exp(np.float32(-9.28 * math.log(2.0)) * cos_view)) * c0 + c1
+            scale_bias = (a004 * np.float32(-1.04) + c2) + (a004 * np.float32(1.04) + c3)
+            azimuth = _atan2(ry, rx)
+            v = np.float32(0.5) - _atan2(rz, math.sqrt(rx * rx + ry * ry)) * np.float32(1.0 / math.pi)
+            for e in range(environments):
+                s0, s1, s2 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
+                for term in range(9):
+                    s0 += basis[term] * env_convolved[e, term, 0]
+                    s1 += basis[term] * env_convolved[e, term, 1]
+                    s2 += basis[term] * env_convolved[e, term, 2]
+                irr0 = np.float32(irr0 + max(s0, np.float32(0.0)) * ao)
+                irr1 = np.float32(irr1 + max(s1, np.float32(0.0)) * ao)
+                irr2 = np.float32(irr2 + max(s2, np.float32(0.0)) * ao)
+                if not want_specular:
+                    continue
+                # Lat-long coordinates (``worldsim.camera.conventions.direction_to_equirect``).
+                phi = azimuth - np.float32(env_rotation[e])
+                u = np.float32(0.5) - phi * np.float32(0.5 / math.pi)
+                u -= math.floor(u)
+                top_level = env_level_count[e] - 1
+                upper = 1
+                while upper < top_level and env_level_roughness[e, upper] <= r:
+                    upper += 1
+                lower = upper - 1
+                blend = np.float32(
+                    (r - env_level_roughness[e, lower])
+                    / (env_level_roughness[e, upper] - env_level_roughness[e, lower])
+                )
+                r0, g0, b0 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
+                if blend < 1:
+                    r0, g0, b0 = _bilinear(
+                        env_levels, env_level_start[e, lower], env_level_rows[e, lower], u, v
+                    )
+                    keep = np.float32(1.0) - blend
+                    r0, g0, b0 = r0 * keep, g0 * keep, b0 * keep
+                if blend > 0:
+                    r1, g1, b1 = _bilinear(
+                        env_levels, env_level_start[e, upper], env_level_rows[e, upper], u, v
+                    )
+                    r0, g0, b0 = r0 + r1 * blend, g0 + g1 * blend, b0 + b1 * blend
+                weight = scale_bias * ao
+                hl0 = np.float32(hl0 + r0 * weight)
+                hl1 = np.float32(hl1 + g0 * weight)
+                hl2 = np.float32(hl2 + b0 * weight)
+        irradiance[pixel, 0], irradiance[pixel, 1], irradiance[pixel, 2] = irr0, irr1, irr2
+        if want_specular:
+            specular[pixel, 0], specular[pixel, 1], specular[pixel, 2] = hl0, hl1, hl2

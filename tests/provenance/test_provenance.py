@@ -220,8 +220,12 @@ def test_render_stamps_every_output_and_the_cli_reports_it(tmp_path: Path) -> No
     metadata = json.loads((out / "metadata.json").read_text())
     record = metadata["settings"]["provenance"]
     assert record["renderer"] == "flat" and record["synthetic"] and not record["generative"]
+    # each frame's record is keyed to its own inputs (issue 22), not to the whole scene's digest
+    digests = json.loads((out / "frame_inputs.json").read_text())["rgb"]["digests"]
     for frame in range(4):
-        assert read_png_record(out / "rgb" / f"{frame:05d}.png") == frame_record(record, frame)
+        assert read_png_record(out / "rgb" / f"{frame:05d}.png") == frame_record(
+            record, frame, digests[frame]
+        )
     assert read_mp4_record(out / "video.mp4") == record
     for name in ("video.mp4", "contact_sheet.png"):
         assert credentials.verify_file(out / name).valid

@@ -26,9 +26,11 @@ from renderers.guidance.maps import (
 )
 from renderers.guidance.open3d_backend import Open3DBackend
 from renderers.guidance.synthetic import looking_at, make_trajectory, rotation_z, translation
+from renderers.guidance.visibility import entity_visibility
 from worldsim.camera.conventions import invert_pose
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.camera.projection import pixel_rays
+from worldsim.guidance_frame import EntityVisibility
 from worldsim.scene.model import MaterialSpec, MeshSpec, TextureSpec
 
 FRAMES = 4
@@ -89,6 +91,32 @@ def crowd_scene(count: int = 80):
 
 
 # --- reference implementations (numpy, whole-array) ------------------------------------------
+
+
+def reference_visibility(hits: RayHits, trajectory) -> list[EntityVisibility]:
+    """``entity_visibility`` by numpy passes over each entity's window."""
+    ids = [info.id for info in trajectory.entities]
+    result = []
+    for silhouette in sorted(hits.silhouettes, key=lambda s: s.column):
+        total = int(np.count_nonzero(silhouette.hit))
+        if total == 0:
+            continue
+        y0, y1, x0, x1 = silhouette.rect
+        window = hits.column[y0:y1, x0:x1]
+        own = window == silhouette.column
+        visible = int(np.count_nonzero(own))
+        bbox = None
+        if visible:
+            rows = np.flatnonzero(own.any(axis=1))
+            cols = np.flatnonzero(own.any(axis=0))
+            bbox = (int(x0 + cols[0]), int(y0 + rows[0]), int(x0 + cols[-1] + 1), int(y0 + rows[-1] + 1))
+        shown = window[silhouette.hit & ~own]
+        others = np.flatnonzero(np.bincount(shown + 1, minlength=1)[1:]) if len(shown) else []
+        occluders = sorted(ids[c] for c in others)
+        result.append(
+            EntityVisibility(ids[silhouette.column], visible, total, visible / total, bbox, occluders)
+        )
+    return result
 
 
 def reference_cast(backend: Open3DBackend, frame: int, rays_camera: np.ndarray | None = None) -> dict:
@@ -273,7 +301,7 @@ def test_cast_maps_and_flow_equal_the_numpy_references(make_scene, pieces, monke
     track = trajectory.cameras[trajectory.primary_camera]
     hits = [backend.cast(f, track.cam_to_world[f], track.intrinsics(f)) for f in range(FRAMES)]
     depths = [depth_map(h) for h in hits]
-    retried = 0
+    retried = occluded = 0
     for frame, frame_hits in enumerate(hits):
         assert_hits_equal(frame_hits, reference_cast(backend, frame))
         np.testing.assert_array_equal(
@@ -290,6 +318,8 @@ def test_cast_maps_and_flow_equal_the_numpy_references(make_scene, pieces, monke
         np.testing.assert_array_equal(
             surface_coords_map(frame_hits), scatter(frame_hits, frame_hits.hit_object_point)
         )
+        assert entity_visibility(frame_hits, trajectory) == reference_visibility(frame_hits, trajectory)
+        occluded += sum(bool(v.occluders) for v in entity_visibility(frame_hits, trajectory))
         for target in (frame - 1, frame + 1):
             if 0 <= target < FRAMES:
                 flow, valid = correspondence_flow(frame_hits, hits[target], depths[target], trajectory)
@@ -300,6 +330,7 @@ def test_cast_maps_and_flow_equal_the_numpy_references(make_scene, pieces, monke
                 np.testing.assert_array_equal(valid, expected_valid)
                 assert valid.dtype == bool and flow.dtype == np.float32
                 retried += retry
+    assert occluded > 0, "the scene must have occluded entities"
     if make_scene is mixed_scene:
         assert retried > 0, "the scene must exercise the tangent-plane depth test"
         assert len({c for h in hits for c, _, _ in h.hit_segments}) == 4

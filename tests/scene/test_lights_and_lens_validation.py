@@ -109,3 +109,45 @@ def test_the_lens_reaches_the_camera_track():
         2.8,
         None,
     )
+
+
+SCENE_EXPOSURE = """
+name: exposed
+num_frames: 2
+exposure_ev: {scene}
+cameras:
+  - {{name: own, position: [3, 0, 1], look_at: [0, 0, 0], exposure_ev: -0.5}}
+  - {{name: inherits, position: [0, 3, 1], look_at: [0, 0, 0]}}
+"""
+
+
+def test_scene_exposure_applies_to_cameras_without_their_own():
+    from worldsim.world.world import World
+
+    scene = load_scene_from_string(SCENE_EXPOSURE.format(scene=1.25), "scene.yaml")
+    cameras = World(scene).rollout().cameras
+    assert cameras["own"].lens.exposure_ev == -0.5  # the camera's value overrides the scene's
+    assert cameras["inherits"].lens.exposure_ev == 1.25
+    plain = load_scene_from_string(SCENE_EXPOSURE.format(scene=0.0).replace("exposure_ev: 0.0\n", ""))
+    assert World(plain).rollout().cameras["inherits"].lens.exposure_ev == 0.0
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("25", "within +-20 stops, got 25"), ("-21.5", "within +-20 stops, got -21.5"), ("bright", "bright")],
+)
+def test_bad_scene_exposure_names_file_key_and_reason(value, reason):
+    with pytest.raises(SceneError) as caught:
+        load_scene_from_string(SCENE_EXPOSURE.format(scene=value), "exposed.yaml")
+    matching = [issue for issue in caught.value.issues if issue[1] == "exposure_ev"]
+    assert len(matching) == 1, caught.value.issues
+    file, _, message = matching[0]
+    assert file == "exposed.yaml" and reason in message
+
+
+def test_a_python_scene_gets_the_exposure_check():
+    from worldsim.scene.scene import Scene
+    from worldsim.scene.validation import collect_issues
+
+    issues = dict(collect_issues(Scene(exposure_ev=float("inf"))))
+    assert issues["exposure_ev"] == "exposure_ev must be within +-20 stops, got inf"

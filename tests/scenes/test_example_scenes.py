@@ -65,3 +65,15 @@ def test_script_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert f"{tmp_path / 'out'}: 24 frames" in out
     assert [entity.id for entity in scene.entities] == [1, 2, 3, 4]
     assert (tmp_path / "out" / "instance" / "00023.png").is_file()
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_environment_lights_of_example_scenes_are_captured_hdris(path: Path) -> None:
+    from worldsim.scene.hdri import SHIPPED_HDRI_DIR, shipped_hdri_names
+
+    environments = [light for light in load_scene(path).lights if light.type == "environment"]
+    for light in environments:
+        assert light.hdri in shipped_hdri_names(), f"{path.name}: {light.name} is not lit by a shipped HDRI"
+        assert (SHIPPED_HDRI_DIR / f"{light.hdri}.exr").is_file()
+    if path.stem == "demo":
+        assert [light.hdri for light in environments] == ["studio"]

@@ -35,14 +35,16 @@ def evaluate_camera(
     entity_position: EntityPositionLookup | None = None,
     *,
     scene_seed: int = 0,
+    scene_exposure_ev: float = 0.0,
     key_path: str | None = None,
 ) -> CameraTrack:
     """The camera over clip ``times`` (T,) seconds, frame ``i`` at ``times[i]``.
 
     ``resolution`` is ``(width, height)``. ``entity_position(name, frames) -> (T, 3)`` gives
     target entities' positions (physics included) at frame indices ``0..T-1``. ``scene_seed``
-    seeds the shake unless ``spec.shake.seed`` is set. Raises SceneError naming ``key_path``
-    (default ``cameras[<name>]``) for bad input.
+    seeds the shake unless ``spec.shake.seed`` is set; ``scene_exposure_ev`` is the exposure of a
+    camera without its own. Raises SceneError naming ``key_path`` (default ``cameras[<name>]``)
+    for bad input.
     """
     key_path = key_path if key_path is not None else f"cameras[{spec.name}]"
     times = np.asarray(times, dtype=np.float64).reshape(-1)
@@ -67,14 +69,15 @@ def evaluate_camera(
         width=width,
         height=height,
         cuts=segment_cuts(spec, times),
-        lens=camera_lens(spec),
+        lens=camera_lens(spec, scene_exposure_ev),
     )
 
 
-def camera_lens(spec: CameraSpec) -> CameraLens:
-    """The lens and film settings of ``spec`` (checked by scene validation)."""
+def camera_lens(spec: CameraSpec, scene_exposure_ev: float = 0.0) -> CameraLens:
+    """The lens and film settings of ``spec`` (checked by scene validation); its exposure is its
+    own ``exposure_ev`` when set, else ``scene_exposure_ev`` (the scene's)."""
     return CameraLens(
-        exposure_ev=float(spec.exposure_ev),
+        exposure_ev=float(scene_exposure_ev if spec.exposure_ev is None else spec.exposure_ev),
         tonemap=str(spec.tonemap),
         aperture_f=None if spec.aperture_f is None else float(spec.aperture_f),
         focus_distance=None if spec.focus_distance is None else float(spec.focus_distance),

@@ -150,8 +150,9 @@ class CameraSpec:
     """This camera's shot starts here (seconds); it is still evaluated over the whole clip."""
     end_time: float | None = None
     """This camera's shot ends here (seconds)."""
-    exposure_ev: float = 0.0
-    """Exposure in stops applied to radiance before the tone curve (+1 = twice as bright)."""
+    exposure_ev: float | None = None
+    """Exposure in stops applied to radiance before the tone curve (+1 = twice as bright); None:
+    the scene's ``exposure_ev`` (0 by default)."""
     tonemap: str = "filmic"
     """Tone curve from radiance to display sRGB: ``filmic`` (an ACES fit) or ``standard`` (clip)."""
     aperture_f: float | None = None

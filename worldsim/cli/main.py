@@ -27,6 +27,7 @@ OPTIONAL_SUBCOMMANDS = (
     ("worldsim.cli.evaluate_cmd", "add_evaluate_subparser"),
     ("worldsim.cli.provenance_cmd", "add_provenance_subparser"),
     ("worldsim.cli.view_cmd", "add_view_subparsers"),
+    ("worldsim.cli.diff_cmd", "add_diff_subparser"),
 )
 """Subcommands contributed by other modules: ``module:function(subparsers, common)``; ``common``
 is the parent parser carrying ``--quiet`` and ``--debug``."""

@@ -110,7 +110,10 @@ def _describe(report: dict[str, Any]) -> str:
         lines.append(f"  renderer: {record.get('renderer') or 'none (guidance maps)'}")
         if record.get("weights"):
             lines.append(f"  weights: {record['weights']} (sha256 {record['weights_sha256']})")
-        lines.append(f"  scene digest: {record.get('scene_digest')}, seed {record.get('seed')}")
+        if "frame_inputs" in record:
+            lines.append(f"  frame inputs: {record['frame_inputs']}, seed {record.get('seed')}")
+        else:
+            lines.append(f"  scene digest: {record.get('scene_digest')}, seed {record.get('seed')}")
         if "frame" in record:
             lines.append(f"  frame: {record['frame']}")
     signed = report["credentials"]

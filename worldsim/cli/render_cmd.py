@@ -110,7 +110,53 @@ def add_subparser(subparsers: argparse._SubParsersAction, common: argparse.Argum
         help="renderer option (VALUE parsed as YAML), e.g. --option steps=20 (diffusion) or "
         "--option max_depth=3 (reference); repeatable",
     )
+    add_edit_arguments(parser)
+    parser.add_argument(
+        "--extend",
+        type=int,
+        metavar="N",
+        help="continue the clip in --out by N frames; its frames stay as they are and camera moves "
+        "keep the timing they were first rendered with",
+    )
+    parser.add_argument(
+        "--appearance-from",
+        metavar="CLIP",
+        help="start from the appearance memory of another rendered clip folder (another camera, a later "
+        "shot), so shared entities keep their look (renderers with a memory: diffusion)",
+    )
     parser.set_defaults(func=run_render)
+
+
+def add_edit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY.PATH=VALUE`` and ``--edits FILE`` (``worldsim.scene.edits``)."""
+    parser.add_argument(
+        "--set",
+        dest="set_values",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="edit the scene before rendering, e.g. --set entities[ball].material.base_color=[0,1,0] "
+        "(VALUE parsed as YAML); repeatable, applied after --edits",
+    )
+    parser.add_argument(
+        "--edits",
+        metavar="FILE",
+        help="an edit file: a YAML list of {set: KEY.PATH, value: V} / {remove: ...}",
+    )
+
+
+def edited_scene(path: str, args: argparse.Namespace):
+    """The scene file ``path`` with ``--edits`` then ``--set`` applied (the path itself without any)."""
+    from worldsim.scene.edits import apply_edits, load_edits, parse_set
+
+    scene_file = require_file(path)
+    edits = [*load_edits(require_file(args.edits))] if args.edits else []
+    edits += [parse_set(text) for text in args.set_values]
+    if not edits:
+        return scene_file
+    from worldsim.render import load_and_validate
+
+    return apply_edits(load_and_validate(scene_file), edits)
 
 
 def parse_options(pairs: list[str]) -> dict[str, object]:
@@ -143,9 +189,15 @@ def run_render(args: argparse.Namespace) -> int:
         options["preview"] = True
     if args.weights is not None:
         options["weights"] = args.weights
+    if args.extend is not None and args.extend < 1:
+        raise UsageError(f"--extend must be at least 1 frame, got {args.extend}")
+    if args.extend is not None and args.overwrite:
+        raise UsageError("--extend continues the clip in --out; it cannot be combined with --overwrite")
+    if args.appearance_from is not None:
+        _require_clip_folder(args.appearance_from)
     try:
         clip = render(
-            require_file(args.scene),
+            edited_scene(args.scene, args),
             renderer=args.renderer,
             out=args.out,
             guidance_only=args.guidance_only,
@@ -155,6 +207,8 @@ def run_render(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             options=options or None,
             sign_with=tuple(args.sign_with) if args.sign_with else None,
+            extend=args.extend,
+            appearance_from=args.appearance_from,
         )
     except UnknownOptionError as error:
         raise RenderError(f"{error}{_option_hint(error.option, args)}") from None
@@ -165,7 +219,24 @@ def run_render(args: argparse.Namespace) -> int:
         else:
             count = len(parse_frames(args.frames, total))
             echo(f"wrote {clip.path} ({count} of the clip's {total} frames: --frames {args.frames})")
+        rerendered = clip.metadata.get("rerendered", {})
+        counts = {name: len(rerendered.get(name, {}).get("frames", [])) for name in ("rgb", "guidance")}
+        if any(counts.values()):
+            echo(
+                f"re-rendered the frames whose inputs changed: {counts['rgb']} rgb, {counts['guidance']} "
+                "guidance (why: metadata.json rerendered)"
+            )
     return 0
+
+
+def _require_clip_folder(path: str) -> None:
+    from pathlib import Path
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise UsageError(f"--appearance-from {path}: no such clip folder")
+    if not (folder / "metadata.json").is_file():
+        raise UsageError(f"--appearance-from {path}: not a clip folder (no metadata.json)")
 
 
 def _option_source(option: str, args: argparse.Namespace) -> str:

@@ -1,12 +1,13 @@
-"""``worldsim view`` (web viewer with camera path authoring) and ``worldsim export`` (Rerun)."""
+"""``worldsim view`` (web viewer with camera path authoring) and ``worldsim export`` (the formats of
+``worldsim.exports.registry``)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from worldsim.cli.output import echo
-
-EXPORT_FORMATS = ("rerun",)
+from worldsim.cli.output import echo, warn
+from worldsim.exports.registry import EXPORT_FORMATS, EXPORT_TABLE
 
 
 def add_view_subparsers(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -28,17 +29,35 @@ def add_view_subparsers(subparsers: argparse._SubParsersAction, common: argparse
     view.add_argument("--no-browser", action="store_true", help="do not open a browser")
     view.set_defaults(func=run_view)
 
+    formats = "; ".join(
+        f"{name}: {row.description} ({row.default_out})" for name, row in EXPORT_TABLE.items()
+    )
     export = subparsers.add_parser(
         "export",
         parents=[common],
-        help="export a clip folder (Rerun recording)",
-        description="Export a clip folder: --format rerun writes a .rrd recording (rgb, depth, "
-        "segmentation with class names, flow, lighting maps, camera pose and pinhole, entity boxes on "
-        "a 'frame' timeline) that opens in the Rerun viewer (worldsim[viewer]).",
+        help=f"export a clip or dataset folder ({', '.join(EXPORT_FORMATS)})",
+        description="Export a clip folder, or every clip of a dataset folder (DIR/clips/<id>/), to "
+        "formats other tools read; by default into the clip's exports/ folder (webdataset: into the "
+        "dataset folder). "
+        f"Formats: {formats}.",
     )
-    export.add_argument("clip", metavar="CLIP", help="clip folder")
-    export.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
-    export.add_argument("--out", required=True, metavar="FILE", help="output file (e.g. clip.rrd)")
+    export.add_argument("clip", metavar="CLIP_OR_DATASET", help="clip folder or dataset folder")
+    export.add_argument(
+        "--format",
+        required=True,
+        metavar="NAMES",
+        help=f"comma-separated formats: {', '.join(EXPORT_FORMATS)}",
+    )
+    export.add_argument(
+        "--out", metavar="PATH", help="output file or folder of a single format (default: see above)"
+    )
+    export.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="format option, e.g. --option frame=both --option color=rgb (pointcloud); repeatable",
+    )
     export.set_defaults(func=run_export)
 
 
@@ -63,9 +82,50 @@ def run_view(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from worldsim.exports.rerun_recording import export_rerun
+    from worldsim.cli.common import UsageError
+    from worldsim.cli.render_cmd import parse_options
+    from worldsim.exports import registry
 
-    path = export_rerun(args.clip, args.out)
+    names = [name.strip() for name in args.format.split(",") if name.strip()]
+    if not names:
+        raise UsageError("--format needs at least one format name")
+    rows = registry.check_formats(names)
+    options = parse_options(args.option)
+    registry.resolve_options(rows, options)  # unknown options are refused before anything runs
+    if args.out is not None and len(rows) > 1:
+        raise UsageError("--out takes one format; leave it out to export several (default paths)")
+    source = Path(args.clip)
+    written: list[Path] = []
+    if registry.is_dataset_folder(source):
+        clip_names = [row.name for row in rows if row.scope == "clip"]
+        if clip_names and args.out is not None:
+            raise UsageError("--out is for a clip folder; a dataset's clips export into <clip>/exports/")
+        if clip_names:
+            complete, incomplete = registry.complete_clips(source)
+            for clip_dir in incomplete:
+                warn(f"{clip_dir}: incomplete clip, not exported")
+            for clip_dir in complete:
+                registry.export_clip(clip_dir, clip_names, options=options)
+                written += [EXPORT_TABLE[name].default_path(clip_dir) for name in clip_names]
+        dataset_rows = [row for row in rows if row.scope == "dataset"]
+        if dataset_rows:
+            out = Path(args.out) if args.out else None
+            registry.export_dataset(source, [row.name for row in dataset_rows], options=options, out=out)
+            written += [out or row.default_path(source) for row in dataset_rows]
+    elif args.out is not None:
+        written.append(registry.export_clip_to(source, rows[0].name, Path(args.out), options=options))
+    else:
+        dataset_rows = [row.name for row in rows if row.scope == "dataset"]
+        if dataset_rows:
+            from worldsim.errors import ExportError
+
+            raise ExportError(
+                f"{dataset_rows[0]} exports a dataset folder (DIR/clips/<id>/...), not a clip folder",
+                file=str(source),
+            )
+        registry.export_clip(source, names, options=options)
+        written += [row.default_path(source) for row in rows]
     if not args.quiet:
-        echo(f"wrote {path}")
+        for path in written:
+            echo(f"wrote {path}")
     return 0

@@ -225,7 +225,8 @@ GUIDANCE_MAP_TABLE: dict[str, GuidanceMap] = {
              "npy float32 (H, W) in [0, 1], 0 = background"),
         _row("shading_normal", ("shading_normal",), (("shading_normal", ".npy"),),
              _float32("shading_normal"), True,
-             "npy float32 (H, W, 3) unit interpolated vertex normals, camera frame (OpenCV), 0 = background"),
+             "npy float32 (H, W, 3) unit interpolated vertex normals with the material's bump relief, "
+             "camera frame (OpenCV), 0 = background"),
         _row("shadow", ("shadow",), (("shadow", ".npy"),), _float16("shadow", 0), False,
              "npy float16 (H, W, L) visible fraction in [0, 1] of each sun / point / area light, channels "
              "named in settings.shadow_channels (the order of lights); 0 on background", "shadow"),

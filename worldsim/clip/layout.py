@@ -14,6 +14,7 @@ from typing import Any
 
 from worldsim.clip.atomic import TEMP_PREFIX
 from worldsim.clip.guidance_maps import GUIDANCE_MAP_TABLE
+from worldsim.clip.metadata import ClipFolderError
 
 GUIDANCE_MAPS = tuple(GUIDANCE_MAP_TABLE)
 """Guidance map names a scene's ``render.guidance`` may list (the rows of ``guidance_maps``).
@@ -31,13 +32,22 @@ MAP_FILES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 """Map name -> (folder, suffix) of each file it writes per frame."""
 
+CACHE_FOLDER = ".cache/guidance_preview"
+"""Cached guidance previews (``worldsim.clip.preview_cache``); removed with the clip's files."""
 FRAME_FOLDERS = tuple(sorted({folder for files in MAP_FILES.values() for folder, _ in files}))
 CLIP_FILES = {name: row.clip_file for name, row in GUIDANCE_MAP_TABLE.items() if row.clip_file}
 """Map name -> its one file per clip (e.g. ``visibility.json``), for maps without per-frame files."""
+EXPORTS_FOLDER = "exports"
+"""Where ``worldsim export`` writes a clip's exports by default (``worldsim.exports.registry``)."""
 TOP_LEVEL_FILES = (
     "scene.yaml",
     "metadata.json",
     "trajectory.json",
+    "frame_inputs.json",
+    "appearance_memory.json",
+    "surface_cache.npz",
+    "appearance_start.json",
+    "surface_cache_start.npz",
     "video.mp4",
     "guidance.mp4",
     "contact_sheet.png",
@@ -69,6 +79,31 @@ class ClipLayout:
         return self.root / "trajectory.json"
 
     @property
+    def frame_inputs_json(self) -> Path:
+        """What each frame was made from (``worldsim.clip.invalidation``)."""
+        return self.root / "frame_inputs.json"
+
+    @property
+    def appearance_memory_json(self) -> Path:
+        """The renderer's appearance memory at the end of the render (``--appearance-from``)."""
+        return self.root / "appearance_memory.json"
+
+    @property
+    def surface_cache_npz(self) -> Path:
+        """The renderer's surface cache at the end of the render (``--appearance-from``)."""
+        return self.root / "surface_cache.npz"
+
+    @property
+    def appearance_start_json(self) -> Path:
+        """The appearance memory this clip started from (kept so a resume starts from it again)."""
+        return self.root / "appearance_start.json"
+
+    @property
+    def surface_cache_start_npz(self) -> Path:
+        """The surface cache this clip started from."""
+        return self.root / "surface_cache_start.npz"
+
+    @property
     def video_mp4(self) -> Path:
         return self.root / "video.mp4"
 
@@ -97,11 +132,18 @@ class ClipLayout:
         return self.root / CLIP_FILES[name]
 
     def read_clip_file(self, name: str) -> dict[str, Any]:
-        """The clip file of map ``name`` as ``{"frames": {"<frame>": entry}}`` (empty if absent)."""
+        """The clip file of map ``name`` as ``{"frames": {"<frame>": entry}}`` (empty if absent);
+        ClipFolderError naming the file when it is unreadable."""
         path = self.clip_file(name)
         if not path.is_file():
             return {"frames": {}}
-        return json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ClipFolderError(f"{path}: unreadable ({error})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("frames"), dict):
+            raise ClipFolderError(f"{path}: expected a JSON object with a 'frames' object")
+        return data
 
     def is_complete(self, maps: Iterable[str], frame: int) -> bool:
         """Whether every file of ``frame`` for ``maps`` exists (and each clip file holds it)."""
@@ -121,7 +163,7 @@ class ClipLayout:
     def remove_stale_temp_files(self) -> int:
         """Delete temp files a crashed run left behind; returns how many."""
         removed = 0
-        for folder in (self.root, *(self.root / name for name in FRAME_FOLDERS)):
+        for folder in (self.root, self.root / CACHE_FOLDER, *(self.root / name for name in FRAME_FOLDERS)):
             if folder.is_dir():
                 for path in folder.glob(f"{TEMP_PREFIX}*"):
                     path.unlink(missing_ok=True)
@@ -132,7 +174,7 @@ class ClipLayout:
         """Remove every file of the layout (``--overwrite``); other files in ``root`` stay."""
         import shutil
 
-        for name in FRAME_FOLDERS:
+        for name in (*FRAME_FOLDERS, CACHE_FOLDER, EXPORTS_FOLDER):  # the old clip's exports would be stale
             shutil.rmtree(self.root / name, ignore_errors=True)
         for name in TOP_LEVEL_FILES:
             (self.root / name).unlink(missing_ok=True)

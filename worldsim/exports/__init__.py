@@ -1,1 +1,2 @@
-"""Exports of clip folders to formats other tools read (``worldsim export CLIP --format ...``)."""
+"""Exports of clip and dataset folders to the formats other tools read: one table of formats,
+``registry.EXPORT_TABLE``, behind ``worldsim export --format`` and ``worldsim dataset --export``."""

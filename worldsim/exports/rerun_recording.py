@@ -28,11 +28,16 @@ def import_rerun() -> Any:
     return rerun
 
 
+def export_rerun_recording(clip_path: Path, out: Path, options: None = None) -> Path:
+    """The ``rerun`` row of ``worldsim.exports.registry.EXPORT_TABLE`` (no options)."""
+    return export_rerun(clip_path, out)
+
+
 def export_rerun(clip_path: str | Path, out: str | Path) -> Path:
     """Write the clip at ``clip_path`` as a Rerun recording at ``out``; returns ``out``."""
     from worldsim.clip.atomic import atomic_path
     from worldsim.clip.clip import Clip
-    from worldsim.scene.meshes import load_mesh
+    from worldsim.exports.oriented_boxes import entity_bounds
 
     rr = import_rerun()
     clip_path = Path(clip_path)
@@ -42,7 +47,7 @@ def export_rerun(clip_path: str | Path, out: str | Path) -> Path:
     trajectory = clip.trajectory()
     track = trajectory.cameras[clip.camera]
     entities = trajectory.entities
-    bounds = [load_mesh(entity.mesh).bounds for entity in entities]
+    bounds = entity_bounds(trajectory)
     out = Path(out)
     with atomic_path(out) as temp:
         recording = rr.RecordingStream("worldsim", recording_id=f"worldsim-{clip_path.name}")
@@ -123,15 +128,14 @@ def _log_boxes(rr: Any, recording: Any, trajectory: Any, bounds: list[np.ndarray
     if not len(present):
         recording.log("world/entities", rr.Clear(recursive=False))
         return
-    poses = trajectory.object_to_world[frame, present]
-    centres, half_sizes, quaternions = [], [], []
     from scipy.spatial.transform import Rotation
 
-    for column, pose in zip(present, poses):
-        low, high = bounds[column]
-        centres.append(pose[:3, :3] @ ((low + high) / 2.0) + pose[:3, 3])
-        half_sizes.append((high - low) / 2.0)
-        quaternions.append(Rotation.from_matrix(pose[:3, :3]).as_quat())
+    from worldsim.exports.oriented_boxes import oriented_box
+
+    boxes = [oriented_box(bounds[column], trajectory.object_to_world[frame, column]) for column in present]
+    centres = [box.center for box in boxes]
+    half_sizes = [box.size / 2.0 for box in boxes]
+    quaternions = [Rotation.from_matrix(box.rotation).as_quat() for box in boxes]
     entities = [trajectory.entities[column] for column in present]
     recording.log(
         "world/entities",

@@ -49,9 +49,14 @@ class ClipProvenance:
         elif sign and not self.signs:
             LOGGER.info("content credentials skipped: install worldsim[provenance] (c2pa-python) to sign")
 
+    frame_inputs: list[str] | None = None
+    """Per frame, the content address of its inputs (set by the orchestrator): frame records are
+    keyed to it (``record.frame_record``)."""
+
     def frame_text(self, frame: int) -> dict[str, str]:
         """PNG text chunks of appearance frame ``frame``."""
-        return png_text(frame_record(self.record, frame))
+        inputs = self.frame_inputs[frame] if self.frame_inputs and frame < len(self.frame_inputs) else None
+        return png_text(frame_record(self.record, frame, inputs))
 
     def clip_text(self) -> dict[str, str]:
         """PNG text chunks of a whole-clip image (the contact sheet)."""

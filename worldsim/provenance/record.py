@@ -90,9 +90,14 @@ def clip_record(
     return record
 
 
-def frame_record(record: dict[str, Any], frame: int) -> dict[str, Any]:
-    """The clip ``record`` of one frame."""
-    return {**record, "frame": int(frame)}
+def frame_record(record: dict[str, Any], frame: int, frame_inputs: str | None = None) -> dict[str, Any]:
+    """The clip ``record`` of one frame. With ``frame_inputs`` (the frame's content address,
+    ``worldsim.clip.frame_inputs``) the record is keyed to the frame's own inputs instead of the
+    whole scene's digest, so a frame an edit did not touch keeps its record (and its bytes)."""
+    if frame_inputs is None:
+        return {**record, "frame": int(frame)}
+    own = {key: value for key, value in record.items() if key != "scene_digest"}
+    return {**own, "frame": int(frame), "frame_inputs": frame_inputs}
 
 
 def encode_record(record: dict[str, Any]) -> str:

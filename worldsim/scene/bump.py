@@ -52,11 +52,15 @@ def bumped_normals(material: MaterialSpec, points: np.ndarray, normals: np.ndarr
     s /= np.linalg.norm(s, axis=1, keepdims=True)
     t = np.cross(normals, s)
     step = BUMP_STEP_FRACTION * float(material.bump_scale)
-
-    def slope(direction: np.ndarray) -> np.ndarray:
-        ahead = bump_height(material, points + step * direction, seed)
-        behind = bump_height(material, points - step * direction, seed)
-        return (ahead - behind) / (2.0 * step)
-
-    bumped = normals - slope(s)[:, None] * s - slope(t)[:, None] * t
+    # The four samples of the central differences in one evaluation (the noise is elementwise,
+    # so this gives exactly the values of four separate calls, with a quarter of the overhead).
+    count = len(points)
+    heights = bump_height(
+        material,
+        np.concatenate([points + step * s, points - step * s, points + step * t, points - step * t]),
+        seed,
+    )
+    slope_s = (heights[:count] - heights[count : 2 * count]) / (2.0 * step)
+    slope_t = (heights[2 * count : 3 * count] - heights[3 * count :]) / (2.0 * step)
+    bumped = normals - slope_s[:, None] * s - slope_t[:, None] * t
     return (bumped / np.linalg.norm(bumped, axis=1, keepdims=True)).astype(np.float32)

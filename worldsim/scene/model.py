@@ -299,6 +299,8 @@ class SceneSpec:
     """Absent: ``default_cameras()`` (one camera ``main``); a scene needs at least one."""
     world: WorldSettings = field(default_factory=WorldSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
+    exposure_ev: float = 0.0
+    """Exposure in stops of every camera that sets none (a camera's own ``exposure_ev`` wins)."""
     next_entity_id: int = 1
     """The id the next added entity gets; ids are never reused."""
     includes: list[str] = field(default_factory=list)

@@ -168,6 +168,7 @@ def collect_issues(scene: SceneSpec, *, limits: Limits | None = None) -> list[tu
     _warn_shadowed_presets(scene)
     _check_lights(scene, issues)
     _check_cameras(scene, issues, names)
+    _check_exposure("exposure_ev", scene.exposure_ev, issues)
     _check_render(scene, issues)
     seen_class_ids: dict[int, str] = {}
     for name, class_id in scene.semantic_classes.items():
@@ -248,6 +249,7 @@ def _evaluate(scene: Any) -> None:
             resolution,
             entity_position=entity_position,
             scene_seed=int(scene.seed),
+            scene_exposure_ev=float(scene.exposure_ev),
             key_path=f"cameras[{index}]",
         )
 
@@ -714,13 +716,19 @@ def _check_hdri(path: str, light: LightSpec, scene_file: str | None, issues: _Is
         )
 
 
+def _check_exposure(path: str, exposure_ev: float | None, issues: _Issues) -> None:
+    """An exposure in stops (None: not set) must be a finite number within +-MAX_EXPOSURE_EV."""
+    if exposure_ev is None:
+        return
+    if isinstance(exposure_ev, bool) or not isinstance(exposure_ev, int | float):
+        issues.add(path, f"exposure_ev must be a number of stops, got {exposure_ev!r}")
+    elif not math.isfinite(exposure_ev) or abs(exposure_ev) > MAX_EXPOSURE_EV:
+        issues.add(path, f"exposure_ev must be within +-{MAX_EXPOSURE_EV:g} stops, got {exposure_ev}")
+
+
 def _check_lens(path: str, camera: CameraSpec, issues: _Issues, names: set[str]) -> None:
     """Exposure, tone map, aperture and focus of a camera."""
-    if not math.isfinite(camera.exposure_ev) or abs(camera.exposure_ev) > MAX_EXPOSURE_EV:
-        issues.add(
-            f"{path}.exposure_ev",
-            f"exposure_ev must be within +-{MAX_EXPOSURE_EV:g} stops, got {camera.exposure_ev}",
-        )
+    _check_exposure(f"{path}.exposure_ev", camera.exposure_ev, issues)
     issues.choice(f"{path}.tonemap", camera.tonemap, TONEMAP_NAMES, "tonemap")
     issues.positive(f"{path}.aperture_f", camera.aperture_f, "aperture_f (an f-number)")
     issues.positive(f"{path}.focus_distance", camera.focus_distance, "focus_distance")

@@ -185,6 +185,7 @@ class CameraPathEditor:
             tuple(self.trajectory.resolution),
             entity_position=self._entity_position,
             scene_seed=int(self.scene.seed),
+            scene_exposure_ev=float(self.scene.exposure_ev),
         )
 
     def _key(self, index: int) -> PathKey:

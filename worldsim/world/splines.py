@@ -55,25 +55,25 @@ class BatchedCubicSpline:
         rows = np.arange(count)[:, None]
         offset = (points - np.take(self.knots, rows * knot_count + piece)).ravel()  # (N M,)
         flat = (rows * (knot_count - 1) + piece).ravel()
-        results = []
         for derivative in derivatives:
-            per_dimension = []
-            for by_dimension in self._by_piece.transpose(1, 0, 2):  # (4, N (K-1)) for one dimension
-                c0, c1, c2, c3 = (np.take(by_dimension[k], flat) for k in range(4))
+            if derivative not in (0, 1):
+                raise ValueError("derivative must be 0 or 1")
+        dimensions = self._by_piece.shape[1]
+        results = [np.empty((flat.size, dimensions)) for _ in derivatives]
+        for dimension, by_dimension in enumerate(self._by_piece.transpose(1, 0, 2)):  # (4, N (K-1))
+            c0, c1, c2, c3 = (np.take(by_dimension[k], flat) for k in range(4))  # gathered once
+            for derivative, result in zip(derivatives, results, strict=True):
                 # The order of the sums is PPoly's (scipy/interpolate/_ppoly.pyx evaluate_poly1).
                 if derivative == 0:
-                    result = c3 + c2 * offset
+                    value = c3 + c2 * offset
                     power = offset * offset
-                    result = result + c1 * power
-                    result = result + c0 * (power * offset)
-                elif derivative == 1:
-                    result = c2 + c1 * offset * 2.0
-                    result = result + c0 * (offset * offset) * 3.0
+                    value = value + c1 * power
+                    value += c0 * (power * offset)
                 else:
-                    raise ValueError("derivative must be 0 or 1")
-                per_dimension.append(result)
-            results.append(np.stack(per_dimension, axis=-1).reshape(*points.shape, -1))
-        return results
+                    value = c2 + c1 * offset * 2.0
+                    value += c0 * (offset * offset) * 3.0
+                result[:, dimension] = value
+        return [result.reshape(*points.shape, dimensions) for result in results]
 
 
 def _piece_index(knots: np.ndarray, points: np.ndarray) -> np.ndarray:

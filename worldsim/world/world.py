@@ -11,7 +11,6 @@ despawn) are held at their first / last present pose.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ import numpy as np
 from worldsim.camera.evaluate import evaluate_camera
 from worldsim.camera.track import CameraTrack
 from worldsim.errors import SceneError, format_issue
+from worldsim.memory import keep_freed_memory
 from worldsim.scene.hdri import is_hdri_path
 from worldsim.scene.meshes import load_mesh, mesh_bounds
 from worldsim.scene.model import EntitySpec, LightSpec
@@ -77,6 +77,7 @@ class World:
         """Simulate the whole clip; a progress bar shows when ``progress`` and it takes over 1 s."""
         from tqdm import tqdm
 
+        keep_freed_memory()  # a second rollout reuses the first one's pages (no page faults)
         try:
             with tqdm(
                 total=ROLLOUT_STAGES, desc="rollout", delay=1.0, disable=not progress, leave=False
@@ -220,6 +221,7 @@ class World:
                 resolution,
                 entity_position=entity_position,
                 scene_seed=int(self.scene.seed),
+                scene_exposure_ev=float(self.scene.exposure_ev),
                 key_path=f"cameras[{index}]",
             )
         return tracks
@@ -251,7 +253,7 @@ class World:
         semantic = self.scene.semantic_table()
         table = []
         for entity in self.entities:
-            mesh = dataclasses.replace(entity.mesh)
+            mesh = copy.deepcopy(entity.mesh)
             if mesh.file is not None and not Path(mesh.file).is_absolute():
                 base = self.base_dir if self.base_dir is not None else Path.cwd()
                 mesh.file = str((base / mesh.file).resolve())
@@ -261,7 +263,7 @@ class World:
                     name=entity.name,
                     semantic_class=entity.semantic_class,
                     semantic_id=int(semantic[entity.semantic_class]),
-                    mesh=copy.deepcopy(mesh),
+                    mesh=mesh,
                     material=copy.deepcopy(self.scene.resolve_material(entity)),
                     physics_mode=entity.physics.mode,
                 )
