@@ -36,8 +36,9 @@ class GuidanceSource(FrameGuidance, Protocol):
     noise grid), cast by the same backend. Renderers never build a backend themselves.
     """
 
-    def at(self, width: int, height: int) -> FrameGuidance:
-        """The guidance at ``width x height`` pixels, built on first use and kept for the clip."""
+    def at(self, width: int, height: int, lighting: Sequence[str] = ()) -> FrameGuidance:
+        """The guidance at ``width x height`` pixels carrying at least the ``lighting`` maps,
+        built on first use and kept for the clip."""
         ...
 
 

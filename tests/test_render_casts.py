@@ -84,22 +84,27 @@ def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     torch.manual_seed(0)
     config = ModelConfig(
-        channels=[8], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4
-    )
+        channels=[8], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4,
+        prediction="x0", code_channels=22, shading_channels=3,
+    )  # fmt: skip
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     save_weights(VideoUNet(config), config, path, {"purpose": "test"})
     return str(path)
 
 
+@pytest.mark.parametrize("mode", ["gbuffer", "structure"])
 def test_diffusion_render_casts_each_frame_once_per_resolution(
-    casts, tiny_weights: str, tmp_path: Path
+    casts, tiny_weights: str, tmp_path: Path, mode: str
 ) -> None:
-    """Native size (16), anchored-noise size (4 x 16) and output size (32): 24 casts each."""
+    """Native size (16) and output size (32), plus the anchored-noise size (4 x 16) in structure
+    mode (G-buffer mode draws no noise): 24 casts each. (The lighting maps' shadow and ambient
+    occlusion rays go through their own Embree scene.)"""
     counted, built = casts
-    options = {"weights": tiny_weights, "native_size": 16, "steps": 1, "noise_factor": 4}
+    options = {"weights": tiny_weights, "native_size": 16, "steps": 1, "noise_factor": 4, "mode": mode}
     clip = render(
         moving_box_scene(), renderer="diffusion", out=tmp_path / "clip", progress=False, options=options
     )
     assert clip.layout.is_complete(["rgb"], FRAMES - 1)
     assert len(built) == 1
-    assert_one_cast_per_frame(counted, {(16, 16), (64, 64), (SIZE, SIZE)})
+    sizes = {(16, 16), (SIZE, SIZE)} | ({(64, 64)} if mode == "structure" else set())
+    assert_one_cast_per_frame(counted, sizes)

@@ -33,10 +33,11 @@ from omegaconf import OmegaConf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from renderers.diffusion.conditioning import ALBEDO, NORMAL, from_model_space
+from renderers.diffusion.conditioning import from_model_space
 from renderers.diffusion.entity_noise import training_noise
-from renderers.diffusion.flow_matching import drop_condition, sample, training_loss
+from renderers.diffusion.flow_matching import sample
 from renderers.diffusion.model import ModelConfig, VideoUNet, parameter_count
+from renderers.diffusion.objective import render_display, training_loss
 from renderers.diffusion.weights import load_weights, save_weights
 from renderers.tonemap import linear_to_srgb_uint8
 from worldsim.clip.atomic import atomic_path, write_text
@@ -137,33 +138,80 @@ def save_checkpoint(folder: Path, model, ema, optimizer, model_config, step: int
     write_text(folder / "state.json", json.dumps({"step": step, "elapsed_seconds": elapsed}))
 
 
-def sample_grid(ema: VideoUNet, batch: tuple[torch.Tensor, torch.Tensor], steps: int, path: Path) -> None:
-    """Rows per clip and mode (G-buffer, structure only): guidance | target | sample, 4 frames."""
-    x0, cond = batch
+def sample_grid(ema: VideoUNet, batch: dict[str, torch.Tensor], steps: int, path: Path) -> None:
+    """Rows per clip, 4 frames each: path tracer | direct | G-buffer mode | true albedo |
+    structure-only mode's invented albedo."""
     generator = torch.Generator().manual_seed(1234)
-    noise = training_noise(cond, ema.config.entity_noise_share, generator)
+    cond = batch["cond"]
+    with torch.no_grad():
+        made = render_display(ema, batch)
+        invented = sample(
+            ema,
+            batch["structure_cond"],
+            training_noise(cond, ema.config.entity_noise_share, generator),
+            steps=steps,
+        )
+    direct = _display(batch["direct"], batch["filmic"])
+
+    def cell(tensor: torch.Tensor, clip: int, frame: int, space: str) -> np.ndarray:
+        image = tensor[clip, :, frame].permute(1, 2, 0).numpy()
+        if space == "model":
+            return linear_to_srgb_uint8(from_model_space(image))
+        return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+
     rows = []
-    for mode in ("full", "gbuffer"):
-        mode_cond = cond if mode == "full" else drop_condition(cond, "gbuffer")
-        result = sample(ema, mode_cond, noise, steps=steps, method="euler")
-        for clip in range(x0.shape[0]):
-            frames = np.linspace(0, x0.shape[2] - 1, 4).round().astype(int)
-            guide = mode_cond[clip, ALBEDO] if mode == "full" else (mode_cond[clip, NORMAL] + 1) / 2
-            cells = []
-            for frame in frames:
-                guidance = (
-                    linear_to_srgb_uint8(guide[:, frame].permute(1, 2, 0).numpy()) if mode == "full" else None
-                )
-                if guidance is None:
-                    guidance = (guide[:, frame].permute(1, 2, 0).numpy().clip(0, 1) * 255).astype(np.uint8)
-                target = linear_to_srgb_uint8(from_model_space(x0[clip, :, frame].permute(1, 2, 0).numpy()))
-                made = linear_to_srgb_uint8(from_model_space(result[clip, :, frame].permute(1, 2, 0).numpy()))
-                cells.append(np.concatenate([guidance, target, made], axis=1))
-            rows.append(np.concatenate(cells, axis=1))
+    for clip in range(cond.shape[0]):
+        frames = np.linspace(0, cond.shape[2] - 1, 4).round().astype(int)
+        cells = [
+            np.concatenate(
+                [
+                    cell(batch["target"], clip, frame, "display"),
+                    cell(direct, clip, frame, "display"),
+                    cell(made, clip, frame, "display"),
+                    cell(batch["x0"], clip, frame, "model"),
+                    cell(invented, clip, frame, "model"),
+                ],
+                axis=1,
+            )
+            for frame in frames
+        ]
+        rows.append(np.concatenate(cells, axis=0))
     import matplotlib.pyplot as plt
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    plt.imsave(path, np.concatenate(rows, axis=0))
+    plt.imsave(path, np.concatenate(rows, axis=1))
+
+
+def _display(direct: torch.Tensor, filmic: torch.Tensor) -> torch.Tensor:
+    from renderers.diffusion.compose import display_torch
+    from renderers.diffusion.objective import compose_torch
+
+    return display_torch(
+        compose_torch(direct, torch.zeros_like(direct), torch.zeros_like(direct)), filmic > 0.5
+    )
+
+
+def holdout_batch(dataset: ClipDataset, count: int) -> dict[str, torch.Tensor]:
+    """The first ``count`` held-out windows (G-buffer mode) with their structure-only condition."""
+    items = [dataset[i] for i in range(count)]
+    batch = {key: torch.stack([item[key] for item in items]) for key in items[0]}
+    dataset.p_structure_only, dataset.augment = 1.0, True
+    dataset.p_context = dataset.p_memory = dataset.p_drop_all = 0.0
+    dataset.rng = np.random.default_rng(0)
+    batch["structure_cond"] = torch.stack([dataset[i]["cond"] for i in range(count)])
+    return batch
+
+
+def holdout_psnr(ema: VideoUNet, batch: dict[str, torch.Tensor]) -> tuple[float, float]:
+    """(PSNR of G-buffer mode, PSNR of direct) in dB over the held-out windows' display values."""
+    with torch.no_grad():
+        made = render_display(ema, batch)
+    direct = _display(batch["direct"], batch["filmic"])
+
+    def psnr(image: torch.Tensor) -> float:
+        return float(-10 * torch.log10(((image - batch["target"]) ** 2).mean()))
+
+    return psnr(made), psnr(direct)
 
 
 def plot_loss(csv_path: Path, png_path: Path) -> None:
@@ -183,7 +231,7 @@ def plot_loss(csv_path: Path, png_path: Path) -> None:
     axis.plot(steps, loss, alpha=0.3, label="loss")
     axis.plot(steps[len(steps) - len(smooth) :], smooth, label="smoothed (10)")
     axis.set_xlabel("step")
-    axis.set_ylabel("flow-matching MSE")
+    axis.set_ylabel("loss (100 x display MSE + albedo flow)")
     axis.set_yscale("log")
     axis.legend()
     figure.tight_layout()
@@ -231,8 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     train_set = ClipDataset(
         out / "data", window=optim.window, names=train_names, repeats=100, seed=optim.seed
     )
-    holdout = ClipDataset(out / "data", window=optim.window, names=holdout_names[:2], augment=False)
-    grid_batch = tuple(torch.stack(items) for items in zip(holdout[0], holdout[1], strict=True))
+    holdout = ClipDataset(out / "data", window=optim.window, names=holdout_names, augment=False)
+    grid_batch = holdout_batch(holdout, len(holdout_names))
     loader = torch.utils.data.DataLoader(train_set, batch_size=optim.batch_size, shuffle=True, drop_last=True)
 
     model = VideoUNet(model_config)
@@ -254,19 +302,22 @@ def main(argv: list[str] | None = None) -> int:
     log = csv_path.open("w" if new_csv else "a", newline="")
     writer = csv.writer(log)
     if new_csv:
-        writer.writerow(["step", "loss", "lr", "minutes", "frames_per_second"])
+        writer.writerow(["step", "loss", "lr", "minutes", "frames_per_second", "image_mse", "albedo_loss"])
     generator = torch.Generator().manual_seed(optim.seed + step)
     started = last_checkpoint = window_start = time.perf_counter()
     window_losses: list[float] = []
+    window_parts: list[dict[str, float]] = []
     window_frames = 0
     stop = False
     while not stop:
-        for x0, cond in loader:
+        for batch in loader:
+            x0 = batch["x0"]
             lr = learning_rate(step, optim)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            noise = training_noise(cond, model_config.entity_noise_share, generator)
-            loss = training_loss(model, x0, cond, noise=noise, generator=generator)
+            noise = training_noise(batch["cond"], model_config.entity_noise_share, generator)
+            loss, parts = training_loss(model, batch, noise, generator)
+            window_parts.append(parts)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), optim.grad_clip)
@@ -283,18 +334,23 @@ def main(argv: list[str] | None = None) -> int:
                 throughput = window_frames / (now - window_start)
                 minutes = (elapsed_before + now - started) / 60
                 mean_loss = float(np.mean(window_losses))
+                image = float(np.mean([p["image"] for p in window_parts if p["image"]] or [0.0]))
+                albedo = float(np.mean([p["albedo"] for p in window_parts if p["albedo"]] or [0.0]))
                 writer.writerow(
-                    [step, f"{mean_loss:.5f}", f"{lr:.6f}", f"{minutes:.2f}", f"{throughput:.1f}"]
-                )
+                    [step, f"{mean_loss:.5f}", f"{lr:.6f}", f"{minutes:.2f}", f"{throughput:.1f}",
+                     f"{image:.6f}", f"{albedo:.5f}"]
+                )  # fmt: skip
                 log.flush()
                 print(
-                    f"step {step} loss {mean_loss:.4f} lr {lr:.2e} {throughput:.1f} frames/s"
-                    f" {minutes:.1f} min",
+                    f"step {step} loss {mean_loss:.4f} image {image:.5f} albedo {albedo:.4f} lr {lr:.2e}"
+                    f" {throughput:.1f} frames/s {minutes:.1f} min",
                     flush=True,
                 )
-                window_losses, window_frames, window_start = [], 0, time.perf_counter()
+                window_losses, window_parts, window_frames, window_start = [], [], 0, time.perf_counter()
             if step % optim.sample_every == 0:
                 sample_grid(ema, grid_batch, optim.sample_steps, out / "samples" / f"step_{step:06d}.png")
+                made_db, direct_db = holdout_psnr(ema, grid_batch)
+                print(f"held out: G-buffer {made_db:.2f} dB, direct {direct_db:.2f} dB", flush=True)
                 plot_loss(csv_path, out / "loss.png")
                 window_start = time.perf_counter()
             if now - last_checkpoint > optim.checkpoint_minutes * 60:

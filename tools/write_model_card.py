@@ -1,7 +1,8 @@
 """Write the model card of the shipped diffusion weights from the training run and an experiment.
 
     .venv/bin/python tools/write_model_card.py --run runs/diffusion \
-        --experiment out/experiments/diffusion_mechanisms [--out renderers/diffusion/weights/MODEL_CARD.md]
+        --experiment out/experiments/renderer_fidelity [out/experiments/diffusion_mechanisms ...] \
+        [--out renderers/diffusion/weights/MODEL_CARD.md]
 
 The generated part is read from files the training tool and ``worldsim experiment`` wrote: the
 weights' own metadata, the dataset index, ``loss.csv`` and the experiment's
@@ -30,14 +31,6 @@ METRICS = (
 )
 
 HAND_WRITTEN = "<!-- hand-written below: kept by tools/write_model_card.py -->"
-PREDICTION_TEXT = {
-    "velocity": "the velocity noise - x0",
-    "x0": (
-        "the clean clip as a residual over a base image (context colours, else the albedo in"
-        " G-buffer mode, else the remembered entity colour), trained with the velocity-equivalent"
-        " loss |x0_hat - x0|^2 / max(t, 0.05)^2"
-    ),
-}
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -67,10 +60,17 @@ def metric_table(rows: list[dict[str, str]]) -> list[str]:
     return lines
 
 
+def train_holdout(metadata: dict) -> object:
+    """How many clips the run held out of training (its data config)."""
+    return metadata.get("train_config", {}).get("data", {}).get("holdout_clips", "?")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", default=str(REPO / "runs" / "diffusion"))
-    parser.add_argument("--experiment", required=True, help="folder written by worldsim experiment")
+    parser.add_argument(
+        "--experiment", nargs="+", required=True, help="folders written by worldsim experiment"
+    )
     parser.add_argument(
         "--weights", default=str(REPO / "renderers/diffusion/weights/guided_video_unet.safetensors")
     )
@@ -84,48 +84,70 @@ def main() -> None:
     run = Path(args.run)
     data = json.loads((run / "data" / "index.json").read_text())
     losses = read_rows(run / "loss.csv")
-    experiment = Path(args.experiment)
-    rows = read_rows(experiment / "metrics.csv")
     train = metadata.get("train_config", {}).get("train", {})
     last = losses[-1]
     lines = [
-        "# Model card: guided_video_unet.safetensors",
+        "# Model card: guided_video_unet.safetensors (renderer v2)",
         "",
-        "A rectified-flow video diffusion model that renders worldsim guidance (inverse depth, normals,",
-        "instance and class features, optionally albedo/roughness/metallic) into 64 px frames, window by",
-        "window. Trained from scratch on this project's own simulator data; no downloaded weights or data.",
+        "A neural deferred renderer with a rectified-flow albedo sampler, lit by the world's own lights.",
+        "At 64 px it reads the guidance (inverse depth, normals, instance and class features, the",
+        "materials in G-buffer mode) with the lighting guidance (`irradiance`, `shadow`, `specular`, the",
+        "`direct` baseline) and a per-frame global lighting code (the environments' SH shading towards",
+        "the six camera axes, the dominant light's direction and strength; FiLM), and predicts the",
+        "shading residual over `direct` (what the exact buffers miss: interreflection, soft and contact",
+        "shadows, glossy reflection). The frame is composed at the output resolution from the exact",
+        "full-resolution buffers: `pixel_filter(direct + albedo x upsampled residual)`, then the",
+        "camera's tone map (`renderers/diffusion/compose.py`). In structure mode the same network draws",
+        "each entity's albedo by rectified flow from surface-anchored noise (with the entity memory and",
+        "window machinery of v1), then shades it. Trained from scratch on this project's own simulator",
+        "data; no downloaded weights or data.",
         "",
         "## Architecture",
         f"- (2+1)D video UNet, {parameter_count(model):,} parameters; channels "
         f"{config.channels} after {config.patch_size}x{config.patch_size} patch folding;",
-        "  the 27-channel condition is injected at every level.",
-        f"- Objective: rectified flow; the network predicts {PREDICTION_TEXT[config.prediction]};",
-        "  condition dropout (G-buffer 50 %, everything 10 %, context and memory 50 % each): one",
-        "  model serves G-buffer mode, structure-only mode and classifier-free guidance.",
+        f"  the {config.spatial_channels}-channel per-pixel condition is injected at every level, the"
+        f" {config.code_channels}-value lighting code through FiLM beside the timestep;",
+        f"  {config.image_channels} albedo channels (x0 prediction over a base image) and"
+        f" {config.shading_channels} shading-residual channels out.",
+        "- Objective (`renderers/diffusion/objective.py`): G-buffer items (t = 0, materials given): the",
+        "  mean squared error of the composed, tone-mapped image against the tone-mapped path tracer",
+        "  (what PSNR measures); structure-only items (35 %): rectified flow on the albedo, x0 error",
+        "  weighted by 1 / max(t, 0.05)^2 (with context 30 %, memory 50 % and full dropout 10 % for",
+        "  classifier-free guidance). Left-right mirroring with the lighting code mirrored.",
         "",
         "## Data",
-        f"- {data.get('num_clips')} random procedural scenes (`worldsim/datasets/random_scenes.py`),",
-        f"  {data.get('frames_per_clip')} frames each at {data.get('size')} px: primitives and the shipped",
-        "  meshes, random materials and procedural textures, sun/point/area lights and skies, camera",
-        "  moves, motion and physics.",
-        f"- Targets: the reference path tracer at {data.get('spp')} spp; the last clips held out.",
+        f"- {data.get('num_clips')} lit random scenes (`worldsim/datasets/lit_scenes.py`, generator seeds"
+        f" 0-{int(data.get('num_clips', 1)) - 1}),",
+        f"  {data.get('frames_per_clip')} frames each at {data.get('size')} px: 70 % lit by a captured HDRI"
+        " (random rotation, intensity 0.5-2x),",
+        "  half of those with a sun, point or area light added; the rest sun and sky; 45 % of materials",
+        "  from the preset library (tinted), the rest random procedural textures; exposure -1..+1 EV;",
+        "  primitives and the shipped meshes, camera moves, motion and physics.",
+        f"- Targets: the reference path tracer at {data.get('spp')} spp (Mitsuba `gaussian` pixel filter);"
+        f" the last {train_holdout(metadata)} clips held out of training.",
         "",
         "## Training",
         f"- {last['step']} steps of batch {train.get('batch_size', '?')} x {train.get('window', '?')} "
-        f"frames, {float(last['minutes']):.1f} minutes on 2 CPU cores (this machine),",
-        f"  final loss {float(last['loss']):.4f}; EMA {train.get('ema_decay', '?')}.",
+        f"frames, {float(last['minutes']):.1f} minutes on 2 CPU cores (this machine, shared),",
+        f"  final loss {float(last['loss']):.4f} (display MSE {float(last.get('image_mse', 'nan')):.5f});"
+        f" EMA {train.get('ema_decay', '?')}.",
         "- Reproduce: `.venv/bin/python tools/train_renderer.py --config configs/diffusion/train.yaml`"
-        " (copied here as `train_config.yaml`).",
-        "",
-        "## Evaluation (held-out scenes, never seen in training)",
-        f"From `worldsim experiment` ({experiment.name}): "
-        + ", ".join(sorted({row["scene"] for row in rows}))
-        + ". PSNR/SSIM are against the path-traced reference run of the same scene; lower is more consistent",
-        "for the other columns.",
-        "",
-        *metric_table(rows),
+        " (copied here as `train_config.yaml`); continue with `--resume`.",
         "",
     ]
+    for folder in args.experiment:
+        experiment = Path(folder)
+        rows = read_rows(experiment / "metrics.csv")
+        lines += [
+            f"## Evaluation: `worldsim experiment` {experiment.name}"
+            " (held-out scenes, never seen in training)",
+            "Scenes: " + ", ".join(sorted({row["scene"] for row in rows})) + ".",
+            "PSNR/SSIM are against the path-traced reference run of the same scene; lower is more consistent",
+            "for the other columns.",
+            "",
+            *metric_table(rows),
+            "",
+        ]
     out = Path(args.out)
     kept = out.read_text() if out.is_file() else ""
     if HAND_WRITTEN in kept:

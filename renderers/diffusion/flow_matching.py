@@ -11,7 +11,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from renderers.diffusion.conditioning import CONDITION_CHANNELS, CONTEXT, GBUFFER, MEMORY
+from renderers.diffusion.conditioning import (
+    CONDITION_CHANNELS,
+    CONTEXT,
+    DIRECT,
+    FOREGROUND,
+    GBUFFER,
+    MEMORY,
+    SPECULAR,
+)
 from renderers.diffusion.scheduler import FlowMatchScheduler
 
 MIN_LOSS_T = 0.05
@@ -21,8 +29,10 @@ _DROPPED = {"gbuffer": GBUFFER, "context": CONTEXT, "memory": MEMORY}
 
 
 def drop_condition(cond: torch.Tensor, mode: str) -> torch.Tensor:
-    """A copy of ``cond`` ((27, T, H, W) or (B, 27, T, H, W)) with channels zeroed by ``mode``:
-    ``all`` everything, ``gbuffer`` 4:10, ``context`` 19:23, ``memory`` 23:27."""
+    """A copy of ``cond`` ((60, T, H, W) or (B, 60, T, H, W)) with channels zeroed by ``mode``:
+    ``all`` everything, ``gbuffer`` the materials (4:10) and what depends on them (``SPECULAR``,
+    and ``DIRECT`` on the foreground), as in structure mode, ``context`` 19:23, ``memory``
+    23:27."""
     if mode not in DROP_MODES:
         raise ValueError(f"drop_condition: unknown mode {mode!r}; one of {', '.join(DROP_MODES)}")
     if cond.shape[-4] != CONDITION_CHANNELS:
@@ -34,6 +44,10 @@ def drop_condition(cond: torch.Tensor, mode: str) -> torch.Tensor:
     dropped = cond.clone()
     channels = _DROPPED[mode]
     dropped[..., channels, :, :, :] = 0
+    if mode == "gbuffer":
+        dropped[..., SPECULAR, :, :, :] = 0
+        background = 1.0 - cond[..., FOREGROUND, :, :, :]
+        dropped[..., DIRECT, :, :, :] = cond[..., DIRECT, :, :, :] * background
     return dropped
 
 

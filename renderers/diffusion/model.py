@@ -62,12 +62,23 @@ class ModelConfig:
     """GroupNorm groups (must divide every entry of ``channels``)."""
     image_channels: int = 3
     condition_channels: int = CONDITION_CHANNELS
+    code_channels: int = 0
+    """The last ``code_channels`` of the condition are a per-frame code, constant over the image
+    (``conditioning.CODE``): pooled and applied through FiLM beside the timestep, not convolved."""
+    shading_channels: int = 0
+    """Extra output channels after the image: the shading residual of the neural deferred
+    renderer (``compose``), read with ``predict``."""
     entity_noise_share: float = 0.0
     """Fraction of the initial noise's variance shared by all pixels of an entity
     (``renderers/diffusion/entity_noise.py``); the sampler must draw noise the same way."""
     prediction: str = "velocity"
     """What the network outputs: ``velocity`` (``noise - x0``) or ``x0`` (a residual over
     ``base_image``; ``forward`` still returns the velocity)."""
+
+    @property
+    def spatial_channels(self) -> int:
+        """Condition channels convolved per pixel (all but the code)."""
+        return self.condition_channels - self.code_channels
 
     @property
     def levels(self) -> int:
@@ -127,8 +138,11 @@ class ResBlock(nn.Module):
         nn.init.zeros_(self.temporal.conv.bias)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """``embedding``: (B, time_dim) per clip or (B, T, time_dim) per frame."""
         h = self.conv1(functional.silu(self.norm1(x)))
-        scale, shift = self.film(embedding)[:, :, None, None, None].chunk(2, dim=1)
+        film = self.film(embedding)
+        film = film[:, :, None, None, None] if film.ndim == 2 else film.permute(0, 2, 1)[..., None, None]
+        scale, shift = film.chunk(2, dim=1)
         h = self.conv2(functional.silu(self.norm2(h) * (1 + scale) + shift))
         h = self.skip(x) + h
         return h + self.temporal(functional.silu(self.norm3(h)))
@@ -144,11 +158,14 @@ class VideoUNet(nn.Module):
             raise ValueError(f"VideoUNet: prediction must be one of {PREDICTIONS}, got {config.prediction!r}")
         channels, groups, time_dim = config.channels, config.groups, config.time_dim
         patch_area = config.patch_size**2
-        cond_channels = config.condition_channels * patch_area
+        cond_channels = config.spatial_channels * patch_area
         self.time_mlp = nn.Sequential(nn.Linear(time_dim, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim))
-        self.stem = nn.Conv3d(
-            (config.image_channels + config.condition_channels) * patch_area, channels[0], 1
+        self.code_mlp = (
+            nn.Sequential(nn.Linear(config.code_channels, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim))
+            if config.code_channels
+            else None
         )
+        self.stem = nn.Conv3d((config.image_channels + config.spatial_channels) * patch_area, channels[0], 1)
         self.encoder = nn.ModuleList()
         self.encoder_conditions = nn.ModuleList()
         self.downsamples = nn.ModuleList()
@@ -180,7 +197,7 @@ class VideoUNet(nn.Module):
                 self.upsamples.append(SpatialConv(width, channels[level - 1]))
                 previous = channels[level - 1]
         self.out_norm = nn.GroupNorm(_groups(previous, groups), previous)
-        self.out = SpatialConv(previous, config.image_channels * patch_area)
+        self.out = SpatialConv(previous, (config.image_channels + config.shading_channels) * patch_area)
         nn.init.zeros_(self.out.conv.weight)
         nn.init.zeros_(self.out.conv.bias)
 
@@ -189,7 +206,7 @@ class VideoUNet(nn.Module):
         if t.ndim == 0:
             t = t.expand(x_t.shape[0])
         if self.config.prediction == "velocity":
-            return self.network(x_t, t, cond)
+            return self.network(x_t, t, cond)[:, : self.config.image_channels]
         x0 = self.predict_x0(x_t, t, cond)
         return (x_t - x0) / t.clamp(min=MIN_VELOCITY_T).view(-1, 1, 1, 1, 1)
 
@@ -197,9 +214,20 @@ class VideoUNet(nn.Module):
         """The clean clip (B, 3, T, H, W) in model space (``prediction == "x0"`` only)."""
         if self.config.prediction != "x0":
             raise ValueError("VideoUNet.predict_x0: the model predicts velocity")
+        return self.predict(x_t, t, cond)[0]
+
+    def predict(
+        self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(clean clip (B, 3, T, H, W) in model space, shading residual (B, shading_channels, T, H,
+        W)) from one network pass (``prediction == "x0"``)."""
+        if self.config.prediction != "x0":
+            raise ValueError("VideoUNet.predict: the model predicts velocity")
         if t.ndim == 0:
             t = t.expand(x_t.shape[0])
-        return base_image(cond) + self.network(x_t, t, cond)
+        out = self.network(x_t, t, cond)
+        image = self.config.image_channels
+        return base_image(cond) + out[:, :image], out[:, image:]
 
     def network(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """The raw U-Net output (velocity or x0 residual, by ``config.prediction``)."""
@@ -208,7 +236,11 @@ class VideoUNet(nn.Module):
         if height % (2**config.levels) or width % (2**config.levels):
             raise ValueError(f"VideoUNet: H, W = {height}, {width} must be divisible by {2**config.levels}")
         embedding = self.time_mlp(timestep_embedding(t, config.time_dim))
-        folded_cond = _fold(cond, config.patch_size)
+        spatial = config.spatial_channels
+        if self.code_mlp is not None:
+            code = cond[:, spatial:].mean(dim=(-2, -1)).permute(0, 2, 1)  # (B, T, code)
+            embedding = embedding[:, None, :] + self.code_mlp(code)
+        folded_cond = _fold(cond[:, :spatial], config.patch_size)
         conditions = [folded_cond]
         for _ in range(len(config.channels) - 1):
             conditions.append(functional.avg_pool3d(conditions[-1], (1, 2, 2)))

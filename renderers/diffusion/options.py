@@ -43,6 +43,10 @@ class DiffusionOptions:
     method); ``channel`` gives those frames as the trained context input."""
     memory: bool = True
     upsample: bool = True
+    albedo_supersample: int = 1
+    """Sub-pixel rays per axis for the albedo the composition uses (1 = the guidance's pixel-centre
+    albedo; 2 = each pixel's albedo averaged over 2 x 2 rays on its own entity, a box prefilter of
+    textures finer than a pixel, as the camera integrates them)."""
     seed: int | None = None
 
     @property
@@ -89,5 +93,7 @@ def _check(options: DiffusionOptions) -> None:
         fail("overlap", f"must be in [0, window), got {options.overlap}")
     if not 0 <= options.margin <= options.window:
         fail("margin", f"must be in [0, window], got {options.margin}")
+    if not 1 <= options.albedo_supersample <= 4:
+        fail("albedo_supersample", f"must be in [1, 4], got {options.albedo_supersample}")
     if not 1 <= options.noise_factor <= 8:
         fail("noise_factor", f"must be in [1, 8], got {options.noise_factor}")

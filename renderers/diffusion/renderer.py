@@ -1,12 +1,21 @@
-"""``diffusion``: the guided video diffusion renderer (trained here, weights shipped).
+"""``diffusion``: the guided video diffusion renderer v2 (trained here, weights shipped).
 
-Frames are made at a small native resolution, window by window (``windows``), each window
-conditioned on the guidance stack (``conditioning``), optionally on what earlier windows made
-(context: each surface point's first look from a ``surface_cache``, or the previous window's
-frames) and on each entity's remembered look (``memory``); the initial noise is anchored to the
-surfaces (``noise``). Native frames are then upsampled to the output resolution with the
-full-resolution guidance (``upsample``). Every mechanism is an option, so its effect can be
-measured with ``worldsim experiment``."""
+A neural deferred renderer lit by the world's own lights. At a small native resolution, window by
+window (``windows``), one network reads the guidance stack with the lighting guidance and the
+global lighting code (``conditioning``, ``lighting_code``) and predicts
+
+- the shading residual over the ``direct`` baseline (indirect light, soft and contact shadows,
+  glossy reflection: what the exact buffers do not give), and
+- in ``structure`` mode, each entity's invented albedo, drawn by rectified flow from
+  surface-anchored noise (``noise``), optionally conditioned on what earlier windows made
+  (context: each surface point's first look from a ``surface_cache``, or the previous window's
+  frames) and on each entity's remembered look (``memory``). ``gbuffer`` mode takes the scene's
+  materials instead (one network pass per window, deterministic).
+
+The frame is composed at the output resolution from the exact full-resolution buffers
+(``compose``): ``pixel_filter(direct + albedo x upsampled residual)`` with the residual (and an
+invented albedo) brought up by the guided upsampler (``upsample``), then the camera's tone map.
+Every mechanism is an option, so its effect can be measured with ``worldsim experiment``."""
 
 from __future__ import annotations
 
@@ -18,8 +27,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from renderers.base import FrameGuidance, GuidanceSource
-from renderers.diffusion.conditioning import guidance_condition, srgb_decode, with_context, with_memory
+from renderers.diffusion.compose import compose
+from renderers.diffusion.conditioning import (
+    CONDITION_CHANNELS,
+    LightingInputs,
+    guidance_condition,
+    shadow_summary,
+    srgb_decode,
+    srgb_encode,
+    to_model_space,
+    with_context,
+    with_memory,
+)
 from renderers.diffusion.entity_noise import entity_vectors, mix
+from renderers.diffusion.lighting_code import CODE_DIM, LightingCode
 from renderers.diffusion.memory import AppearanceMemory
 from renderers.diffusion.noise import anchored_noise, frame_noise_inputs, white_noise
 from renderers.diffusion.options import DEFAULT_WEIGHTS, DiffusionOptions, load_diffusion_options
@@ -32,7 +53,8 @@ from renderers.diffusion.windows import (
     plan_windows_to_sample,
     support_frames,
 )
-from renderers.tonemap import linear_to_srgb_uint8
+from renderers.direct.renderer import shade
+from renderers.tonemap import tonemap_uint8
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
 from worldsim.randomness import derive_seed
@@ -43,6 +65,10 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 NOISE_PURPOSE = "diffusion_noise"
+LIGHTING_INPUTS = ("shadow", "irradiance", "specular")
+"""The lighting maps the model reads at its native resolution."""
+INVENTED_ROUGHNESS = 0.5
+"""Structure mode invents albedo only: it shades its entities as this rough dielectric."""
 ENTITY_NOISE_PURPOSE = "diffusion_entity_noise"
 
 
@@ -53,6 +79,8 @@ class DiffusionRenderer:
     needs_guidance = True
     generative = True
     """Frames come from a trained model (provenance: trained algorithmic media)."""
+    guidance_maps = ("irradiance", "specular")
+    """The lighting maps the output-resolution composition reads (``compose``)."""
     # Persistent identity (``memory_io``, ``worldsim render --appearance-from``): the memory and
     # surface cache a render starts from (None: empty), and those it ended with.
     initial_memory: AppearanceMemory | None = None
@@ -72,6 +100,14 @@ class DiffusionRenderer:
             )
         self.weights_source = options.weights_path
         self.model, self.config, self.metadata = load_weights(options.weights_path)
+        expected = {"prediction": "x0", "code_channels": CODE_DIM, "shading_channels": 3}
+        found = {key: getattr(self.config, key) for key in expected}
+        if found != expected or self.config.condition_channels != CONDITION_CHANNELS:
+            raise RenderError(
+                f"diffusion weights {self.weights_source}: not a renderer v2 model (needs {expected} and "
+                f"{CONDITION_CHANNELS} condition channels, the file has {found} and "
+                f"{self.config.condition_channels}); retrain with tools/train_renderer.py"
+            )
         self.stride = 2**self.config.levels
 
     def native_size(self, width: int, height: int) -> tuple[int, int]:
@@ -100,14 +136,16 @@ class DiffusionRenderer:
         wanted = sorted({int(frame) for frame in frames})
         if not wanted:
             return
-        track = trajectory.cameras[camera]
-        full_size = (track.width, track.height)
+        lens = trajectory.cameras[camera].lens
         made = set()
-        for frame, srgb, native in self.generate_native(trajectory, camera, guidance, wanted):
+        for frame, native_out, native in self.generate_native(trajectory, camera, guidance, wanted):
             if frame in wanted:
                 made.add(frame)
-                full = guidance(frame) if self._needs_full(native, full_size) else None
-                yield frame, linear_to_srgb_uint8(self.upsample(srgb_decode(srgb), native, full, full_size))
+                full = guidance(frame)
+                if self.options.albedo_supersample > 1 and self.options.mode == "gbuffer":
+                    full = self._filtered_albedo(full, guidance)
+                linear = self.compose_frame(trajectory, camera, native_out, native, full)
+                yield frame, tonemap_uint8(linear, exposure_ev=lens.exposure_ev, curve=lens.tonemap)
         if len(made) < len(wanted):
             missing = sorted(set(wanted) - made)
             raise RenderError(f"renderer 'diffusion': the window plan did not make frames {missing}")
@@ -119,20 +157,25 @@ class DiffusionRenderer:
         guidance: GuidanceSource,
         frames: Sequence[int] | None = None,
     ) -> Iterator[tuple[int, np.ndarray, GuidanceFrame]]:
-        """Yield (frame, native (h, w, 3) sRGB-encoded in [0, 1], native guidance) in order for
-        ``frames`` (default: every frame of the clip) and for the other final frames of the
-        windows sampled to make them (see ``render_frames``).
+        """Yield (frame, native (h, w, 6) output, native guidance) in order for ``frames``
+        (default: every frame of the clip) and for the other final frames of the windows sampled
+        to make them (see ``render_frames``). The output's channels: 0:3 the albedo,
+        sRGB-encoded in [0, 1] (invented in structure mode, the scene's in G-buffer mode), 3:6
+        the exposure-scaled shading residual (``compose_frame``).
 
-        The native frames come from ``guidance.at(native size)``, the anchored noise's from
-        ``guidance.at(noise_factor x native size)``: each frame is cast once per resolution."""
+        The native frames come from ``guidance.at(native size)``, the anchored noise's (structure
+        mode) from ``guidance.at(noise_factor x native size)``: each frame is cast once per
+        resolution."""
         options = self.options
         if camera not in trajectory.cameras:
             raise RenderError(f"no camera named {camera!r} in the trajectory")
         track = trajectory.cameras[camera]
         width, height = self.native_size(track.width, track.height)
-        native = guidance.at(width, height)
+        native = guidance.at(width, height, lighting=LIGHTING_INPUTS)
+        code = LightingCode(native.trajectory, camera)
+        gbuffer = options.mode == "gbuffer"
         fine = None
-        if options.anchored_noise:
+        if options.anchored_noise and not gbuffer:
             factor = options.noise_factor
             fine = guidance.at(width * factor, height * factor)
         seed = trajectory.seed if options.seed is None else options.seed
@@ -154,7 +197,7 @@ class DiffusionRenderer:
         carried: dict[int, tuple[GuidanceFrame, np.ndarray]] = {}
 
         def sample(window: Window) -> np.ndarray:
-            """The window's sRGB (len(window.frames), h, w, 3) before the overlap cross-fade."""
+            """The window's (len(window.frames), h, w, 6) output before the overlap cross-fade."""
             nonlocal carried
             import torch
 
@@ -162,11 +205,16 @@ class DiffusionRenderer:
             carried = {frame: carried[frame] for frame in support if frame in carried}
             for frame in support:
                 if frame not in carried:
-                    carried[frame] = self._frame_inputs(native, fine, frame, seed)
+                    carried[frame] = self._frame_inputs(native, fine, frame, seed, gbuffer)
             inputs = [carried[frame] for frame in support]
             maps = [frame_maps for frame_maps, _ in inputs]
+            own = slice(margin, margin + len(window.frames))
+            if gbuffer:
+                albedo = np.stack([frame.albedo for frame in maps])
+                return self._shaded(maps, albedo, native.trajectory, camera, code)[own]
             instance = np.stack([frame.instance for frame in maps])
-            cond = guidance_condition(maps, gbuffer=options.mode == "gbuffer")
+            lighting = self._lighting_inputs(maps, native.trajectory, camera, code)
+            cond = guidance_condition(maps, gbuffer=False, lighting=lighting)
             known = None
             if surface_context:
                 # needs no overlap: every earlier final frame is in the cache
@@ -177,7 +225,6 @@ class DiffusionRenderer:
                 if options.context_method == "channel":
                     cond, known = with_context(cond, *known), None
             noise = torch.from_numpy(np.stack([frame_noise for _, frame_noise in inputs], 1))[None]
-            own = slice(margin, margin + len(window.frames))
             painted = options.memory and len(memory) > 0
             window_cond = with_memory(cond, instance, memory.colours) if painted else cond
             srgb = self._sample(window_cond, noise, known)
@@ -185,14 +232,90 @@ class DiffusionRenderer:
                 # Entities first seen here: draw the window again with their colours painted, so
                 # their first frames are made under the same condition as every later window.
                 srgb = self._sample(with_memory(cond, instance, memory.colours), noise, known)
-            return srgb[own]
+            invented = [
+                _with_materials(frame, albedo) for frame, albedo in zip(maps, srgb_decode(srgb), strict=True)
+            ]
+            return self._shaded(invented, srgb_decode(srgb), native.trajectory, camera, code)[own]
 
         for made in stream.run(sample, order):
             for frame in made.final:
                 frame_maps = carried[frame][0]
                 if surface_context:
-                    cache.add(made.output(frame), frame_maps)
+                    cache.add(made.output(frame)[..., :3], frame_maps)
                 yield frame, made.output(frame), frame_maps
+
+    def _lighting_inputs(
+        self, maps: list[GuidanceFrame], trajectory: Trajectory, camera: str, code: LightingCode
+    ) -> LightingInputs:
+        """The lighting part of a window's condition from its native guidance frames."""
+        summaries = [shadow_summary(frame) for frame in maps]
+        return LightingInputs(
+            direct=np.stack([shade(frame, trajectory, camera) for frame in maps]),
+            irradiance=np.stack([frame.irradiance for frame in maps]),
+            specular=np.stack([frame.specular for frame in maps]),
+            shadow_key=np.stack([key for key, _ in summaries]),
+            shadow_mean=np.stack([mean for _, mean in summaries]),
+            code=np.stack([code(frame.frame) for frame in maps]),
+            exposure_ev=trajectory.cameras[camera].lens.exposure_ev,
+        )
+
+    def _shaded(
+        self,
+        maps: list[GuidanceFrame],
+        albedo: np.ndarray,
+        trajectory: Trajectory,
+        camera: str,
+        code: LightingCode,
+    ) -> np.ndarray:
+        """(T, h, w, 6): the albedo (T, h, w, 3) linear, sRGB-encoded, and the shading residual
+        one network pass predicts for it under the frames' lights (G-buffer condition, t = 0)."""
+        import torch
+
+        lighting = self._lighting_inputs(maps, trajectory, camera, code)
+        cond = guidance_condition(maps, gbuffer=True, lighting=lighting)
+        x = np.moveaxis(to_model_space(albedo), -1, 0)
+        with torch.no_grad():
+            _, residual = self.model.predict(
+                torch.from_numpy(np.ascontiguousarray(x))[None], torch.zeros(1), torch.from_numpy(cond)[None]
+            )
+        residual = residual[0].permute(1, 2, 3, 0).numpy()
+        return np.concatenate([srgb_encode(albedo), residual], axis=-1)
+
+    def _filtered_albedo(self, full: GuidanceFrame, guidance: GuidanceSource) -> GuidanceFrame:
+        """``full`` with each pixel's albedo averaged over ``albedo_supersample``² sub-pixel rays
+        that hit its own entity (``guidance.at`` the finer size: one cast of more rays)."""
+        import dataclasses
+
+        factor = self.options.albedo_supersample
+        height, width = full.instance.shape
+        fine = guidance.at(width * factor, height * factor)(full.frame)
+        shape = (height, factor, width, factor)
+        same = (fine.instance.reshape(shape) == full.instance[:, None, :, None]).astype(np.float32)
+        albedo = fine.albedo.reshape(*shape, 3) * same[..., None]
+        count = same.sum(axis=(1, 3))
+        averaged = albedo.sum(axis=(1, 3)) / np.maximum(count, 1.0)[..., None]
+        albedo = np.where((count > 0)[..., None], averaged, full.albedo).astype(np.float32)
+        return dataclasses.replace(full, albedo=albedo)
+
+    def compose_frame(
+        self,
+        trajectory: Trajectory,
+        camera: str,
+        native_out: np.ndarray,
+        native: GuidanceFrame,
+        full: GuidanceFrame,
+    ) -> np.ndarray:
+        """(H, W, 3) linear radiance at the output resolution: ``compose`` of the ``direct`` term
+        and albedo of the full-resolution guidance (the invented albedo, upsampled, in structure
+        mode) with the upsampled shading residual."""
+        height, width = full.instance.shape
+        albedo_native, residual = srgb_decode(native_out[..., :3]), native_out[..., 3:6]
+        if self.options.mode != "gbuffer":
+            full = _with_materials(full, self.upsample(albedo_native, native, full, (width, height)))
+        residual = self.upsample(residual, native, full, (width, height))
+        scale = np.float32(2.0 ** trajectory.cameras[camera].lens.exposure_ev)
+        albedo = np.where((full.instance > 0)[..., None], full.albedo, 0.0)
+        return compose(shade(full, trajectory, camera), albedo, residual / scale)
 
     def _memory_windows(self, windows: list[Window], native: FrameGuidance) -> list[int]:
         """The windows of ``windows`` where the appearance memory learns an entity: its choice
@@ -238,10 +361,6 @@ class DiffusionRenderer:
             )
         return np.clip((x0[0].permute(1, 2, 3, 0).numpy() + 1.0) / 2.0, 0.0, 1.0)
 
-    def _needs_full(self, native: GuidanceFrame, size: tuple[int, int]) -> bool:
-        """Whether ``upsample`` reads the output-resolution guidance (only the guided upsampler does)."""
-        return self.options.upsample and native.instance.shape != (size[1], size[0])
-
     def upsample(
         self, linear: np.ndarray, native: GuidanceFrame, full: GuidanceFrame | None, size: tuple[int, int]
     ) -> np.ndarray:
@@ -262,12 +381,15 @@ class DiffusionRenderer:
         return resized[0].permute(1, 2, 0).numpy()
 
     def _frame_inputs(
-        self, native: FrameGuidance, fine: FrameGuidance | None, frame: int, seed: int
+        self, native: FrameGuidance, fine: FrameGuidance | None, frame: int, seed: int, gbuffer: bool = False
     ) -> tuple[GuidanceFrame, np.ndarray]:
         """(native guidance, (3, h, w) initial noise) of ``frame``. The noise is surface-anchored
         (``fine`` guidance given) or white per frame, mixed with the entity vectors the model was
-        trained with (keyed by entity, and by frame too when anchoring is off)."""
+        trained with (keyed by entity, and by frame too when anchoring is off); G-buffer mode
+        draws nothing (an empty noise array)."""
         maps = native(frame)
+        if gbuffer:
+            return maps, np.zeros((0,), dtype=np.float32)
         if fine is None:
             noise = white_noise((3, *maps.instance.shape), derive_seed(seed, NOISE_PURPOSE, frame))
             entity_seed = derive_seed(seed, ENTITY_NOISE_PURPOSE, frame)
@@ -299,8 +421,21 @@ class DiffusionRenderer:
         mask = np.zeros(len(support), dtype=bool)
         for index, frame in enumerate(support):
             if frame < end and frame in previous:
-                rgb[index], mask[index] = previous[frame], True
+                rgb[index], mask[index] = previous[frame][..., :3], True
         return rgb, mask
+
+
+def _with_materials(frame: GuidanceFrame, albedo: np.ndarray) -> GuidanceFrame:
+    """``frame`` with an invented ``albedo`` (H, W, 3) linear, ``INVENTED_ROUGHNESS``, no metal."""
+    import dataclasses
+
+    height, width = frame.instance.shape
+    return dataclasses.replace(
+        frame,
+        albedo=np.asarray(albedo, dtype=np.float32),
+        roughness=np.full((height, width), INVENTED_ROUGHNESS, dtype=np.float32),
+        metallic=np.zeros((height, width), dtype=np.float32),
+    )
 
 
 def create_diffusion_renderer(options: dict[str, Any]) -> DiffusionRenderer:

@@ -69,6 +69,7 @@ class ResolutionGuidance:
     ) -> None:
         self.trajectory = trajectory
         self.camera = camera
+        self.lighting = tuple(lighting)
         self.track: CameraTrack = trajectory.cameras[camera]
         self._renderer = GuidanceRenderer(
             trajectory,
@@ -167,13 +168,16 @@ class ClipGuidance:
         """The output-resolution ``GuidanceFrame`` of ``frame``."""
         return self.output(frame)
 
-    def at(self, width: int, height: int) -> ResolutionGuidance:
-        """The guidance at ``width x height`` (the output's own source at the output size)."""
+    def at(self, width: int, height: int, lighting: Sequence[str] = ()) -> ResolutionGuidance:
+        """The guidance at ``width x height`` carrying at least the ``lighting`` maps (the
+        output's own source at the output size when it carries them)."""
         size = (int(width), int(height))
         source = self._sizes.get(size)
-        if source is None:
+        if source is None or not set(lighting) <= set(source.lighting):
             trajectory = self.trajectory.with_resolution(*size)
             # Per-entity visibility is a clip output: other sizes serve models, which do not read it.
-            source = ResolutionGuidance(trajectory, self.camera, self.backend, visibility=False)
+            source = ResolutionGuidance(
+                trajectory, self.camera, self.backend, visibility=False, lighting=tuple(lighting)
+            )
             self._sizes[size] = source
         return source

@@ -27,7 +27,16 @@ class OcclusionTester:
     """Any-hit segment queries at a frame of a trajectory."""
 
     def __init__(self, trajectory: Trajectory, meshes: ClipMeshes) -> None:
-        import open3d as o3d
+        try:
+            import open3d as o3d
+        except ImportError as error:  # shadow and occlusion rays always use Embree (any guidance backend)
+            from worldsim.errors import RenderError
+
+            raise RenderError(
+                "the lighting maps (shadow, irradiance, specular) cast their shadow and ambient-occlusion "
+                f"rays with open3d's Embree, which this environment lacks ({error}); "
+                "install worldsim's core dependencies (pip install open3d)"
+            ) from None
 
         self._o3d = o3d
         self.trajectory = trajectory

@@ -26,6 +26,7 @@ def check(trajectory_path: str, out_path: str) -> None:
     from renderers.diffusion.renderer import DiffusionRenderer
     from renderers.guidance.pytorch3d_backend import PyTorch3DBackend
     from renderers.guidance.source import ClipGuidance
+    from worldsim.errors import RenderError
     from worldsim.state import Trajectory
 
     trajectory = Trajectory.load(trajectory_path)
@@ -53,20 +54,26 @@ def check(trajectory_path: str, out_path: str) -> None:
     casts.clear()
     torch.manual_seed(0)
     config = ModelConfig(
-        channels=[8], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4
-    )
+        channels=[8], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4,
+        prediction="x0", code_channels=22, shading_channels=3,
+    )  # fmt: skip
     diffusion = DiffusionRenderer.__new__(DiffusionRenderer)  # no weights file: a model in memory
     diffusion.options = load_diffusion_options({"native_size": 16, "steps": 1, "window": 4, "overlap": 1})
     diffusion.model, diffusion.config, diffusion.metadata = VideoUNet(config).eval(), config, {}
     diffusion.stride = 2**config.levels
-    guidance = ClipGuidance(trajectory, camera, backend="pytorch3d")
-    made = dict(diffusion.render_frames(trajectory, camera, frames, guidance))
-    result["diffusion"] = {
-        "backend": type(guidance.backend.inner).__name__,
-        "casts": dict(casts),
-        "frames": sorted(made),
-        "shapes": [list(made[frame].shape) for frame in frames],
-    }
+    guidance = ClipGuidance(trajectory, camera, backend="pytorch3d", lighting=diffusion.guidance_maps)
+    try:
+        made = dict(diffusion.render_frames(trajectory, camera, frames, guidance))
+    except RenderError as error:  # the lighting maps' shadow rays need open3d's Embree
+        result["diffusion"] = {"backend": type(guidance.backend.inner).__name__, "casts": dict(casts)}
+        result["diffusion"]["error"] = str(error)
+    else:
+        result["diffusion"] = {
+            "backend": type(guidance.backend.inner).__name__,
+            "casts": dict(casts),
+            "frames": sorted(made),
+            "shapes": [list(made[frame].shape) for frame in frames],
+        }
     with open(out_path, "w", encoding="utf-8") as stream:
         json.dump(result, stream)
 

@@ -74,10 +74,16 @@ def test_every_renderer_casts_with_pytorch3d(tmp_path: Path, p3d_python: str) ->
     )
     result = json.loads((tmp_path / "out.json").read_text())
     native = (16, 16 * HEIGHT // WIDTH // 2 * 2)  # longer side 16, multiples of the stride (2)
-    sizes = {
-        "flat": {(WIDTH, HEIGHT)},
-        "diffusion": {(WIDTH, HEIGHT), native, (native[0] * 4, native[1] * 4)},
-    }
+    sizes = {"flat": {(WIDTH, HEIGHT)}, "diffusion": {(WIDTH, HEIGHT), native}}  # G-buffer mode: no noise
+    if "error" in result["diffusion"]:
+        # The pytorch3d venv has no open3d: the diffusion renderer's lighting maps (shadow and
+        # occlusion rays always use Embree, issue 15's clarification) stop it with one clear
+        # message after its primary guidance was cast with pytorch3d.
+        entry = result.pop("diffusion")
+        assert "Embree" in entry["error"] and "open3d" in entry["error"]
+        assert entry["backend"] == "PyTorch3DBackend" and entry["casts"]
+        assert all(key.split()[0] == "PyTorch3DBackend" for key in entry["casts"])
+        del sizes["diffusion"]
     for name, expected_sizes in sizes.items():
         entry = result[name]
         assert entry["backend"] == "PyTorch3DBackend" and entry["frames"] == list(range(FRAMES))
@@ -92,4 +98,5 @@ def test_every_renderer_casts_with_pytorch3d(tmp_path: Path, p3d_python: str) ->
             assert dict(frames) == {frame: 1 for frame in range(FRAMES)}, (name, size)
     # The flat frames show the scene (not the background colour everywhere).
     assert min(result["flat"]["mean_rgb"]) > 20
-    assert all(shape == [HEIGHT, WIDTH, 3] for shape in result["diffusion"]["shapes"])
+    if "diffusion" in result:
+        assert all(shape == [HEIGHT, WIDTH, 3] for shape in result["diffusion"]["shapes"])

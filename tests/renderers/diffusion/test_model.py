@@ -43,9 +43,16 @@ def test_drop_condition_modes() -> None:
     cond = torch.ones(2, CONDITION_CHANNELS, 1, 2, 2)
     assert drop_condition(cond, "all").abs().sum() == 0
     gbuffer = drop_condition(cond, "gbuffer")
-    assert gbuffer[:, 4:10].abs().sum() == 0 and gbuffer[:, :4].min() == 1 and gbuffer[:, 10:].min() == 1
+    assert gbuffer[:, 4:10].abs().sum() == 0 and gbuffer[:, :4].min() == 1 and gbuffer[:, 10:27].min() == 1
+    # what depends on the materials goes with them: specular, and direct light on the foreground
+    assert gbuffer[:, 27:30].abs().sum() == 0 and gbuffer[:, 33:36].abs().sum() == 0
+    assert gbuffer[:, 30:33].min() == 1 and gbuffer[:, 36:].min() == 1
+    background = cond.clone()
+    background[:, 18] = 0
+    assert drop_condition(background, "gbuffer")[:, 27:30].min() == 1
     assert drop_condition(cond[0], "context")[19:23].abs().sum() == 0
-    assert drop_condition(cond, "memory")[:, 23:].abs().sum() == 0 and cond.min() == 1
+    assert drop_condition(cond, "memory")[:, 23:27].abs().sum() == 0 and cond.min() == 1
+    assert drop_condition(cond, "memory")[:, 27:].min() == 1
     with pytest.raises(ValueError):
         drop_condition(cond, "nope")
 

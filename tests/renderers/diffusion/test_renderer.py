@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from renderers.base import create
+from renderers.diffusion.lighting_code import CODE_DIM
 from renderers.diffusion.model import ModelConfig, VideoUNet
 from renderers.diffusion.weights import save_weights
 from renderers.diffusion.windows import blend_weights, final_frames, plan_windows, support_frames
@@ -25,8 +26,9 @@ FRAMES = 11
 def weights(tmp_path_factory):
     torch.manual_seed(0)
     config = ModelConfig(
-        channels=[8, 16], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4
-    )
+        channels=[8, 16], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4,
+        prediction="x0", code_channels=CODE_DIM, shading_channels=3,
+    )  # fmt: skip
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     model = VideoUNet(config)
     with torch.no_grad():  # the output layer starts at zero; make every input matter
@@ -52,10 +54,11 @@ def trajectory():
 
 
 def render(trajectory, weights, frames=range(FRAMES), **options):
-    renderer = create(
-        "diffusion", {"weights": weights, "native_size": 32, "steps": 2, "window": 4, **options}
-    )
-    guidance = ClipGuidance(trajectory, "main")
+    """Frames of the diffusion renderer; structure mode (where the sampler and its consistency
+    mechanisms run) unless ``mode`` is given."""
+    options = {"weights": weights, "native_size": 32, "steps": 2, "window": 4, "mode": "structure", **options}
+    renderer = create("diffusion", options)
+    guidance = ClipGuidance(trajectory, "main", lighting=renderer.guidance_maps)
     return dict(renderer.render_frames(trajectory, "main", list(frames), guidance)), renderer
 
 
@@ -191,8 +194,9 @@ def test_memory_stays_flat_as_the_clip_grows(weights):
             "diffusion",
             {"weights": weights, "native_size": 32, "steps": 1, "window": 4, "anchored_noise": False},
         )
+        guidance = ClipGuidance(trajectory, "main", lighting=renderer.guidance_maps)
         tracemalloc.start()
-        for _ in renderer.render_frames(trajectory, "main", range(frames), ClipGuidance(trajectory, "main")):
+        for _ in renderer.render_frames(trajectory, "main", range(frames), guidance):
             pass
         result = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
@@ -239,7 +243,10 @@ def test_entity_noise_share_from_the_weights_reaches_the_sampler(trajectory, tmp
     fresh per frame with anchoring off."""
     import renderers.diffusion.flow_matching as flow_matching
 
-    config = ModelConfig(channels=[8], patch_size=2, time_dim=16, groups=4, entity_noise_share=0.9999)
+    config = ModelConfig(
+        channels=[8], patch_size=2, time_dim=16, groups=4, entity_noise_share=0.9999,
+        prediction="x0", code_channels=CODE_DIM, shading_channels=3,
+    )  # fmt: skip
     path = tmp_path / "shared.safetensors"
     save_weights(VideoUNet(config), config, path, {"purpose": "test"})
     seen = []
@@ -265,3 +272,36 @@ def test_entity_noise_share_from_the_weights_reaches_the_sampler(trajectory, tmp
         )
         assert frame_to_frame.max() < 0.01 if anchored else frame_to_frame.max() > 0.1
         assert np.abs(per_entity[0].mean(1) - per_entity[1].mean(1)).max() > 0.1  # entities differ
+
+
+def test_gbuffer_mode_composes_the_exact_buffers(trajectory, tmp_path, monkeypatch):
+    """G-buffer mode samples nothing (one network pass per window); with a network whose output
+    is zero (an untrained model's output layer) every frame is exactly the ``direct`` baseline
+    through the path tracer's pixel filter and the camera's tone map, at the output resolution."""
+    import renderers.diffusion.flow_matching as flow_matching
+    from renderers.diffusion.compose import pixel_filter
+    from renderers.direct.renderer import shade
+    from renderers.tonemap import tonemap_uint8
+
+    config = ModelConfig(
+        channels=[8, 16], patch_size=2, time_dim=16, groups=4,
+        prediction="x0", code_channels=CODE_DIM, shading_channels=3,
+    )  # fmt: skip
+    path = tmp_path / "zero.safetensors"
+    save_weights(VideoUNet(config), config, path, {"purpose": "test"})
+    monkeypatch.setattr(flow_matching, "sample", lambda *a, **k: pytest.fail("G-buffer mode sampled"))
+    frames, renderer = render(trajectory, str(path), frames=[0, 5], mode="gbuffer")
+    guidance = ClipGuidance(trajectory, "main", lighting=renderer.guidance_maps)
+    lens = trajectory.cameras["main"].lens
+    for frame, image in frames.items():
+        expected = pixel_filter(shade(guidance(frame), trajectory, "main"))
+        expected = tonemap_uint8(expected, exposure_ev=lens.exposure_ev, curve=lens.tonemap)
+        np.testing.assert_array_equal(image, expected)
+
+
+def test_v1_weights_are_refused_with_the_reason(tmp_path):
+    config = ModelConfig(channels=[8], patch_size=2, time_dim=16, groups=4, condition_channels=27)
+    path = tmp_path / "v1.safetensors"
+    save_weights(VideoUNet(config), config, path, {"purpose": "test"})
+    with pytest.raises(RenderError, match=r"v1\.safetensors.*not a renderer v2 model"):
+        create("diffusion", {"weights": str(path)})

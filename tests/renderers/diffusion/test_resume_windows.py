@@ -25,8 +25,9 @@ SPHERE_APPEARS = 8
 def weights(tmp_path_factory):
     torch.manual_seed(0)
     config = ModelConfig(
-        channels=[8, 16], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4
-    )
+        channels=[8, 16], patch_size=2, blocks_per_level=1, middle_blocks=1, time_dim=16, groups=4,
+        prediction="x0", code_channels=22, shading_channels=3,
+    )  # fmt: skip
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     model = VideoUNet(config)
     with torch.no_grad():  # the output layer starts at zero; make every input matter
@@ -60,9 +61,8 @@ def trajectory():
 
 def render(trajectory, weights, frames, **options):
     """({frame: uint8 image}, window indices sampled in order)."""
-    renderer = create(
-        "diffusion", {"weights": weights, "native_size": 16, "steps": 1, "window": 4, **options}
-    )
+    settings = {"weights": weights, "native_size": 16, "steps": 1, "window": 4, "mode": "structure"}
+    renderer = create("diffusion", {**settings, **options})
     sampled = []
     stream_sample = renderer._sample
 
@@ -71,7 +71,7 @@ def render(trajectory, weights, frames, **options):
         return stream_sample(cond, noise, known)
 
     renderer._sample = counting
-    guidance = ClipGuidance(trajectory, "main")
+    guidance = ClipGuidance(trajectory, "main", lighting=renderer.guidance_maps)
     images = dict(renderer.render_frames(trajectory, "main", list(frames), guidance))
     return images, len(sampled)
 
