@@ -10,9 +10,10 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 RENDER_COMMAND = "bash tools/bootstrap.sh && .venv/bin/worldsim render scenes/demo.yaml --out out/demo"
 TEST_COMMAND = "bash tools/bootstrap.sh && .venv/bin/python -m pytest -q"
-DEMO_ENTITY_COLOUR_TOLERANCE = 24.0
-"""8-bit sRGB levels. Measured 16.1 for the shipped weights (frame 24); guessing each entity as
-the path-traced frame's mean colour gives 31.7, as mid grey 56.3."""
+DEMO_ENTITY_COLOUR_TOLERANCE = 8.0
+"""8-bit sRGB levels. The renderer v2 measured 2.1-3.2 on frames 0, 6 and 11 of the demo at 256 px
+(the `direct` baseline 3.1-3.7; the v1 model 16.1 under its own old lighting, 81 under the demo's
+HDRI); guessing each entity as the path-traced frame's mean colour gives 31.7, as mid grey 56.3."""
 
 
 def _blocks(language: str) -> list[str]:
@@ -82,19 +83,8 @@ def test_demo_command_renders_with_the_diffusion_renderer(tmp_path: Path) -> Non
         assert (tmp_path / "demo" / name).stat().st_size > 1000, name
     frame = clip.rgb(24)
     assert frame.shape == (256, 256, 3) and 40 < frame.mean() < 220 and frame.std() > 20
-    # The shipped diffusion model learnt the old look (procedural sky and sun, standard tone map);
-    # until it is retrained on the captured environments (issue 17) it is compared with the path
-    # tracer under that lighting, not the demo's HDRI.
-    from worldsim.camera.lens import CameraLens
-    from worldsim.scene.model import LightSpec
-
+    # The path tracer under the demo's own lights (its captured HDRI) and tone map.
     trajectory = clip.trajectory()
-    trajectory.lights = [
-        LightSpec(type="sun", direction=[-0.5, 0.35, -1.0], intensity=3.0, angle_deg=3.0),
-        LightSpec(type="environment", sky="procedural", direction=[-0.5, 0.35, -1.0], intensity=0.6),
-    ]
-    for track in trajectory.cameras.values():
-        track.lens = CameraLens(tonemap="standard")
     reference = create("reference", {"samples_per_pixel": 16})
     ((_, path_traced),) = reference.render_frames(trajectory, clip.camera, [24], None)
     instance = clip.instance(24)

@@ -48,10 +48,10 @@ from worldsim.datasets.training_clips import ClipDataset, build_dataset
 class DataConfig:
     """The cached training set (``worldsim.datasets.training_clips.build_dataset``)."""
 
-    num_clips: int = 500
+    num_clips: int = 160
     size: int = 64
-    frames_per_clip: int = 16
-    spp: int = 16
+    frames_per_clip: int = 12
+    spp: int = 64
     seed: int = 0
     workers: int = 2
     holdout_clips: int = 8
@@ -67,7 +67,7 @@ class OptimConfig:
     lr: float = 5e-4
     weight_decay: float = 0.01
     warmup_steps: int = 200
-    total_steps: int = 9000
+    total_steps: int = 2500
     """Length of the cosine schedule; training also stops at ``--max-minutes``."""
     ema_decay: float = 0.999
     grad_clip: float = 1.0

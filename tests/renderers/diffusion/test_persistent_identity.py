@@ -24,8 +24,9 @@ from worldsim.scene.edits import apply_edits, parse_set
 
 REPO = Path(__file__).resolve().parents[3]
 SHELF = REPO / "tools" / "bench" / "edit" / "shelf_pan.yaml"
-FAST = {"steps": 2}
-"""The shipped weights with two sampler steps: the mechanisms under test, not the looks."""
+FAST = {"steps": 2, "mode": "structure"}
+"""The shipped weights in structure mode (where the appearance memory draws each entity's look)
+with two sampler steps: the mechanisms under test, not the looks."""
 
 
 def shelf(frames: int, cameras: str | None = None):
