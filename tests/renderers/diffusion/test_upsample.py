@@ -89,3 +89,17 @@ def test_edges_follow_the_full_resolution_silhouette(scene):
     # every sphere pixel stays reddish right up to the silhouette: no bleeding of the floor
     rim = sphere & ~inner
     assert np.all(out[rim][:, 0] > out[rim][:, 2]), "floor colour bled into the sphere's rim"
+
+
+def test_compiled_upsampler_equals_the_numpy_reference(scene):
+    from renderers.diffusion.upsample import guided_upsample_numpy
+
+    native_rgb, _, native, high = scene
+    compiled = guided_upsample(native_rgb, guide(native), guide(high))
+    reference = guided_upsample_numpy(native_rgb, guide(native), guide(high))
+    np.testing.assert_allclose(compiled, reference, rtol=0, atol=2e-6)
+    # any number of channels (the renderer brings up a 3-channel shading residual, negative too)
+    six = np.concatenate([native_rgb, native_rgb - 0.5], axis=-1)
+    both = guided_upsample(six, guide(native), guide(high))
+    np.testing.assert_allclose(both[..., :3], compiled, atol=1e-7)
+    np.testing.assert_allclose(both[..., 3:], compiled - 0.5, atol=2e-6)
