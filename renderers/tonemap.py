@@ -78,10 +78,15 @@ def filmic_curve(linear: np.ndarray) -> np.ndarray:
     """
     linear = np.clip(np.nan_to_num(np.asarray(linear, dtype=np.float32), nan=0.0, posinf=1e4), 0.0, 1e4)
     working = (linear * np.float32(FILMIC_MID_GREY_GAIN)) @ ACES_INPUT_MATRIX.T
-    fitted = (working * (working + 0.0245786) - 0.000090537) / (
+    return np.clip(aces_fit(working) @ ACES_OUTPUT_MATRIX.T, 0.0, 1.0).astype(np.float32)
+
+
+def aces_fit(working: ArrayT) -> ArrayT:
+    """Hill's per-channel rational fit of the ACES RRT + ODT in its working space (``filmic_curve``);
+    works on NumPy arrays and torch tensors alike (operators only)."""
+    return (working * (working + 0.0245786) - 0.000090537) / (
         working * (0.983729 * working + 0.4329510) + 0.238081
     )
-    return np.clip(fitted @ ACES_OUTPUT_MATRIX.T, 0.0, 1.0).astype(np.float32)
 
 
 def tonemap(linear: np.ndarray, *, exposure_ev: float = 0.0, curve: str = DEFAULT_TONEMAP) -> np.ndarray:

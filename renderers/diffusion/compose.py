@@ -22,7 +22,13 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-from renderers.tonemap import ACES_INPUT_MATRIX, ACES_OUTPUT_MATRIX, FILMIC_MID_GREY_GAIN, srgb_encode_curve
+from renderers.tonemap import (
+    ACES_INPUT_MATRIX,
+    ACES_OUTPUT_MATRIX,
+    FILMIC_MID_GREY_GAIN,
+    aces_fit,
+    srgb_encode_curve,
+)
 
 FILTER_STDDEV = 0.5
 FILTER_RADIUS = 2.0
@@ -85,10 +91,7 @@ def display_torch(radiance: torch.Tensor, filmic: torch.Tensor) -> torch.Tensor:
     radiance = radiance.clamp(0.0, 1e4)
     moved = radiance.movedim(1, -1)
     working = (moved * FILMIC_MID_GREY_GAIN) @ torch.from_numpy(ACES_INPUT_MATRIX).to(radiance).T
-    fitted = (working * (working + 0.0245786) - 0.000090537) / (
-        working * (0.983729 * working + 0.4329510) + 0.238081
-    )
-    film = (fitted @ torch.from_numpy(ACES_OUTPUT_MATRIX).to(radiance).T).movedim(-1, 1)
+    film = (aces_fit(working) @ torch.from_numpy(ACES_OUTPUT_MATRIX).to(radiance).T).movedim(-1, 1)
     shape = (-1,) + (1,) * (radiance.ndim - 1)
     display = torch.where(filmic.view(shape), film, radiance).clamp(0.0, 1.0)
     return srgb_encode_curve(display)

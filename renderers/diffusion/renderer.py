@@ -232,10 +232,9 @@ class DiffusionRenderer:
                 # Entities first seen here: draw the window again with their colours painted, so
                 # their first frames are made under the same condition as every later window.
                 srgb = self._sample(with_memory(cond, instance, memory.colours), noise, known)
-            invented = [
-                _with_materials(frame, albedo) for frame, albedo in zip(maps, srgb_decode(srgb), strict=True)
-            ]
-            return self._shaded(invented, srgb_decode(srgb), native.trajectory, camera, code)[own]
+            albedo = srgb_decode(srgb)
+            invented = [_with_materials(frame, values) for frame, values in zip(maps, albedo, strict=True)]
+            return self._shaded(invented, albedo, native.trajectory, camera, code)[own]
 
         for made in stream.run(sample, order):
             for frame in made.final:
