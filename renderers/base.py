@@ -75,6 +75,24 @@ _SCENE_OPTIONS: dict[str, frozenset[str]] = {"reference": frozenset({"samples_pe
 """The scene-level options (``worldsim.clip.config.SCENE_LEVEL_OPTIONS``) each renderer takes."""
 
 
+_VOCABULARIES: dict[str, str] = {"diffusion": "renderers.diffusion.text_encoder:unknown_words"}
+"""Renderers that read words -> ``"module:function"``: texts -> the words their model does not know."""
+
+
+def reads_words(name: str) -> bool:
+    """Whether renderer ``name`` reads a scene's words (``prompt``, entity ``description``)."""
+    return name in _VOCABULARIES
+
+
+def unknown_words(name: str, texts: list[str]) -> list[str]:
+    """The words of ``texts`` renderer ``name``'s text model does not know ([] for renderers
+    that read no words). Loads the model's vocabulary (``RenderError`` when it cannot)."""
+    if name not in _VOCABULARIES:
+        return []
+    module_name, function_name = _VOCABULARIES[name].split(":")
+    return getattr(importlib.import_module(module_name), function_name)(texts)
+
+
 def register(name: str, factory_path: str, scene_options: Iterable[str] = ()) -> None:
     """Register ``"package.module:factory"`` under ``name`` (imported on first use), taking the
     scene-level options ``scene_options`` (e.g. ``samples_per_pixel``)."""

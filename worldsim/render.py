@@ -461,8 +461,13 @@ def render(
 
     appearance = None
     renderer_options = resolved.renderer_options
+    words = None
     if not guidance_only:
         name, appearance = _create_renderer(resolved.renderer, renderer_options)
+        # A renderer that reads words (``diffusion``) resolves them into the world it draws.
+        resolve_words = getattr(appearance, "resolve_words", None)
+        if resolve_words is not None:
+            scene, words = resolve_words(scene)
     elif appearance_from is not None:
         raise RenderError(
             "--appearance-from starts a renderer's appearance memory; --guidance-only renders none"
@@ -508,6 +513,8 @@ def render(
     rerendered = plan_rerender(layout, trajectory, camera_name, products, previous_count=previous_count)
     stamp.frame_inputs = rerendered.digests.get("rgb")
     extra = {"rerendered": rerendered.to_json(), "timing": timing}
+    if words is not None:
+        extra["words"] = words
     write_simulation(scene, trajectory, layout.root, settings, extra=extra)
     clip = Clip(layout.root)
 

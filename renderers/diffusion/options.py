@@ -9,6 +9,7 @@ from typing import Any
 from renderers.diffusion.scheduler import METHODS as SAMPLERS
 from worldsim.config_io import config_path, load_structured
 from worldsim.errors import RenderError
+from worldsim.scene.limits import Limits
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OPTIONS_PATH = config_path("diffusion", "render.yaml")
@@ -48,6 +49,15 @@ class DiffusionOptions:
     albedo; 2 = each pixel's albedo averaged over 2 x 2 rays on its own entity, a box prefilter of
     textures finer than a pixel, as the camera integrates them)."""
     seed: int | None = None
+    text: bool = True
+    """Read the scene's words (``prompt``, entity ``description``s) with the text encoder
+    (``renderers/diffusion/words.py``); False draws as if there were none."""
+    prompt: str | None = None
+    """Replaces the scene ``prompt`` (None: the scene's)."""
+    text_guidance_scale: float = 1.0
+    """Classifier-free guidance on text: > 1 pushes a description's look away from the prior."""
+    text_weights: str | None = None
+    """The text encoder's safetensors file; None = the shipped ``weights/text_encoder.safetensors``."""
 
     @property
     def weights_path(self) -> Path:
@@ -95,5 +105,9 @@ def _check(options: DiffusionOptions) -> None:
         fail("margin", f"must be in [0, window], got {options.margin}")
     if not 1 <= options.albedo_supersample <= 4:
         fail("albedo_supersample", f"must be in [1, 4], got {options.albedo_supersample}")
+    if not 0.0 <= options.text_guidance_scale <= 10.0:
+        fail("text_guidance_scale", f"must be in [0, 10], got {options.text_guidance_scale}")
+    if options.prompt is not None and len(options.prompt) > Limits().max_string_length:
+        fail("prompt", f"is {len(options.prompt)} characters, over the limit of {Limits().max_string_length}")
     if not 1 <= options.noise_factor <= 8:
         fail("noise_factor", f"must be in [1, 8], got {options.noise_factor}")

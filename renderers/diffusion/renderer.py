@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -58,6 +58,7 @@ from renderers.tonemap import tonemap_uint8
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
 from worldsim.randomness import derive_seed
+from worldsim.scene.scene import Scene
 from worldsim.state import Trajectory
 
 if TYPE_CHECKING:
@@ -87,6 +88,11 @@ class DiffusionRenderer:
     initial_surface_cache: SurfaceCache | None = None
     final_memory: AppearanceMemory | None = None
     final_surface_cache: SurfaceCache | None = None
+    # What the scene's words set (``resolve_words``): entity id -> linear albedo painted as its
+    # memory colour, the entities whose finish the words gave, and the tone's exposure shift.
+    text_colours: ClassVar[dict[int, np.ndarray]] = {}
+    text_described: frozenset[int] = frozenset()
+    tone_ev: float = 0.0
 
     def __init__(self, options: DiffusionOptions) -> None:
         from renderers.diffusion.weights import load_weights
@@ -109,6 +115,28 @@ class DiffusionRenderer:
                 f"{self.config.condition_channels}); retrain with tools/train_renderer.py"
             )
         self.stride = 2**self.config.levels
+
+    def resolve_words(self, scene: Scene) -> tuple[Scene, dict[str, Any]]:
+        """The scene as its words make it for this render, and the report for ``metadata.json``
+        (``renderers/diffusion/words.py``); unchanged with ``text`` off or without words."""
+        from renderers.diffusion.text_encoder import load_text_model
+        from renderers.diffusion.words import resolve_words
+
+        options = self.options
+        prompt = scene.prompt if options.prompt is None else options.prompt
+        if not options.text or not (prompt or any(entity.description for entity in scene.entities)):
+            return scene, {"text": options.text}
+        resolution = resolve_words(
+            scene,
+            load_text_model(options.text_weights),
+            mode=options.mode,
+            prompt=options.prompt,
+            guidance_scale=options.text_guidance_scale,
+        )
+        self.text_colours = resolution.colours
+        self.text_described = frozenset(resolution.described)
+        self.tone_ev = resolution.tone_ev
+        return resolution.scene, {"text": True, **resolution.report}
 
     def native_size(self, width: int, height: int) -> tuple[int, int]:
         """The model's (width, height) for an output of ``width x height``: longer side
@@ -145,7 +173,8 @@ class DiffusionRenderer:
                 if self.options.albedo_supersample > 1 and self.options.mode == "gbuffer":
                     full = self._filtered_albedo(full, guidance)
                 linear = self.compose_frame(trajectory, camera, native_out, native, full)
-                yield frame, tonemap_uint8(linear, exposure_ev=lens.exposure_ev, curve=lens.tonemap)
+                exposure = lens.exposure_ev + self.tone_ev
+                yield frame, tonemap_uint8(linear, exposure_ev=exposure, curve=lens.tonemap)
         if len(made) < len(wanted):
             missing = sorted(set(wanted) - made)
             raise RenderError(f"renderer 'diffusion': the window plan did not make frames {missing}")
@@ -187,7 +216,8 @@ class DiffusionRenderer:
             learns = self._memory_windows(windows[: order[-1]], native)
             order = plan_windows_to_sample(windows, wanted, chained=False, state_windows=learns)
         margin = options.margin
-        memory = copy.deepcopy(self.initial_memory) if self.initial_memory else AppearanceMemory()
+        memory = self._starting_memory()
+        text_memory = self._starting_memory(inherited=False)
         surface_context = options.context and options.context_method == "surface"
         # filled with every final frame when surface_context
         cache = copy.deepcopy(self.initial_surface_cache) if self.initial_surface_cache else SurfaceCache()
@@ -225,15 +255,18 @@ class DiffusionRenderer:
                 if options.context_method == "channel":
                     cond, known = with_context(cond, *known), None
             noise = torch.from_numpy(np.stack([frame_noise for _, frame_noise in inputs], 1))[None]
-            painted = options.memory and len(memory) > 0
-            window_cond = with_memory(cond, instance, memory.colours) if painted else cond
+            colours = memory.colours if options.memory else text_memory.colours
+            window_cond = with_memory(cond, instance, colours) if colours else cond
             srgb = self._sample(window_cond, noise, known)
             if options.memory and memory.remember(list(window.frames), srgb[own], instance[own]):
                 # Entities first seen here: draw the window again with their colours painted, so
                 # their first frames are made under the same condition as every later window.
                 srgb = self._sample(with_memory(cond, instance, memory.colours), noise, known)
             albedo = srgb_decode(srgb)
-            invented = [_with_materials(frame, values) for frame, values in zip(maps, albedo, strict=True)]
+            invented = [
+                _with_materials(frame, values, self.text_described)
+                for frame, values in zip(maps, albedo, strict=True)
+            ]
             return self._shaded(invented, albedo, native.trajectory, camera, code)[own]
 
         for made in stream.run(sample, order):
@@ -310,7 +343,8 @@ class DiffusionRenderer:
         height, width = full.instance.shape
         albedo_native, residual = srgb_decode(native_out[..., :3]), native_out[..., 3:6]
         if self.options.mode != "gbuffer":
-            full = _with_materials(full, self.upsample(albedo_native, native, full, (width, height)))
+            invented = self.upsample(albedo_native, native, full, (width, height))
+            full = _with_materials(full, invented, self.text_described)
         residual = self.upsample(residual, native, full, (width, height))
         scale = np.float32(2.0 ** trajectory.cameras[camera].lens.exposure_ev)
         albedo = np.where((full.instance > 0)[..., None], full.albedo, 0.0)
@@ -320,7 +354,7 @@ class DiffusionRenderer:
         """The windows of ``windows`` where the appearance memory learns an entity: its choice
         depends on the instance maps only (``AppearanceMemory.remember``), so a dry run with
         blank colours finds them without sampling."""
-        dry_run = copy.deepcopy(self.initial_memory) if self.initial_memory else AppearanceMemory()
+        dry_run = self._starting_memory()
         learns = []
         for window in windows:
             instance = np.stack([native(frame).instance for frame in window.frames])
@@ -328,6 +362,16 @@ class DiffusionRenderer:
             if dry_run.remember(list(window.frames), blank, instance):
                 learns.append(window.index)
         return learns
+
+    def _starting_memory(self, inherited: bool = True) -> AppearanceMemory:
+        """The memory a render starts from: the inherited one (``initial_memory``, when
+        ``inherited``) with the words' colours (``text_colours``, sRGB-encoded) over it."""
+        memory = (
+            copy.deepcopy(self.initial_memory) if inherited and self.initial_memory else AppearanceMemory()
+        )
+        for entity, linear in self.text_colours.items():
+            memory.colours[int(entity)] = srgb_encode(np.asarray(linear, dtype=np.float32))
+        return memory
 
     def _sample(
         self, cond: np.ndarray, noise: torch.Tensor, known: tuple[np.ndarray, np.ndarray] | None = None
@@ -424,16 +468,23 @@ class DiffusionRenderer:
         return rgb, mask
 
 
-def _with_materials(frame: GuidanceFrame, albedo: np.ndarray) -> GuidanceFrame:
-    """``frame`` with an invented ``albedo`` (H, W, 3) linear, ``INVENTED_ROUGHNESS``, no metal."""
+def _with_materials(
+    frame: GuidanceFrame, albedo: np.ndarray, described: frozenset[int] = frozenset()
+) -> GuidanceFrame:
+    """``frame`` with an invented ``albedo`` (H, W, 3) linear, ``INVENTED_ROUGHNESS``, no metal,
+    except on the pixels of the ``described`` entities, whose finish the words gave (the frame's
+    roughness and metalness: the scene's materials as ``resolve_words`` made them)."""
     import dataclasses
 
     height, width = frame.instance.shape
+    roughness = np.full((height, width), INVENTED_ROUGHNESS, dtype=np.float32)
+    metallic = np.zeros((height, width), dtype=np.float32)
+    if described and frame.roughness is not None and frame.metallic is not None:
+        keep = np.isin(frame.instance, np.fromiter(described, dtype=np.int64))
+        roughness = np.where(keep, frame.roughness, roughness).astype(np.float32)
+        metallic = np.where(keep, frame.metallic, metallic).astype(np.float32)
     return dataclasses.replace(
-        frame,
-        albedo=np.asarray(albedo, dtype=np.float32),
-        roughness=np.full((height, width), INVENTED_ROUGHNESS, dtype=np.float32),
-        metallic=np.zeros((height, width), dtype=np.float32),
+        frame, albedo=np.asarray(albedo, dtype=np.float32), roughness=roughness, metallic=metallic
     )
 
 

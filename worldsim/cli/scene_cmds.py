@@ -67,7 +67,8 @@ def run_validate(args: argparse.Namespace) -> int:
     for path in args.scenes:
         try:
             for seed in seeds:
-                load_valid_scene(path, seed)
+                scene = load_valid_scene(path, seed)
+                _warn_unknown_words(path, scene)
         except UsageError as error:
             unreadable += 1
             warn(f"error: {error}")
@@ -82,6 +83,27 @@ def run_validate(args: argparse.Namespace) -> int:
     if unreadable:
         return EXIT_USAGE
     return EXIT_FAILURE if invalid else EXIT_OK
+
+
+def _warn_unknown_words(path: str, scene) -> None:
+    """Warn of the scene's words (prompt, descriptions) that its renderer's text model does not
+    know (through the renderer registry; only for renderers that read words)."""
+    from renderers import base
+    from worldsim.clip.config import load_render_config
+    from worldsim.errors import RenderError
+
+    name = scene.render.renderer if scene.render.renderer not in (None, "default") else None
+    name = name or load_render_config().renderer
+    texts = [scene.prompt, *(entity.description for entity in scene.entities)]
+    if not base.reads_words(name) or not any(texts):
+        return
+    try:
+        unknown = base.unknown_words(name, [text for text in texts if text])
+    except RenderError as error:
+        warn(f"{path}: warning: cannot check the words: {error}")
+        return
+    if unknown:
+        warn(f"{path}: warning: renderer {name!r} does not know the words: {', '.join(unknown)}")
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:

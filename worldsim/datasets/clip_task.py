@@ -65,6 +65,7 @@ def render_clip_job(job: ClipJob) -> ClipResult:
     else is raised (and the task retried)."""
     from worldsim.datasets.exports import export_clip_formats
     from worldsim.render import render
+    from worldsim.text.captions import write_captions
 
     start, cpu_start = time.perf_counter(), time.process_time()
     try:
@@ -79,6 +80,7 @@ def render_clip_job(job: ClipJob) -> ClipResult:
             options=dict(job.options) or None,
         )
         export_clip_formats(job.out, job.exports)
+        write_captions(Path(job.out) / "captions.json", scene, job.seed)
     except WorldsimError as error:
         text = str(error).splitlines()
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start

@@ -41,6 +41,8 @@ from renderers.diffusion.conditioning import (
 from renderers.diffusion.lighting_code import AMBIENT, DOMINANT_DIRECTION
 from renderers.tonemap import tonemap
 from worldsim.clip.atomic import atomic_path, write_text
+from worldsim.datasets.lit_scenes import lit_scene
+from worldsim.text.captions import write_captions
 
 LOGGER = logging.getLogger("worldsim.datasets.training_clips")
 REFERENCE_OPTIONS = {"max_triangles_per_entity": 30_000}
@@ -61,7 +63,6 @@ def render_clip(seed: int, *, size: int, frames_per_clip: int, spp: int) -> dict
     from renderers.diffusion.lighting_code import LightingCode
     from renderers.direct.renderer import shade
     from renderers.guidance.source import ClipGuidance
-    from worldsim.datasets.lit_scenes import lit_scene
     from worldsim.render import load_and_validate, rollout
 
     scene = load_and_validate(lit_scene(seed, size=(size, size), num_frames=frames_per_clip))
@@ -104,9 +105,15 @@ def _half(values: np.ndarray) -> np.ndarray:
 def write_clip(path: Path, seed: int, size: int, frames_per_clip: int, spp: int) -> Path:
     """Render clip ``seed`` and write it to ``path`` atomically (temp file, then rename)."""
     arrays = render_clip(seed, size=size, frames_per_clip=frames_per_clip, spp=spp)
+    write_captions(captions_path(path), lit_scene(seed, size=(size, size), num_frames=frames_per_clip), seed)
     with atomic_path(path) as temporary:
         np.savez_compressed(temporary, **arrays)
     return path
+
+
+def captions_path(clip: Path) -> Path:
+    """Where the captions of the clip stored at ``clip`` are (``clip_00000.captions.json``)."""
+    return clip.with_name(clip.stem + ".captions.json")
 
 
 def build_dataset(

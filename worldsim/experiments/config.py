@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from worldsim.errors import WorldsimError, format_issue
+from worldsim.experiments.prompt_probes import PromptProbes
 
 
 class ExperimentConfigError(WorldsimError):
@@ -57,6 +58,8 @@ class ExperimentConfig:
     gap: int = 8
     """Frames between the two frames of the surface-correspondence metrics."""
     quick: QuickOverride = field(default_factory=QuickOverride)
+    prompt_probes: PromptProbes | None = None
+    """Also run the prompt probes (``worldsim.experiments.prompt_probes``) on the scenes and seeds."""
 
 
 def load_experiment_config(path: str | Path, *, quick: bool = False) -> tuple[ExperimentConfig, Path]:
@@ -89,6 +92,25 @@ def load_experiment_config(path: str | Path, *, quick: bool = False) -> tuple[Ex
         problems.append(("gap", "must be >= 1"))
     if config.resolution is not None and (len(config.resolution) != 2 or min(config.resolution) < 8):
         problems.append(("resolution", "must be [width, height], each >= 8"))
+    probes = config.prompt_probes
+    if probes is not None:
+        from worldsim.text.words import LIGHTING_KINDS
+
+        if probes.frames < 1 or len(probes.resolution) != 2 or min(probes.resolution) < 8:
+            problems.append(
+                ("prompt_probes", "frames must be >= 1 and resolution [width, height], each >= 8")
+            )
+        for index, scene in enumerate(probes.scenes):
+            if not (path.parent / scene).is_file():
+                problems.append((f"prompt_probes.scenes[{index}]", f"scene file {scene!r} not found"))
+        unknown = [kind for kind in probes.lighting_kinds if kind not in LIGHTING_KINDS]
+        if unknown:
+            problems.append(
+                (
+                    "prompt_probes.lighting_kinds",
+                    f"unknown kinds {unknown}; known: {', '.join(LIGHTING_KINDS)}",
+                )
+            )
     labels = [setting.label or setting.renderer for setting in config.renderers]
     if len(set(labels)) != len(labels):
         problems.append(("renderers", f"labels must be unique, got {labels}"))

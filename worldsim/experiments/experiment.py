@@ -63,4 +63,14 @@ def run_and_report(
         plot_entity_heatmaps(entity_rows, out / "entity_heatmaps.png"),
     ]
     report = write_report(out / "report.md", config, clip_rows, plots, quick=quick)
+    if config.prompt_probes is not None:
+        from worldsim.experiments.prompt_probes import probe_report, run_prompt_probes
+
+        probes = config.prompt_probes
+        if quick:
+            probes.frames, probes.resolution = min(probes.frames, 2), list(config.resolution or [48, 48])
+        scenes = [(base_dir / scene).resolve() for scene in (probes.scenes or config.scenes)]
+        result = run_prompt_probes(probes, scenes, list(config.seeds), out)
+        with report.open("a") as handle:
+            handle.write(probe_report(result))
     return ExperimentOutputs(metrics_csv, frames_csv, entities_csv, plots, report)

@@ -190,6 +190,9 @@ class EntitySpec:
     """Seconds; the entity no longer exists from then on (default: never)."""
     id: int | None = None
     """Assigned by ``Scene.add`` (declaration order); kept through YAML round trips."""
+    description: str = ""
+    """Words for this entity's look (``"a glossy red crate"``), over the scene ``prompt`` for it;
+    read by renderers that take words (``diffusion`` in structure mode)."""
 
 
 @dataclass
@@ -288,6 +291,10 @@ class SceneSpec:
     resolution: list[int] = field(default_factory=lambda: [256, 256])
     """``[width, height]`` in pixels."""
     prompt: str = ""
+    """Words for the clip's look; renderers that take words read it (``worldsim.text``)."""
+    lighting: str = "given"
+    """``given``: the scene's ``lights`` (words may add an environment only where it has none);
+    ``auto``: words in the ``prompt`` choose the lights (``lights`` stay where they name none)."""
     materials: dict[str, MaterialSpec] = field(default_factory=dict)
     """Named materials that entities reference by name."""
     semantic_classes: dict[str, int] = field(default_factory=dict)

@@ -136,6 +136,10 @@ class _Issues:
         self.add(path, f"{what} refers to unknown entity '{name}'{hint}")
 
 
+LIGHTING_MODES = ("given", "auto")
+"""``SceneSpec.lighting``: the scene's lights as given, or chosen by the prompt's words."""
+
+
 def validate_scene(
     scene: SceneSpec, *, file: str | None = None, limits: Limits | None = None, evaluate: bool = True
 ) -> None:
@@ -169,6 +173,8 @@ def collect_issues(scene: SceneSpec, *, limits: Limits | None = None) -> list[tu
     _check_lights(scene, issues)
     _check_cameras(scene, issues, names)
     _check_exposure("exposure_ev", scene.exposure_ev, issues)
+    if scene.lighting not in LIGHTING_MODES:
+        issues.add("lighting", f"must be one of {', '.join(LIGHTING_MODES)}, got {scene.lighting!r}")
     _check_render(scene, issues)
     seen_class_ids: dict[int, str] = {}
     for name, class_id in scene.semantic_classes.items():

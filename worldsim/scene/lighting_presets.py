@@ -1,0 +1,86 @@
+"""The lights a lighting kind stands for, where words choose a scene's lighting.
+
+One table (``PRESETS``): a kind (``worldsim.text.words.LIGHTING_KINDS``) -> a captured environment
+(a shipped HDRI, its intensity) and/or a procedural sky, and a sun (colour, irradiance, elevation).
+The sun's azimuth and the map's rotation are drawn from the scene seed, so a seed always gives the
+same lights. Time-of-day kinds carry the sun that makes them read as that time: a low warm sun at
+sunset and sunrise, a high white one at midday, a faint cool moon at night.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from worldsim.randomness import derive_seed
+from worldsim.scene.model import LightSpec
+
+PURPOSE = "lighting_preset"
+
+
+@dataclass(frozen=True)
+class LightingPreset:
+    """hdri: a shipped map name or "" (then ``sky``); sun: (colour, irradiance W/m^2, elevation deg)."""
+
+    hdri: str = ""
+    hdri_intensity: float = 1.0
+    sky_color: tuple[float, float, float] = (0.55, 0.7, 1.0)
+    sky_intensity: float = 0.8
+    sun: tuple[tuple[float, float, float], float, float] | None = None
+
+
+PRESETS: dict[str, LightingPreset] = {
+    "sunset": LightingPreset(hdri="sunset", hdri_intensity=0.6, sun=((1.0, 0.55, 0.3), 5.0, 10.0)),
+    "sunrise": LightingPreset(hdri="sunrise", hdri_intensity=0.7, sun=((1.0, 0.7, 0.45), 4.0, 12.0)),
+    "night": LightingPreset(hdri="night", hdri_intensity=0.3, sun=((0.55, 0.65, 1.0), 0.5, 40.0)),
+    "midday": LightingPreset(sun=((1.0, 0.97, 0.92), 4.5, 68.0)),
+    "low_sun": LightingPreset(sun=((1.0, 0.85, 0.7), 3.5, 22.0)),
+    "sky": LightingPreset(sun=((1.0, 0.95, 0.9), 4.0, 45.0)),
+    "forest": LightingPreset(hdri="forest"),
+    "interior": LightingPreset(hdri="interior"),
+    "studio": LightingPreset(hdri="studio"),
+    "city": LightingPreset(hdri="city"),
+    "courtyard": LightingPreset(hdri="courtyard"),
+}
+
+
+def preset_lights(kind: str, seed: int) -> list[LightSpec]:
+    """The lights of lighting kind ``kind`` for scene seed ``seed`` (environment first)."""
+    if kind not in PRESETS:
+        raise ValueError(f"unknown lighting kind {kind!r}; known: {', '.join(PRESETS)}")
+    preset = PRESETS[kind]
+    rng = np.random.default_rng(derive_seed(seed, PURPOSE))
+    azimuth = float(rng.uniform(0.0, 2.0 * np.pi))
+    elevation = np.radians(preset.sun[2] if preset.sun is not None else 45.0)
+    direction = [
+        float(-np.cos(elevation) * np.cos(azimuth)),
+        float(-np.cos(elevation) * np.sin(azimuth)),
+        float(-np.sin(elevation)),
+    ]
+    if preset.hdri:
+        environment = LightSpec(
+            type="environment",
+            name=f"{kind}_environment",
+            hdri=preset.hdri,
+            rotation_deg=float(rng.uniform(0.0, 360.0)),
+            intensity=preset.hdri_intensity,
+        )
+    else:
+        environment = LightSpec(
+            type="environment",
+            name=f"{kind}_sky",
+            sky="procedural",
+            direction=direction,
+            color=list(preset.sky_color),
+            intensity=preset.sky_intensity,
+        )
+    lights = [environment]
+    if preset.sun is not None:
+        colour, irradiance, _ = preset.sun
+        lights.append(
+            LightSpec(
+                type="sun", name=f"{kind}_sun", direction=direction, color=list(colour), intensity=irradiance
+            )
+        )
+    return lights
