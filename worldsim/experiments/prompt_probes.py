@@ -37,7 +37,7 @@ from worldsim.scene.lighting_presets import preset_lights
 from worldsim.scene.model import LightSpec
 from worldsim.text.captions import HELDOUT_PHRASINGS, EntityFacts, entity_caption, entity_facts, phrase
 from worldsim.text.colours import COLOUR_WORDS, colour_word
-from worldsim.text.words import FINISH_WORDS, LIGHTING_WORDS
+from worldsim.text.words import FINISH_WORDS, LIGHTING_WORDS, tokenize
 
 PURPOSE = "prompt_probe"
 
@@ -197,9 +197,15 @@ def _described(scene: Any, *, colours: bool, finish: str | None = None) -> dict[
             roughness=facts.roughness,
             metallic=facts.metallic,
         )
-        text = entity_caption(said, rng, "heldout")
-        if finish is not None and FINISH_WORDS[finish][0] not in text:
-            text = f"{text}, {FINISH_WORDS[finish][0]}"
+        # a held-out phrasing that says every word given (optional groups can drop one)
+        needed = {word} if colours else set()
+        for _ in range(20):
+            text = entity_caption(said, rng, "heldout")
+            words_said = set(tokenize(text))
+            if needed <= words_said and (finish is None or words_said & set(FINISH_WORDS[finish])):
+                break
+        else:
+            raise ValueError(f"no held-out phrasing says {sorted(needed)} and {finish!r}")
         entity.description = text
         words[int(entity.id)] = (word, text)
     return words

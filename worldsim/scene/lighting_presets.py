@@ -31,8 +31,10 @@ class LightingPreset:
 
 
 PRESETS: dict[str, LightingPreset] = {
-    "sunset": LightingPreset(hdri="sunset", hdri_intensity=0.6, sun=((1.0, 0.55, 0.3), 5.0, 10.0)),
-    "sunrise": LightingPreset(hdri="sunrise", hdri_intensity=0.7, sun=((1.0, 0.7, 0.45), 4.0, 12.0)),
+    # the shipped sunset map is blue on average (its sky outweighs its sun): the warm low sun
+    # carries the time of day
+    "sunset": LightingPreset(hdri="sunset", hdri_intensity=0.5, sun=((1.0, 0.5, 0.25), 14.0, 12.0)),
+    "sunrise": LightingPreset(hdri="sunrise", hdri_intensity=0.6, sun=((1.0, 0.65, 0.4), 10.0, 14.0)),
     "night": LightingPreset(hdri="night", hdri_intensity=0.3, sun=((0.55, 0.65, 1.0), 0.5, 40.0)),
     "midday": LightingPreset(sun=((1.0, 0.97, 0.92), 4.5, 68.0)),
     "low_sun": LightingPreset(sun=((1.0, 0.85, 0.7), 3.5, 22.0)),

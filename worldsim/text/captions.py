@@ -58,7 +58,7 @@ TRAIN_PHRASINGS = {
 HELDOUT_PHRASINGS = {
     "entity": (
         "[{material}] {shape} [in {colour}][, {finish}] [and {pattern}]",
-        "[{finish} and {colour}] {shape} [of {pattern} {material}]",
+        "[{finish} and] [{colour}] {shape} [of {pattern} {material}]",
         "the [{colour}] [{finish}] {shape} [is made of {material}]",
     ),
     "scene": ("[{lighting},] a [{tone}] scene: {composition}", "{composition}[, {lighting}] [and {tone}]"),
