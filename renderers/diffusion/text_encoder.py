@@ -29,7 +29,7 @@ from torch import nn
 
 from worldsim.clip.atomic import atomic_path
 from worldsim.errors import RenderError
-from worldsim.text.words import LIGHTING_KINDS, tokenize
+from worldsim.text.words import LIGHTING_KINDS, WORD_FORMS, tokenize
 
 FORMAT = "worldsim.text_encoder.v1"
 DEFAULT_TEXT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "text_encoder.safetensors"
@@ -103,13 +103,26 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.words)
 
+    def lookup(self, word: str) -> int:
+        """The id of ``word``, of its singular (``crates``, ``boxes``) or of its base form
+        (``WORD_FORMS``: ``wooden`` -> ``wood``); ``<unk>`` when none is known."""
+        for form in (
+            word,
+            WORD_FORMS.get(word, ""),
+            word[:-1] if word.endswith("s") else "",
+            word[:-2] if word.endswith("es") else "",
+        ):
+            if form and form in self.index:
+                return self.index[form]
+        return UNKNOWN
+
     def unknown(self, text: str) -> list[str]:
         """The words of ``text`` outside the vocabulary, in order, once each."""
-        return list(dict.fromkeys(word for word in tokenize(text) if word not in self.index))
+        return list(dict.fromkeys(word for word in tokenize(text) if self.lookup(word) == UNKNOWN))
 
     def encode(self, texts: list[str], max_tokens: int) -> torch.Tensor:
         """(B, N) padded token ids (unknown words -> ``<unk>``, long texts cut at ``max_tokens``)."""
-        rows = [[self.index.get(word, UNKNOWN) for word in tokenize(text)][:max_tokens] for text in texts]
+        rows = [[self.lookup(word) for word in tokenize(text)][:max_tokens] for text in texts]
         width = max([1, *(len(row) for row in rows)])
         return torch.tensor([row + [PAD] * (width - len(row)) for row in rows], dtype=torch.long)
 

@@ -33,7 +33,7 @@ import numpy as np
 from renderers.diffusion.text_encoder import TextModel
 from worldsim.randomness import derive_seed
 from worldsim.scene.lighting_presets import preset_lights
-from worldsim.scene.model import DefaultList, MaterialSpec
+from worldsim.scene.model import DefaultList, EntitySpec, MaterialSpec
 from worldsim.scene.scene import Scene
 from worldsim.text.colours import lab_to_linear_rgb
 from worldsim.text.words import tokenize
@@ -46,7 +46,8 @@ COLOUR_SPREAD = 0.5
 """A described colour is drawn within this many of the encoder's standard deviations of its mean."""
 MIN_TONE_EV = 0.25
 """Tone shifts smaller than this (stops) are not applied."""
-_CLAUSE_BREAKS = re.compile(r",|;|\b(?:and|on|beside|near|behind|under|above|at|next to|in front of)\b")
+_CLAUSE_BREAKS = re.compile(r"(,|;|\b(?:and|on|beside|near|behind|under|above|at|next to|in front of)\b)")
+GROUND_WORDS = {"ground", "floor"}
 
 
 @dataclass
@@ -63,16 +64,41 @@ class WordsResolution:
 
 def ground_prompt(prompt: str, scene: Scene) -> dict[int, str]:
     """Entity id -> the prompt's clauses (split at commas and spatial words) that name it by its
-    name or semantic class (``"a red crate on grey concrete"``: the crate gets ``a red crate``)."""
-    clauses = [clause.strip() for clause in _CLAUSE_BREAKS.split(prompt) if clause and clause.strip()]
-    grounded: dict[int, str] = {}
+    name or semantic class (``"a red crate on grey concrete"``: the crate gets ``a red crate``);
+    a clause after ``on`` that names no entity goes to the ground (entities of class or name
+    ``ground`` / ``floor``, or planes): ``grey concrete``."""
+    pieces = _CLAUSE_BREAKS.split(prompt)
+    clauses = []  # (clause, the word that opened it)
+    opener = ""
+    for piece in pieces:
+        if piece is None:
+            continue
+        if _CLAUSE_BREAKS.fullmatch(piece):
+            opener = piece.strip()
+        elif piece.strip():
+            clauses.append((piece.strip(), opener))
+    names_of = {}
     for entity in scene.entities:
         names = {*tokenize(entity.name), *tokenize(entity.semantic_class)} - {"object", "entity"}
-        names |= {name + "s" for name in names}
-        said = [clause for clause in clauses if names & set(tokenize(clause))]
-        if said and entity.id is not None:
+        names_of[entity.id] = names | {name + "s" for name in names}
+    named = {
+        clause for clause, _ in clauses if any(names & set(tokenize(clause)) for names in names_of.values())
+    }
+    grounded: dict[int, str] = {}
+    for entity in scene.entities:
+        if entity.id is None:
+            continue
+        said = [clause for clause, _ in clauses if names_of[entity.id] & set(tokenize(clause))]
+        if _is_ground(entity):
+            said += [clause for clause, opener in clauses if opener == "on" and clause not in named]
+        if said:
             grounded[int(entity.id)] = ", ".join(said)
     return grounded
+
+
+def _is_ground(entity: EntitySpec) -> bool:
+    words = {*tokenize(entity.name), *tokenize(entity.semantic_class)}
+    return bool(words & GROUND_WORDS) or entity.mesh.type == "plane"
 
 
 def resolve_words(

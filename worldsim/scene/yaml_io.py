@@ -560,6 +560,8 @@ def scene_to_data(scene: Scene) -> dict[str, Any]:
     data = to_data(scene, omit_defaults=True)
     if not data.get("includes"):
         data.pop("includes", None)
+    if data.get("lighting") == "given":  # the default, left out so older scenes read the same
+        data.pop("lighting")
     # Lights and cameras field by field, defaults included: a scene that named none shows the
     # default sun and camera it got, and writing it again from its scene.yaml gives the same text.
     for key in ("lights", "cameras"):

@@ -78,6 +78,14 @@ DIM_EV = -0.5
 TONE_EV = {"bright": 0.7, "dim": -0.7}
 """The exposure shift (stops) a tone word stands for where a probe needs one value."""
 
+WORD_FORMS = {
+    "wooden": "wood",
+    "metallic": "metal",
+    "shining": "shiny",
+    "glossier": "glossy",
+    "darker": "dark",
+}
+"""Other forms of vocabulary words, read as the word (plural ``-s`` / ``-es`` are read too)."""
 SPELLINGS = {"gray": "grey", "colored": "coloured", "color": "colour", "checked": "checkered"}
 _WORD = re.compile(r"[a-z]+")
 

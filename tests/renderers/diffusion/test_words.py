@@ -33,6 +33,7 @@ def _scene(**kwargs) -> Scene:
 def test_the_shipped_encoder_knows_its_vocabulary_and_says_what_it_does_not(model) -> None:
     assert {"red", "glossy", "sunset", "night", "midday"} <= set(model.vocabulary.words)
     assert model.unknown_words("a Glossy RED crate, very cinematic") == ["very", "cinematic"]
+    assert model.unknown_words("wooden crates and gray boxes") == []  # forms of known words
     assert model.metadata["heldout_colour_region"] >= 0.9
 
 
@@ -57,7 +58,7 @@ def test_prompt_clauses_ground_on_entity_names_and_classes() -> None:
     grounded = ground_prompt(
         "a glossy red crate and a matte yellow ball on grey concrete at sunset", _scene()
     )
-    assert grounded == {2: "a glossy red crate", 3: "a matte yellow ball"}
+    assert grounded == {1: "grey concrete", 2: "a glossy red crate", 3: "a matte yellow ball"}
 
 
 def test_structure_mode_gives_described_entities_their_look(model) -> None:
