@@ -200,8 +200,7 @@ def load_text_model(path: str | Path | None = None) -> TextModel:
 
     Raises ``RenderError`` naming the file and the reason (missing, unreadable, not a text
     encoder, tensors that do not match its config)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
+    from renderers.diffusion.weights import read_safetensors
 
     path = Path(path) if path is not None else DEFAULT_TEXT_WEIGHTS
     if not path.is_file():
@@ -212,12 +211,7 @@ def load_text_model(path: str | Path | None = None) -> TextModel:
     key = (str(path.resolve()), path.stat().st_mtime)
     if key in _LOADED:
         return _LOADED[key]
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            header = handle.metadata() or {}
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
-        raise RenderError(f"text encoder weights {path}: not a readable safetensors file ({error})") from None
+    header, tensors = read_safetensors(path, "text encoder weights")
     if header.get("format") != FORMAT:
         raise RenderError(
             f"text encoder weights {path}: format {header.get('format')!r}, expected {FORMAT!r}"

@@ -33,24 +33,30 @@ def save_weights(model: VideoUNet, config: ModelConfig, path: str | Path, metada
     return path
 
 
+def read_safetensors(path: Path, label: str) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """(header metadata, tensors) of the safetensors file ``path``; ``RenderError`` naming it as
+    ``label`` (``"diffusion weights"``) when it cannot be read."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            header = handle.metadata() or {}
+        return header, load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise RenderError(f"{label} {path}: not a readable safetensors file ({error})") from error
+
+
 def load_weights(path: str | Path) -> tuple[VideoUNet, ModelConfig, dict[str, Any]]:
     """``(model in eval mode, config, metadata)`` from a file written by ``save_weights``.
 
     Raises ``RenderError`` naming the file and the reason: missing, not safetensors / corrupt,
     wrong or missing config, missing, unexpected or mis-shaped tensors.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
-
     path = Path(path)
     if not path.is_file():
         raise RenderError(f"diffusion weights {path}: file not found")
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            header = handle.metadata() or {}
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
-        raise RenderError(f"diffusion weights {path}: not a readable safetensors file ({error})") from error
+    header, tensors = read_safetensors(path, "diffusion weights")
     if "config" not in header:
         raise RenderError(f"diffusion weights {path}: no model config in the safetensors metadata")
     try:

@@ -92,12 +92,12 @@ def run_prompt_probes(
 def _colour_probe(probes: PromptProbes, base: Any, folder: Path) -> list[dict[str, Any]]:
     scene = _neutral(base)
     words = _described(scene, colours=True)
-    texted = _render(probes, scene, folder / "colour", {})
-    plain = _render(probes, scene, folder / "colour_no_text", {"text": False})
+    texted = _ClipArrays(_render(probes, scene, folder / "colour", {}), irradiance=True)
+    plain = _ClipArrays(_render(probes, scene, folder / "colour_no_text", {"text": False}), irradiance=True)
     rows = []
     for entity, (word, text) in words.items():
-        measured = _reflectance(texted, entity)
-        chance = _reflectance(plain, entity)
+        measured = texted.reflectance(entity)
+        chance = plain.reflectance(entity)
         if measured is None or chance is None:
             continue
         rows.append(
@@ -120,8 +120,8 @@ def _finish_probe(probes: PromptProbes, base: Any, folder: Path) -> list[dict[st
         scene = copy.deepcopy(base)
         scene.lights, scene.lighting, scene.prompt = preset_lights("midday", base.seed), "given", ""
         _described(scene, colours=True, finish=finish)
-        clip = _render(probes, scene, folder / finish, {})
-        areas[finish] = {entity: _highlight(clip, entity) for entity in _entity_ids(scene)}
+        clip = _ClipArrays(_render(probes, scene, folder / finish, {}))
+        areas[finish] = {entity: clip.highlight(entity) for entity in _entity_ids(scene)}
     rows = []
     for entity in areas["glossy"]:
         glossy, matte = areas["glossy"][entity], areas["matte"][entity]
@@ -144,8 +144,7 @@ def _lighting_probe(probes: PromptProbes, base: Any, folder: Path) -> dict[str, 
         words = LIGHTING_WORDS[kind]
         slots = {"composition": shapes, "lighting": words[int(rng.integers(len(words)))], "tone": ""}
         scene.prompt = phrase(templates[int(rng.integers(len(templates)))], slots)
-        clip = _render(probes, scene, folder / f"light_{kind}", {})
-        linear = np.stack([_linear(clip, frame) for frame in range(clip.num_frames)])
+        linear = _ClipArrays(_render(probes, scene, folder / f"light_{kind}", {})).linear
         mean = linear.reshape(-1, 3).mean(axis=0)
         stats[kind] = {
             "prompt": scene.prompt,
@@ -219,25 +218,24 @@ def _render(probes: PromptProbes, scene: Any, out: Path, options: dict[str, Any]
     )
 
 
-def _linear(clip: Any, frame: int) -> np.ndarray:
-    from renderers.tonemap import srgb_decode
+class _ClipArrays:
+    """A probe clip's frames read once: linear rgb, instance ids and (``irradiance``) the map."""
 
-    return srgb_decode(clip.rgb(frame).astype(np.float32) / 255.0)
+    def __init__(self, clip: Any, irradiance: bool = False) -> None:
+        from renderers.tonemap import srgb_decode
 
+        frames = range(clip.num_frames)
+        self.linear = np.stack([srgb_decode(clip.rgb(f).astype(np.float32) / 255.0) for f in frames])
+        self.instance = np.stack([clip.instance(f) for f in frames])
+        self.irradiance = (
+            np.stack([clip.map("irradiance", f)["irradiance"] for f in frames]) if irradiance else None
+        )
 
-def _reflectance(clip: Any, entity: int) -> np.ndarray | None:
-    frames = range(clip.num_frames)
-    linear = np.stack([_linear(clip, f) for f in frames])
-    irradiance = np.stack([clip.map("irradiance", f)["irradiance"] for f in frames])
-    instance = np.stack([clip.instance(f) for f in frames])
-    return entity_reflectance_lab(linear, irradiance, instance, entity)
+    def reflectance(self, entity: int) -> np.ndarray | None:
+        return entity_reflectance_lab(self.linear, self.irradiance, self.instance, entity)
 
-
-def _highlight(clip: Any, entity: int) -> float | None:
-    frames = range(clip.num_frames)
-    linear = np.stack([_linear(clip, f) for f in frames])
-    instance = np.stack([clip.instance(f) for f in frames])
-    return highlight_area(linear, instance, entity)
+    def highlight(self, entity: int) -> float | None:
+        return highlight_area(self.linear, self.instance, entity)
 
 
 def _entity_ids(scene: Any) -> list[int]:
