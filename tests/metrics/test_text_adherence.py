@@ -55,8 +55,12 @@ def test_prompt_probe_config_is_checked(tmp_path) -> None:
     scene.write_text("name: s\n")
     bad.write_text(
         "scenes: [s.yaml]\nrenderers: [{renderer: flat}]\n"
-        "prompt_probes: {lighting_kinds: [dusk], scenes: [missing.yaml]}\n"
+        "prompt_probes: {lighting_kinds: [dusk], scenes: [missing.yaml], finish_lighting: noon,"
+        " reference_renderer: raytracer}\n"
     )
     with pytest.raises(ExperimentConfigError) as error:
         load_experiment_config(bad)
-    assert "prompt_probes.lighting_kinds" in str(error.value) and "missing.yaml" in str(error.value)
+    message = str(error.value)
+    assert "prompt_probes.lighting_kinds" in message and "missing.yaml" in message
+    assert "prompt_probes.finish_lighting" in message and "'noon'" in message
+    assert "prompt_probes.reference_renderer" in message and "'raytracer'" in message

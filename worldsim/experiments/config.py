@@ -111,6 +111,23 @@ def load_experiment_config(path: str | Path, *, quick: bool = False) -> tuple[Ex
                     f"unknown kinds {unknown}; known: {', '.join(LIGHTING_KINDS)}",
                 )
             )
+        from worldsim.scene.lighting_presets import PRESETS
+
+        if probes.finish_lighting not in PRESETS:
+            problems.append(
+                (
+                    "prompt_probes.finish_lighting",
+                    f"unknown preset {probes.finish_lighting!r}; known: {', '.join(PRESETS)}",
+                )
+            )
+        from renderers.base import available
+
+        for key in ("renderer", "reference_renderer"):
+            name = getattr(probes, key)
+            if name not in available() and not (key == "reference_renderer" and name == ""):
+                problems.append(
+                    (f"prompt_probes.{key}", f"unknown renderer {name!r}; available: {available()}")
+                )
     labels = [setting.label or setting.renderer for setting in config.renderers]
     if len(set(labels)) != len(labels):
         problems.append(("renderers", f"labels must be unique, got {labels}"))

@@ -7,9 +7,14 @@ For every scene and seed of the config, with held-out phrasings (``worldsim.text
   neutral white environment; an entity adheres when the median CIELAB colour of its pixels in the
   image divided by the diffuse shading lies in the word's region (``metrics.text_adherence``).
   Chance: the same measurement on the render with ``text`` off.
-- **finish**: the same descriptions with ``glossy`` and then ``matte``, under the ``midday``
-  preset (a sun, so there are highlights); a pair adheres when the glossy entity's highlight area
-  is larger.
+- **finish**: the same descriptions with ``glossy`` and then ``matte``, under the
+  ``finish_lighting`` preset (``studio``: compact bright sources, whose reflections are the
+  highlights a finish shows; a lone sun lights most faces without a visible highlight at all); a
+  pair adheres when the glossy entity's highlight area is larger. The path tracer
+  (``reference_renderer``) renders the same two worlds (the scene as the words made it): its own
+  adherence is the ceiling of the probe, and a pair counts as *decided* when the path tracer's
+  glossy area exceeds its matte one by ``DECIDED_MARGIN``; adherence is reported on all pairs and on
+  the decided ones.
 - **lighting**: the scene with ``lighting: auto`` and a prompt naming each of ``lighting_kinds``;
   a scene adheres when brightness rises in the order given and the sunset is the warmest
   (lowest colour temperature) of them.
@@ -40,6 +45,8 @@ from worldsim.text.colours import COLOUR_WORDS, colour_word
 from worldsim.text.words import FINISH_WORDS, LIGHTING_WORDS, tokenize
 
 PURPOSE = "prompt_probe"
+DECIDED_MARGIN = 0.02
+"""A glossy-vs-matte pair is decided when the path tracer's highlight areas differ by this share."""
 
 
 @dataclass
@@ -54,6 +61,11 @@ class PromptProbes:
     resolution: list[int] = field(default_factory=lambda: [128, 128])
     lighting_kinds: list[str] = field(default_factory=lambda: ["night", "sunset", "midday"])
     """In the order of rising brightness the prompts should give."""
+    finish_lighting: str = "studio"
+    """The lighting preset (``worldsim.scene.lighting_presets``) of the finish probe."""
+    reference_renderer: str = "reference"
+    """Renders the finish probe's worlds for its ceiling and decided pairs; "" skips it."""
+    reference_options: dict[str, Any] = field(default_factory=lambda: {"samples_per_pixel": 64})
 
 
 def run_prompt_probes(
@@ -80,6 +92,11 @@ def run_prompt_probes(
         "colour_entities": len(colour_rows),
         "finish_adherence": _share([row["adheres"] for row in finish_rows]),
         "finish_pairs": len(finish_rows),
+        "finish_reference_adherence": _share(
+            [row["reference_adheres"] for row in finish_rows if "decided" in row]
+        ),
+        "finish_decided_adherence": _share([row["adheres"] for row in finish_rows if row.get("decided")]),
+        "finish_decided_pairs": sum(bool(row.get("decided")) for row in finish_rows),
         "lighting_adherence": _share([row["adheres"] for row in lighting_rows]),
         "lighting_scenes": len(lighting_rows),
     }
@@ -115,19 +132,43 @@ def _colour_probe(probes: PromptProbes, base: Any, folder: Path) -> list[dict[st
 
 
 def _finish_probe(probes: PromptProbes, base: Any, folder: Path) -> list[dict[str, Any]]:
-    areas = {}
+    areas: dict[str, dict[int, float | None]] = {}
+    reference: dict[str, dict[int, float | None]] = {}
     for finish in ("glossy", "matte"):
         scene = copy.deepcopy(base)
-        scene.lights, scene.lighting, scene.prompt = preset_lights("midday", base.seed), "given", ""
+        scene.lights = preset_lights(probes.finish_lighting, base.seed)
+        scene.lighting, scene.prompt = "given", ""
         _described(scene, colours=True, finish=finish)
-        clip = _ClipArrays(_render(probes, scene, folder / finish, {}))
+        rendered = _render(probes, scene, folder / finish, {})
+        clip = _ClipArrays(rendered)
         areas[finish] = {entity: clip.highlight(entity) for entity in _entity_ids(scene)}
+        if probes.reference_renderer:
+            from worldsim.scene.yaml_io import load_scene
+
+            worded = load_scene(rendered.layout.scene_yaml)  # the world as the words made it
+            traced = _ClipArrays(
+                _render_with(
+                    probes.reference_renderer,
+                    probes.reference_options,
+                    worded,
+                    folder / f"{finish}_reference",
+                )
+            )
+            reference[finish] = {entity: traced.highlight(entity) for entity in _entity_ids(scene)}
     rows = []
     for entity in areas["glossy"]:
         glossy, matte = areas["glossy"][entity], areas["matte"][entity]
         if glossy is None or matte is None:
             continue
-        rows.append({"entity": entity, "glossy": glossy, "matte": matte, "adheres": bool(glossy > matte)})
+        row = {"entity": entity, "glossy": glossy, "matte": matte, "adheres": bool(glossy > matte)}
+        if reference:
+            traced_glossy, traced_matte = reference["glossy"][entity], reference["matte"][entity]
+            if traced_glossy is None or traced_matte is None:
+                continue
+            row["reference_glossy"], row["reference_matte"] = traced_glossy, traced_matte
+            row["reference_adheres"] = bool(traced_glossy > traced_matte)
+            row["decided"] = bool(traced_glossy > traced_matte + DECIDED_MARGIN)
+        rows.append(row)
     return rows
 
 
@@ -211,11 +252,13 @@ def _described(scene: Any, *, colours: bool, finish: str | None = None) -> dict[
 
 
 def _render(probes: PromptProbes, scene: Any, out: Path, options: dict[str, Any]) -> Any:
+    return _render_with(probes.renderer, {**probes.options, **options}, scene, out)
+
+
+def _render_with(renderer: str, options: dict[str, Any], scene: Any, out: Path) -> Any:
     from worldsim.render import render
 
-    return render(
-        scene, renderer=probes.renderer, out=out, options={**probes.options, **options}, progress=False
-    )
+    return render(scene, renderer=renderer, out=out, options=options, progress=False)
 
 
 class _ClipArrays:
@@ -260,6 +303,9 @@ def probe_report(result: dict[str, Any]) -> str:
             f"{summary['colour_entities']} entities | {summary['colour_chance']:.3f} (text off) |",
             f"| glossy vs matte highlight area | {summary['finish_adherence']:.3f} | "
             f"{summary['finish_pairs']} pairs | 0.5 (either way) |",
+            f"| ... on the pairs the path tracer decides | {summary['finish_decided_adherence']:.3f} | "
+            f"{summary['finish_decided_pairs']} pairs | 0.5; the path tracer itself: "
+            f"{summary['finish_reference_adherence']:.3f} on all pairs |",
             f"| lighting order (brightness, sunset warmest) | {summary['lighting_adherence']:.3f} | "
             f"{summary['lighting_scenes']} scenes | 1/6 (one of six orders), lower with the warmth test |",
             "",

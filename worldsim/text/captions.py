@@ -47,7 +47,7 @@ TRAIN_PHRASINGS = {
         "[{colour}] [{pattern}] [{material}] {shape} [with a {finish} look]",
         "a {shape} [of {colour} {material}] [with a {pattern} look]",
         "[{finish}] {shape} [in {colour}] [and {pattern}]",
-        "[{colour} and {finish}] [{pattern}] [{material}] {shape}",
+        "[{colour}][, {finish}] [{pattern}] [{material}] {shape}",
     ),
     "scene": (
         "[{tone}] {composition} [{lighting}]",

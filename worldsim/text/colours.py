@@ -1,8 +1,11 @@
 """The colour vocabulary: twelve colour words, each a region of CIELAB (D65).
 
-A word's region is its Voronoi cell around the word's centre in CIELAB: a colour is called by the
-word whose centre is nearest (``colour_word``). One table (``COLOUR_CENTRES``) defines both the
-captions the simulator writes and the colour-adherence metric, so the two cannot disagree.
+A colour of CIELAB chroma below ``ACHROMATIC_CHROMA`` is achromatic and named by lightness (the
+nearest of white, grey and black in L*); any other is named by the chromatic word nearest in
+lightness and hue (``naming_distance``: the CIE lightness and hue differences, chroma left out),
+so a muted blue is still blue, as people call it, and not grey. One table (``COLOUR_CENTRES``)
+defines both the captions the simulator writes and the colour-adherence metric, so the two cannot
+disagree.
 """
 
 from __future__ import annotations
@@ -25,7 +28,12 @@ COLOUR_CENTRES: dict[str, tuple[float, float, float]] = {
 }
 """Colour word -> its CIELAB centre (L*, a*, b*)."""
 COLOUR_WORDS = tuple(COLOUR_CENTRES)
+ACHROMATIC_CHROMA = 12.0
+"""CIELAB chroma below which a colour is white, grey or black."""
 _CENTRES = np.array(list(COLOUR_CENTRES.values()), dtype=np.float64)
+_CHROMATIC = np.hypot(_CENTRES[:, 1], _CENTRES[:, 2]) > 0.0
+_CHROMATIC_WORDS = np.array(COLOUR_WORDS)[_CHROMATIC]
+_ACHROMATIC_WORDS = np.array(COLOUR_WORDS)[~_CHROMATIC]
 # sRGB primaries, D65 white (IEC 61966-2-1)
 RGB_TO_XYZ = np.array(
     [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
@@ -53,11 +61,23 @@ def lab_to_linear_rgb(lab: np.ndarray) -> np.ndarray:
     return xyz @ _XYZ_TO_RGB.T
 
 
+def naming_distance(centre: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """How far CIELAB ``lab`` is from a chromatic word's ``centre`` (both (..., 3), broadcast):
+    ``sqrt(dL^2 + dH^2)`` with the CIE hue difference ``dH = 2 sqrt(C1 C2) sin(dh / 2)``."""
+    centre, lab = np.asarray(centre, dtype=np.float64), np.asarray(lab, dtype=np.float64)
+    chroma_product = np.hypot(centre[..., 1], centre[..., 2]) * np.hypot(lab[..., 1], lab[..., 2])
+    hue_turn = np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(centre[..., 2], centre[..., 1])
+    hue_difference = 2.0 * np.sqrt(chroma_product) * np.sin(hue_turn / 2.0)
+    return np.hypot(lab[..., 0] - centre[..., 0], hue_difference)
+
+
 def colour_word(lab: np.ndarray) -> np.ndarray | str:
     """The colour word of CIELAB ``lab`` (3,) (a str), or of each row of (N, 3) (an array of str)."""
     lab = np.asarray(lab, dtype=np.float64)
-    nearest = np.argmin(((lab[..., None, :] - _CENTRES) ** 2).sum(-1), axis=-1)
-    names = np.array(COLOUR_WORDS)[nearest]
+    chromatic = np.argmin(naming_distance(_CENTRES[_CHROMATIC], lab[..., None, :]), axis=-1)
+    achromatic = np.argmin(np.abs(lab[..., None, 0] - _CENTRES[~_CHROMATIC, 0]), axis=-1)
+    grey = np.hypot(lab[..., 1], lab[..., 2]) < ACHROMATIC_CHROMA
+    names = np.where(grey, _ACHROMATIC_WORDS[achromatic], _CHROMATIC_WORDS[chromatic])
     return str(names) if lab.ndim == 1 else names
 
 
