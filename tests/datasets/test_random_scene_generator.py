@@ -4,6 +4,7 @@ became configurable (the training data depends on it), and the settings do what 
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
@@ -24,17 +25,31 @@ BEFORE = {
     (123, (64, 48), 8): "dcbeb61068d264ec",
     (99, (64, 64), 16): "2b642d3ec9253ef2",
 }
+BEFORE_TEN_DIGITS = {
+    # the same texts with every float written to 10 significant digits: another CPU (an AMD EPYC:
+    # numpy's vectorised trigonometry without AVX-512) changes the last bit of a few values, and
+    # with it the exact digest of seeds 1 and 7; any real change still shows at 10 digits
+    (0, (64, 64), 16): "bc6f5adaaf0439ac",
+    (1, (64, 64), 16): "67941c060c216c42",
+    (7, (32, 32), 4): "06dc822e9bce00b8",
+    (123, (64, 48), 8): "7c4d27fabf07c9f5",
+    (99, (64, 64), 16): "db5c65c497e58993",
+}
+_FLOAT = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 
 
-def _digest(scene) -> str:
+def _digest(scene, ten_digits: bool = False) -> str:
     text = scene_to_yaml(scene).replace(str(ASSETS.parents[1]), "<R>")
+    if ten_digits:
+        text = _FLOAT.sub(lambda match: f"{float(match.group()):.10g}", text)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @pytest.mark.parametrize(("seed", "size", "num_frames"), list(BEFORE))
 def test_random_scene_is_unchanged(seed, size, num_frames):
     scene = random_scene(seed, size=size, num_frames=num_frames)
-    assert _digest(scene) == BEFORE[(seed, size, num_frames)]
+    key = (seed, size, num_frames)
+    assert _digest(scene) == BEFORE[key] or _digest(scene, ten_digits=True) == BEFORE_TEN_DIGITS[key]
 
 
 def test_settings_shape_the_scenes():

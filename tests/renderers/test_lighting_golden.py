@@ -3,8 +3,10 @@ code that made the lead's training data), on the same stored ray hits (``lightin
 
 Tolerance: float16 rounding. Every value must lie within half a float16 step of the stored one
 (relative 2^-11, floor 2^-24: float16's smallest subnormal), which is finer than the float16
-``.npy`` files the maps are written to; in practice the maps are bit-identical here (also asserted
-for at least 99.9 % of the values, leaving room for another CPU's last-bit differences in exp).
+``.npy`` files the maps are written to. Also asserted: every value within 2^-19 relative
+(16 float32 ulps) of the stored one, so any change of the code shows. On the machine that stored
+them the maps are bit-identical; on another CPU (an AMD EPYC) the environment's specular differs in
+the last bits (up to 6.4e-7 relative: the vectorised exp and trigonometry).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tests.renderers.lighting_golden_cases import (
 
 FLOAT16_HALF_STEP = 2.0**-11
 FLOAT16_FLOOR = 2.0**-24
+FLOAT32_CLOSE = 2.0**-19
 
 
 @pytest.fixture(scope="module")
@@ -52,4 +55,5 @@ def test_lighting_maps_equal_the_stored_ones_within_float16_rounding(case, store
             f"{case.name}/{name}: {difference[worst]:.3g} off at {worst} "
             f"(stored {expected[worst]:.6g}, allowed {allowed[worst]:.3g})"
         )
-        assert np.mean(maps[name] == expected) >= 0.999
+        relative = difference / np.maximum(np.abs(expected), FLOAT16_FLOOR)
+        assert relative.max() <= FLOAT32_CLOSE, f"{case.name}/{name}: {relative.max():.3g} relative"
