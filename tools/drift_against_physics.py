@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from renderers.tonemap import srgb_decode
 from worldsim.clip.clip import Clip
-from worldsim.metrics.identity import identity_drift
+from worldsim.metrics.identity import mean_drift
 from worldsim.render import render
 from worldsim.scene.scene import Scene
 from worldsim.scene.yaml_io import load_scene
@@ -36,10 +36,9 @@ from worldsim.scene.yaml_io import load_scene
 RUN = "described__{}__seed0__{}f"
 
 
-def mean_drift(clip: Clip) -> tuple[float, dict[int, float]]:
+def clip_drift(clip: Clip) -> tuple[float, dict[int, float]]:
     """(mean over entities, entity -> mean over its visible frames) of the drift delta E."""
-    curves = identity_drift((clip.rgb(frame), clip.instance(frame)) for frame in range(clip.num_frames))
-    per_entity = {entity: float(np.nanmean(curve.delta_e)) for entity, curve in curves.items()}
+    per_entity = mean_drift((clip.rgb(frame), clip.instance(frame)) for frame in range(clip.num_frames))
     return float(np.mean(list(per_entity.values()))), per_entity
 
 
@@ -75,8 +74,8 @@ def main() -> int:
                 options={"samples_per_pixel": args.spp},
                 progress=False,
             )
-            ours, ours_entities = mean_drift(clip)
-            physics, physics_entities = mean_drift(traced)
+            ours, ours_entities = clip_drift(clip)
+            physics, physics_entities = clip_drift(traced)
             print(
                 f"{label}: diffusion drift {ours:.2f} dE, path tracer on the same look {physics:.2f} dE, "
                 f"ratio {ours / physics:.2f}"

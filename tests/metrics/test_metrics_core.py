@@ -9,7 +9,7 @@ from skimage.metrics import structural_similarity
 from worldsim.metrics.adherence import boundary_f_score, guidance_edges, image_edges, region_homogeneity
 from worldsim.metrics.fidelity import fidelity
 from worldsim.metrics.flicker import flicker_energy, static_mask
-from worldsim.metrics.identity import identity_drift
+from worldsim.metrics.identity import identity_drift, mean_drift
 from worldsim.metrics.surface import surface_colour_difference
 from worldsim.metrics.warping import gap_warping_error, surface_correspondences, warp_back, warping_error
 
@@ -145,6 +145,14 @@ def test_identity_drift_finds_colour_jump_on_entity_3_at_frame_50():
     assert curves[3].histogram[50] > 0.5
     for entity in (1, 2):
         assert np.nanmax(curves[entity].delta_e) < 1e-9
+
+
+def test_mean_drift_averages_each_entity_over_the_frames_showing_it():
+    means = mean_drift(coloured_clip(60, jump_entity=3, jump_frame=50))
+    curves = identity_drift(coloured_clip(60, jump_entity=3, jump_frame=50))
+    assert set(means) == {1, 2, 3}
+    assert means[3] == pytest.approx(np.mean(curves[3].delta_e)) and means[3] > 10.0 * 10 / 60
+    assert means[1] < 1e-9 and np.isfinite(means[2]) and means[2] < 1e-9  # frames away (NaN) left out
 
 
 def test_surface_colour_difference_chromaticity_ignores_brightness():

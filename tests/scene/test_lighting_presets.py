@@ -13,6 +13,8 @@ from worldsim.scene.lighting_presets import (
     ZENITH_SUN_IRRADIANCE,
     clear_sky_sun_irradiance,
     preset_lights,
+    sun_direction,
+    sun_elevation_deg,
 )
 
 
@@ -25,6 +27,15 @@ def test_clear_sky_sun_follows_the_air_mass_model() -> None:
     assert np.all(np.diff(values) > 0)
     with pytest.raises(ValueError, match="elevation"):
         clear_sky_sun_irradiance(-5.0)
+
+
+def test_sun_direction_points_down_from_the_sun_and_round_trips() -> None:
+    for elevation_deg, azimuth_deg in [(12.0, 0.0), (45.0, 90.0), (68.0, 200.0), (89.0, 300.0)]:
+        direction = np.asarray(sun_direction(np.radians(elevation_deg), np.radians(azimuth_deg)))
+        assert np.linalg.norm(direction) == pytest.approx(1.0) and direction[2] < 0.0
+        # seen from the scene, the sun stands at the azimuth: -direction's heading
+        assert np.degrees(np.arctan2(-direction[1], -direction[0])) % 360.0 == pytest.approx(azimuth_deg)
+        assert sun_elevation_deg(list(direction * 3.0)) == pytest.approx(elevation_deg)
 
 
 def _irradiance(kind: str, seed: int) -> tuple[float, float, float, float]:

@@ -35,14 +35,9 @@ def clip_frames(clip):
 
 def within_clip_drift(clip) -> dict[int, float]:
     """Entity id -> mean delta E against its first appearance over the frames showing it."""
-    import numpy as np
+    from worldsim.metrics.identity import mean_drift
 
-    from worldsim.metrics.identity import identity_drift
-
-    curves = identity_drift(clip_frames(clip))
-    return {
-        entity: float(np.nanmean(curve.delta_e)) for entity, curve in curves.items() if curve.visible.any()
-    }
+    return mean_drift(clip_frames(clip))
 
 
 def main() -> int:

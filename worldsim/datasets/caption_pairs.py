@@ -18,7 +18,16 @@ import numpy as np
 from worldsim.datasets.lit_scenes import lit_scene
 from worldsim.randomness import derive_seed
 from worldsim.scene.material_presets import MATERIAL_PRESETS
-from worldsim.text.captions import PHRASINGS, EntityFacts, entity_caption, entity_facts, phrase, scene_facts
+from worldsim.text.captions import (
+    PHRASINGS,
+    EntityFacts,
+    entity_caption,
+    entity_facts,
+    first_camera_exposure_ev,
+    phrase,
+    pick,
+    scene_facts,
+)
 from worldsim.text.colours import COLOUR_WORDS, colour_word, linear_rgb_to_lab
 from worldsim.text.words import (
     LIGHTING_WORDS,
@@ -62,12 +71,12 @@ def balanced_looks(count: int, seed: int) -> list[EntityFacts]:
     shapes = sorted(SHAPE_WORDS)
     looks = []
     for _ in range(count):
-        word = COLOUR_WORDS[int(rng.integers(len(COLOUR_WORDS)))]
-        lab = labs[by_word[word][int(rng.integers(len(by_word[word])))]]
+        word = pick(rng, COLOUR_WORDS)
+        lab = labs[pick(rng, by_word[word])]
         material = pattern = None
         draw = rng.random()
         if draw < 0.4:
-            preset = presets[int(rng.integers(len(presets)))]
+            preset = pick(rng, presets)
             material = PRESET_MATERIAL_WORDS[preset]
             roughness, metal = MATERIAL_PRESETS[preset].roughness, MATERIAL_PRESETS[preset].metallic
         elif draw < 0.5:
@@ -75,14 +84,14 @@ def balanced_looks(count: int, seed: int) -> list[EntityFacts]:
         else:
             roughness, metal = float(rng.uniform(0.03, 1.0)), 0.0
             if rng.random() < 0.3:
-                pattern = sorted(TEXTURE_WORDS.values())[int(rng.integers(len(TEXTURE_WORDS)))]
+                pattern = pick(rng, sorted(TEXTURE_WORDS.values()))
         looks.append(
             EntityFacts(
                 colour=word,
                 material=material,
                 pattern=pattern,
                 finish=finish_of(roughness),
-                shape=SHAPE_WORDS[shapes[int(rng.integers(len(shapes)))]][0],
+                shape=SHAPE_WORDS[pick(rng, shapes)][0],
                 lab=tuple(float(v) for v in lab),
                 roughness=float(roughness),
                 metallic=float(metal),
@@ -118,20 +127,17 @@ def caption_pairs(
                 roughness.append(facts.roughness)
                 metallic.append(facts.metallic)
         facts = scene_facts(scene)
-        camera = scene.cameras[0]
-        ev = camera.exposure_ev if camera.exposure_ev is not None else scene.exposure_ev
+        ev = first_camera_exposure_ev(scene)
         parts = [entity_caption(entity_facts(scene, e), rng, phrasings, drop=0.5) for e in scene.entities[:3]]
         for _ in range(per_scene):
             said = facts.lighting if facts.lighting is not None and rng.random() > 0.2 else None
             tone = facts.tone if facts.tone is not None and rng.random() > 0.2 else None
             slots = {
                 "composition": " and ".join(parts[: int(rng.integers(1, 4))]),
-                "lighting": ""
-                if said is None
-                else LIGHTING_WORDS[said][int(rng.integers(len(LIGHTING_WORDS[said])))],
-                "tone": "" if tone is None else TONE_WORDS[tone][int(rng.integers(len(TONE_WORDS[tone])))],
+                "lighting": "" if said is None else pick(rng, LIGHTING_WORDS[said]),
+                "tone": "" if tone is None else pick(rng, TONE_WORDS[tone]),
             }
-            text = phrase(scene_templates[int(rng.integers(len(scene_templates)))], slots)
+            text = phrase(pick(rng, scene_templates), slots)
             empty = rng.random() < EMPTY_SHARE
             scene_text.append("" if empty else text)
             lighting.append(None if empty else said)

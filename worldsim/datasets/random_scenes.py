@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from worldsim.camera.spec import CameraKeyframe, CameraMove, CameraSpec
+from worldsim.scene.lighting_presets import sun_direction
 from worldsim.scene.model import (
     EntitySpec,
     Keyframe,
@@ -143,12 +144,7 @@ def random_motion(rng: np.random.Generator, position: list[float], fps: float, n
 def random_lights(rng: np.random.Generator, centre: np.ndarray) -> list[LightSpec]:
     """A sun from a random direction, sometimes a point or area light, and a sky."""
     azimuth = rng.uniform(0, 2 * np.pi)
-    elevation = rng.uniform(np.radians(20), np.radians(85))
-    direction = [
-        float(-np.cos(elevation) * np.cos(azimuth)),
-        float(-np.cos(elevation) * np.sin(azimuth)),
-        float(-np.sin(elevation)),
-    ]
+    direction = sun_direction(rng.uniform(np.radians(20), np.radians(85)), azimuth)
     warm = [1.0, float(rng.uniform(0.8, 1.0)), float(rng.uniform(0.6, 1.0))]
     lights = [
         LightSpec(

@@ -40,7 +40,7 @@ from worldsim.metrics.text_adherence import (
 from worldsim.randomness import derive_seed
 from worldsim.scene.lighting_presets import preset_lights
 from worldsim.scene.model import LightSpec
-from worldsim.text.captions import HELDOUT_PHRASINGS, EntityFacts, entity_caption, entity_facts, phrase
+from worldsim.text.captions import HELDOUT_PHRASINGS, EntityFacts, entity_caption, entity_facts, phrase, pick
 from worldsim.text.colours import COLOUR_WORDS, colour_word
 from worldsim.text.words import FINISH_WORDS, LIGHTING_WORDS, tokenize
 
@@ -183,8 +183,8 @@ def _lighting_probe(probes: PromptProbes, base: Any, folder: Path) -> dict[str, 
             entity.description = ""
         templates = HELDOUT_PHRASINGS["scene"]
         words = LIGHTING_WORDS[kind]
-        slots = {"composition": shapes, "lighting": words[int(rng.integers(len(words)))], "tone": ""}
-        scene.prompt = phrase(templates[int(rng.integers(len(templates)))], slots)
+        slots = {"composition": shapes, "lighting": pick(rng, words), "tone": ""}
+        scene.prompt = phrase(pick(rng, templates), slots)
         linear = _ClipArrays(_render(probes, scene, folder / f"light_{kind}", {})).linear
         mean = linear.reshape(-1, 3).mean(axis=0)
         stats[kind] = {
@@ -225,7 +225,7 @@ def _described(scene: Any, *, colours: bool, finish: str | None = None) -> dict[
     words = {}
     for entity in scene.entities:
         rng = np.random.default_rng(derive_seed(scene.seed, PURPOSE, int(entity.id)))
-        word = COLOUR_WORDS[int(rng.integers(len(COLOUR_WORDS)))]
+        word = pick(rng, COLOUR_WORDS)
         facts = entity_facts(scene, entity)
         said = EntityFacts(
             colour=word if colours else "",

@@ -116,3 +116,12 @@ def identity_drift(frames: Iterable[tuple[np.ndarray, np.ndarray]]) -> dict[int,
         visible = ~np.isnan(values[:, 0])
         curves[entity] = DriftCurves(values[:, 0], values[:, 1], values[:, 2], visible)
     return curves
+
+
+def mean_drift(frames: Iterable[tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:
+    """Entity -> its mean delta E against its first appearance over the frames showing it
+    (``identity_drift`` of the (rgb, instance) pairs)."""
+    curves = identity_drift(frames)
+    return {
+        entity: float(np.nanmean(curve.delta_e)) for entity, curve in curves.items() if curve.visible.any()
+    }

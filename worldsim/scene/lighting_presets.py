@@ -7,6 +7,8 @@ same lights. Time-of-day kinds carry the sun that makes them read as that time: 
 sunset and sunrise, a high white one at midday, a faint cool moon at night. A daylight sun's
 irradiance follows its elevation through the clear-sky air-mass model
 (``clear_sky_sun_irradiance``), so a low sun is dimmer than a high one, as outdoors.
+``sun_direction`` and ``sun_elevation_deg`` convert between a sun's place in the sky and the
+``LightSpec.direction`` its light travels along.
 """
 
 from __future__ import annotations
@@ -31,6 +33,22 @@ def clear_sky_sun_irradiance(elevation_deg: float) -> float:
         raise ValueError(f"sun elevation must be in (0, 90] degrees, got {elevation_deg}")
     air_mass = 1.0 / (np.sin(np.radians(elevation_deg)) + 0.50572 * (elevation_deg + 6.07995) ** -1.6364)
     return float(ZENITH_SUN_IRRADIANCE * 0.7 ** (air_mass**0.678) / 0.7)
+
+
+def sun_direction(elevation: float, azimuth: float) -> list[float]:
+    """``LightSpec.direction`` (from the sun to the scene) of a sun ``elevation`` radians above the
+    horizon, ``azimuth`` radians about +Z from +X."""
+    return [
+        float(-np.cos(elevation) * np.cos(azimuth)),
+        float(-np.cos(elevation) * np.sin(azimuth)),
+        float(-np.sin(elevation)),
+    ]
+
+
+def sun_elevation_deg(direction: list[float]) -> float:
+    """Degrees above the horizon of the sun whose light travels along ``direction``."""
+    direction = np.asarray(direction, dtype=np.float64)
+    return float(np.degrees(np.arcsin(-direction[2] / max(np.linalg.norm(direction), 1e-9))))
 
 
 @dataclass(frozen=True)
@@ -78,12 +96,7 @@ def preset_lights(kind: str, seed: int) -> list[LightSpec]:
     preset = PRESETS[kind]
     rng = np.random.default_rng(derive_seed(seed, PURPOSE))
     azimuth = float(rng.uniform(0.0, 2.0 * np.pi))
-    elevation = np.radians(preset.sun[2] if preset.sun is not None else 45.0)
-    direction = [
-        float(-np.cos(elevation) * np.cos(azimuth)),
-        float(-np.cos(elevation) * np.sin(azimuth)),
-        float(-np.sin(elevation)),
-    ]
+    direction = sun_direction(np.radians(preset.sun[2] if preset.sun is not None else 45.0), azimuth)
     if preset.hdri:
         environment = LightSpec(
             type="environment",

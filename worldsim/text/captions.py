@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from worldsim.scene.hdri import shipped_hdri_names
+from worldsim.scene.lighting_presets import sun_elevation_deg
 from worldsim.scene.material_presets import MATERIAL_PRESETS
 from worldsim.scene.model import EntitySpec, MaterialSpec
 from worldsim.scene.scene import Scene
@@ -67,6 +69,7 @@ HELDOUT_PHRASINGS = {
 ``TRAIN_PHRASINGS``; ``tests/text`` checks both). ``[...]`` is left out when a slot in it is empty."""
 PHRASINGS = {"train": TRAIN_PHRASINGS, "heldout": HELDOUT_PHRASINGS}
 _SLOT = re.compile(r"\{(\w+)\}")
+T = TypeVar("T")
 _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
 
 
@@ -151,14 +154,16 @@ def scene_facts(scene: Scene) -> SceneFacts:
     if lighting is None:
         suns = [light for light in scene.lights if light.type == "sun"]
         if suns:
-            direction = np.asarray(suns[0].direction, dtype=np.float64)
-            elevation = np.degrees(np.arcsin(-direction[2] / max(np.linalg.norm(direction), 1e-9)))
-            lighting = sun_lighting_kind(float(elevation))
-    camera = scene.cameras[0] if scene.cameras else None
-    exposure = 0.0
-    if camera is not None:
-        exposure = camera.exposure_ev if camera.exposure_ev is not None else scene.exposure_ev
-    return SceneFacts(lighting=lighting, tone=tone_of(float(exposure)))
+            lighting = sun_lighting_kind(sun_elevation_deg(suns[0].direction))
+    return SceneFacts(lighting=lighting, tone=tone_of(first_camera_exposure_ev(scene)))
+
+
+def first_camera_exposure_ev(scene: Scene) -> float:
+    """The exposure (stops) of the scene's first camera: its own, else the scene's (0 without one)."""
+    if not scene.cameras:
+        return 0.0
+    camera = scene.cameras[0]
+    return float(camera.exposure_ev if camera.exposure_ev is not None else scene.exposure_ev)
 
 
 def phrase(template: str, slots: dict[str, str]) -> str:
@@ -187,7 +192,7 @@ def entity_caption(
     """A caption of ``facts`` with a ``phrasings`` template; each fact word is left out with
     probability ``drop`` (the shape too unless ``shape`` is False); synonyms drawn by ``rng``."""
     templates = PHRASINGS[phrasings]["entity"]
-    template = templates[int(rng.integers(len(templates)))]
+    template = pick(rng, templates)
     return phrase(template, _slots(facts, rng, drop, shape))
 
 
@@ -197,8 +202,8 @@ def _slots(facts: EntityFacts, rng: np.random.Generator, drop: float, shape: boo
         "colour": facts.colour,
         "material": facts.material or "",
         "pattern": facts.pattern or "",
-        "finish": "" if facts.finish is None else _choice(rng, FINISH_WORDS[facts.finish]),
-        "shape": _choice(rng, SHAPE_WORDS.get(facts.shape, (facts.shape,))),
+        "finish": "" if facts.finish is None else pick(rng, FINISH_WORDS[facts.finish]),
+        "shape": pick(rng, SHAPE_WORDS.get(facts.shape, (facts.shape,))),
     }
     for name in ("colour", "material", "pattern", "finish", "shape"):
         if (name != "shape" or shape) and rng.random() < drop:
@@ -216,13 +221,13 @@ def scene_caption(scene: Scene, rng: np.random.Generator, phrasings: str = "trai
     templates = PHRASINGS[phrasings]["scene"]
     slots = {
         "composition": " and ".join(parts[:3]),
-        "lighting": "" if facts.lighting is None else _choice(rng, LIGHTING_WORDS[facts.lighting]),
-        "tone": "" if facts.tone is None else _choice(rng, TONE_WORDS[facts.tone]),
+        "lighting": "" if facts.lighting is None else pick(rng, LIGHTING_WORDS[facts.lighting]),
+        "tone": "" if facts.tone is None else pick(rng, TONE_WORDS[facts.tone]),
     }
     for name in ("lighting", "tone"):
         if rng.random() < drop:
             slots[name] = ""
-    return phrase(templates[int(rng.integers(len(templates)))], slots)
+    return phrase(pick(rng, templates), slots)
 
 
 def clip_captions(scene: Scene, seed: int, phrasings: str = "train", count: int = 3) -> dict[str, Any]:
@@ -252,5 +257,6 @@ def write_captions(path: str | Path, scene: Scene, seed: int) -> Path:
     return write_text(path, json.dumps(clip_captions(scene, seed), indent=1))
 
 
-def _choice(rng: np.random.Generator, options: tuple[str, ...]) -> str:
+def pick(rng: np.random.Generator, options: Sequence[T]) -> T:
+    """One of ``options``, drawn uniformly by ``rng`` (one ``integers`` draw)."""
     return options[int(rng.integers(len(options)))]
