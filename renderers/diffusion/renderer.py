@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -90,7 +91,7 @@ class DiffusionRenderer:
     final_surface_cache: SurfaceCache | None = None
     # What the scene's words set (``resolve_words``): entity id -> linear albedo painted as its
     # memory colour, the entities whose finish the words gave, and the tone's exposure shift.
-    text_colours: ClassVar[dict[int, np.ndarray]] = {}
+    text_colours: Mapping[int, np.ndarray] = MappingProxyType({})
     text_described: frozenset[int] = frozenset()
     tone_ev: float = 0.0
 
