@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from renderers.tonemap import srgb_decode
 from worldsim.clip.clip import Clip
+from worldsim.errors import WorldsimError
 from worldsim.metrics.identity import mean_drift
 from worldsim.render import render
 from worldsim.scene.scene import Scene
@@ -65,8 +66,14 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=600, help="the sweep's clip length")
     parser.add_argument("--spp", type=int, default=32)
     args = parser.parse_args()
+    try:
+        looks = worlds(args.experiment / "runs", args.frames)
+    except (WorldsimError, OSError, KeyError) as error:
+        parser.error(
+            f"{args.experiment}: not a prompt_adherence experiment with {args.frames}-frame runs ({error})"
+        )
     with tempfile.TemporaryDirectory() as folder:
-        for label, (clip, world) in worlds(args.experiment / "runs", args.frames).items():
+        for label, (clip, world) in looks.items():
             traced = render(
                 world,
                 renderer="reference",
