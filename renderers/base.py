@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from worldsim.camera.track import CameraTrack
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
 from worldsim.state import Trajectory
+
+if TYPE_CHECKING:
+    from renderers.guidance.backend import RayHits
 
 
 class FrameGuidance(Protocol):
@@ -25,6 +28,10 @@ class FrameGuidance(Protocol):
 
     def __call__(self, frame: int) -> GuidanceFrame:
         """The ``GuidanceFrame`` of ``frame`` (any order; in order each frame costs one cast)."""
+        ...
+
+    def hits(self, frame: int) -> RayHits:
+        """The ray hits of ``frame`` alone (the same one cast), for a map or two of them."""
         ...
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from renderers.base import FrameGuidance, GuidanceSource
+from renderers.diffusion.albedo_filter import supersampled_albedo
 from renderers.diffusion.compose import compose
 from renderers.diffusion.conditioning import (
     CONDITION_CHANNELS,
@@ -171,8 +172,8 @@ class DiffusionRenderer:
             if frame in wanted:
                 made.add(frame)
                 full = guidance(frame)
-                if self.options.albedo_supersample > 1 and self.options.mode == "gbuffer":
-                    full = self._filtered_albedo(full, guidance)
+                if self.options.mode == "gbuffer":
+                    full = supersampled_albedo(full, guidance, self.options.albedo_supersample)
                 linear = self.compose_frame(trajectory, camera, native_out, native, full)
                 exposure = lens.exposure_ev + self.tone_ev
                 yield frame, tonemap_uint8(linear, exposure_ev=exposure, curve=lens.tonemap)
@@ -313,22 +314,6 @@ class DiffusionRenderer:
             )
         residual = residual[0].permute(1, 2, 3, 0).numpy()
         return np.concatenate([srgb_encode(albedo), residual], axis=-1)
-
-    def _filtered_albedo(self, full: GuidanceFrame, guidance: GuidanceSource) -> GuidanceFrame:
-        """``full`` with each pixel's albedo averaged over ``albedo_supersample``² sub-pixel rays
-        that hit its own entity (``guidance.at`` the finer size: one cast of more rays)."""
-        import dataclasses
-
-        factor = self.options.albedo_supersample
-        height, width = full.instance.shape
-        fine = guidance.at(width * factor, height * factor)(full.frame)
-        shape = (height, factor, width, factor)
-        same = (fine.instance.reshape(shape) == full.instance[:, None, :, None]).astype(np.float32)
-        albedo = fine.albedo.reshape(*shape, 3) * same[..., None]
-        count = same.sum(axis=(1, 3))
-        averaged = albedo.sum(axis=(1, 3)) / np.maximum(count, 1.0)[..., None]
-        albedo = np.where((count > 0)[..., None], averaged, full.albedo).astype(np.float32)
-        return dataclasses.replace(full, albedo=albedo)
 
     def compose_frame(
         self,

@@ -102,6 +102,17 @@ class GuidanceRenderer:
             cached = self._window[frame] = self._cast(frame)
         return cached
 
+    def hits(self, frame: int) -> RayHits:
+        """The ray hits of ``frame`` alone (no maps): the one cast of that frame, kept with the
+        frames the renderer holds, so asking for its maps after costs no second cast."""
+        count = len(self.trajectory)
+        if not 0 <= frame < count:
+            raise RenderError(f"guidance: frame {frame} out of range for a clip of {count} frames")
+        self._settle()
+        for old in [f for f in self._window if abs(f - frame) > 1]:
+            del self._window[old]  # as ``render`` does: memory stays flat over a long clip
+        return self._hits(frame)[0]
+
     def _future_hits(self, frame: int) -> Future:
         """A future of ``_hits(frame)``: the cast in flight, or done here."""
         if frame in self._pending:

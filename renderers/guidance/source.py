@@ -105,6 +105,11 @@ class ResolutionGuidance:
             self._kept.popitem(last=False)
         return result
 
+    def hits(self, frame: int) -> RayHits:
+        """The ray hits of ``frame`` at this size, for a consumer that needs a map or two of
+        them only (``renderers.guidance.maps``), not the whole frame."""
+        return self._renderer.hits(int(frame))
+
     def render(self, frame: int) -> GuidanceFrame:
         """Same as calling it (the ``GuidanceRenderer`` spelling)."""
         return self(frame)

@@ -2,8 +2,8 @@
 diffusion renderer, the second with and without ``--appearance-from`` the first. Prints, for the
 entities both clips show, the cross-render delta E (median CIELAB colour over clip A vs clip B) and
 each clip's within-clip identity drift (mean per-entity delta E against its first appearance), and
-the same cross-render delta E of two reference (path-traced) clips: the part of the difference the
-two viewpoints' shading makes.
+the same two figures of two reference (path-traced) clips: the part of the difference the two
+viewpoints' shading makes, and the drift physics itself shows within a clip.
 
     .venv/bin/python tools/bench/bench_identity.py [--frames 24] [--width 96 --height 64]
 """
@@ -96,6 +96,9 @@ def main() -> int:
         )
         drift = {"A (main)": within_clip_drift(a), "B (side)": within_clip_drift(b_alone)}
         drift["B (side, from A)"] = within_clip_drift(b_from_a)
+        # the path tracer's own drift: the bar the cross-render figure is held to, seen from physics
+        drift["A (main), reference renderer"] = within_clip_drift(ref_a)
+        drift["B (side), reference renderer"] = within_clip_drift(ref_b)
     load = os.getloadavg()[0]
     print(f"{SCENE.name}: {args.frames} frames at {args.width}x{args.height}, cameras main (A) and side (B)")
     for label, values in rows.items():

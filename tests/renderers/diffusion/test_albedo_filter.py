@@ -1,0 +1,87 @@
+"""The composition's albedo prefilter (``renderers.diffusion.albedo_filter``): each pixel the mean of
+its sub-pixel hits on its own entity, checked against a plain loop over a full guidance frame at
+the finer size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import worldsim as ws
+from renderers.diffusion.albedo_filter import supersampled_albedo
+from renderers.guidance.source import ClipGuidance
+from worldsim.render import rollout
+
+WIDTH, HEIGHT = 40, 30
+BOX_COLOUR = (0.8, 0.2, 0.1)
+
+
+@pytest.fixture(scope="module")
+def guidance() -> ClipGuidance:
+    """A fine checker floor (8 cm squares, seen at a grazing angle) and a uniform red box."""
+    scene = ws.Scene(name="checker", seed=5, num_frames=1, resolution=[WIDTH, HEIGHT])
+    checker = ws.Texture(type="checker", color_a=[0.9, 0.9, 0.9], color_b=[0.1, 0.1, 0.1], scale=0.08)
+    scene.add(
+        ws.Entity(
+            name="floor",
+            semantic_class="ground",
+            mesh=ws.Mesh(type="plane", size=[30, 30]),
+            material=ws.Material(base_color=[1.0, 1.0, 1.0], texture=checker),
+        )
+    )
+    scene.add(
+        ws.Entity(
+            name="box",
+            semantic_class="box",
+            mesh=ws.Mesh(type="box", size=[0.8, 0.8, 0.8]),
+            material=ws.Material(base_color=list(BOX_COLOUR)),
+            pose=ws.Pose(position=[0.0, 0.0, 0.4]),
+        )
+    )
+    scene.cameras = [ws.Camera(name="main", fov_deg=50, position=[0, -5, 1.2], look_at=[0, 0, 0.3])]
+    return ClipGuidance(rollout(scene))
+
+
+def looped_mean(full, fine, factor: int) -> np.ndarray:
+    """The prefilter written as loops over a whole fine guidance frame."""
+    out = np.array(full.albedo, dtype=np.float64)
+    for y in range(HEIGHT):
+        for x in range(WIDTH):
+            block_ids = fine.instance[y * factor : (y + 1) * factor, x * factor : (x + 1) * factor]
+            block = fine.albedo[y * factor : (y + 1) * factor, x * factor : (x + 1) * factor]
+            own = block_ids == full.instance[y, x]
+            if own.any():
+                out[y, x] = block[own].mean(axis=0)
+    return out
+
+
+@pytest.mark.parametrize("factor", [2, 3])
+def test_each_pixel_is_the_mean_of_its_own_entitys_sub_pixel_hits(guidance, factor):
+    full = guidance(0)
+    filtered = supersampled_albedo(full, guidance, factor)
+    fine = guidance.at(WIDTH * factor, HEIGHT * factor)(0)
+    np.testing.assert_allclose(filtered.albedo, looped_mean(full, fine, factor), atol=1e-6)
+    # only the albedo changes, and the uniform box keeps its colour exactly up to its silhouette
+    np.testing.assert_array_equal(filtered.instance, full.instance)
+    box = full.instance == 2
+    assert box.sum() > 20
+    np.testing.assert_allclose(filtered.albedo[box], np.broadcast_to(BOX_COLOUR, (box.sum(), 3)), atol=1e-6)
+
+
+def test_the_prefilter_softens_a_checker_finer_than_a_pixel(guidance):
+    full = guidance(0)
+    floor = full.instance == 1
+    point = full.albedo[floor][:, 0]
+    filtered = supersampled_albedo(full, guidance, 2).albedo[floor][:, 0]
+    # point samples are the two checker colours only; 2 x 2 means also take the values between
+    assert np.all(np.isclose(point, 0.9, atol=1e-4) | np.isclose(point, 0.1, atol=1e-4))
+    between = (filtered > 0.15) & (filtered < 0.85)
+    assert between.mean() > 0.6  # 0.90 measured
+    assert filtered.std() < 0.7 * point.std()  # 0.46 measured
+    # the mean reflectance of the floor stays (a box filter keeps the average)
+    assert abs(filtered.mean() - point.mean()) < 0.02
+
+
+def test_factor_one_is_the_frame_itself(guidance):
+    full = guidance(0)
+    assert supersampled_albedo(full, guidance, 1) is full
