@@ -44,7 +44,7 @@ class DiffusionOptions:
     method); ``channel`` gives those frames as the trained context input."""
     memory: bool = True
     upsample: bool = True
-    albedo_supersample: int = 1
+    albedo_supersample: int = 2
     """Sub-pixel rays per axis for the albedo the composition uses in G-buffer mode (1 = the
     guidance's pixel-centre albedo; 2 = each pixel's albedo averaged over 2 x 2 rays on its own
     entity, a box prefilter of textures finer than a pixel, as the camera integrates them: against
