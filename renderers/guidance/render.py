@@ -105,13 +105,20 @@ class GuidanceRenderer:
     def hits(self, frame: int) -> RayHits:
         """The ray hits of ``frame`` alone (no maps): the one cast of that frame, kept with the
         frames the renderer holds, so asking for its maps after costs no second cast."""
+        self._check_frame(frame)
+        self._settle()
+        self._drop_far_from(frame)
+        return self._hits(frame)[0]
+
+    def _check_frame(self, frame: int) -> None:
         count = len(self.trajectory)
         if not 0 <= frame < count:
             raise RenderError(f"guidance: frame {frame} out of range for a clip of {count} frames")
-        self._settle()
+
+    def _drop_far_from(self, frame: int) -> None:
+        """Forget the hits of frames more than one away from ``frame`` (memory stays flat)."""
         for old in [f for f in self._window if abs(f - frame) > 1]:
-            del self._window[old]  # as ``render`` does: memory stays flat over a long clip
-        return self._hits(frame)[0]
+            del self._window[old]
 
     def _future_hits(self, frame: int) -> Future:
         """A future of ``_hits(frame)``: the cast in flight, or done here."""
@@ -137,14 +144,12 @@ class GuidanceRenderer:
             return self._render(frame)
 
     def _render(self, frame: int) -> GuidanceFrame:
+        self._check_frame(frame)
         count = len(self.trajectory)
-        if not 0 <= frame < count:
-            raise RenderError(f"guidance: frame {frame} out of range for a clip of {count} frames")
         in_order = self._last_frame == frame - 1
         if not in_order:
             self._settle()
-        for old in [f for f in self._window if abs(f - frame) > 1]:
-            del self._window[old]
+        self._drop_far_from(frame)
         trajectory = self.trajectory
         hits, depth = self._hits(frame)
         previous = self._hits(frame - 1) if frame > 0 else None
