@@ -73,8 +73,12 @@ class _Work:
 
 
 class _Helpers:
-    """Daemon threads (one per core beyond the first) that join in on split loops; made again in
-    a forked child (threads do not survive a fork)."""
+    """Daemon threads (one per core beyond the first, at most ``MAX_PIECES - 1``) that join in on
+    split loops; made again in a forked child (threads do not survive a fork). A split loop is
+    offered to at most ``numba.get_num_threads() - 1`` of them: the calling thread's budget
+    (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``), so a dataset worker given one thread
+    runs its loops on its own thread instead of waiting on a helper that shares the core with
+    another worker."""
 
     def __init__(self) -> None:
         self.pid = -1
@@ -88,16 +92,17 @@ class _Helpers:
             with self.lock:
                 if self.pid != os.getpid():
                     self.tasks = queue.SimpleQueue()
-                    self.count = max(min(len(os.sched_getaffinity(0)), 4) - 1, 0)
+                    self.count = max(min(len(os.sched_getaffinity(0)), MAX_PIECES) - 1, 0)
                     for index in range(self.count):
                         name = f"guidance-kernels-{index}"
                         threading.Thread(
                             target=self._serve, args=(self.tasks,), name=name, daemon=True
                         ).start()
                     self.pid = os.getpid()
-        for _ in range(self.count):
+        helpers = min(self.count, numba.get_num_threads() - 1)
+        for _ in range(helpers):
             self.tasks.put(work)
-        return self.count > 0
+        return helpers > 0
 
     @staticmethod
     def _serve(tasks: queue.SimpleQueue) -> None:

@@ -7,9 +7,11 @@ ids, masks and float maps must be equal (``assert_array_equal``: +0 and -0 compa
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
+import numba
 import numpy as np
 import pytest
 
@@ -358,6 +360,30 @@ def test_split_runs_every_piece_once_and_reraises_errors(monkeypatch):
 
     with pytest.raises(ValueError, match="piece"):
         kernels._split(failing, (), 1000, "items")
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores for a helper thread")
+def test_split_keeps_to_the_calling_threads_numba_budget(monkeypatch):
+    """A dataset worker given one thread (``numba.set_num_threads(1)``) runs every piece itself;
+    with a budget of two a helper joins in."""
+    monkeypatch.setattr(kernels, "MIN_PIECE", {"items": 10})
+    threads: set[str] = set()
+
+    def part(first, stop):
+        threads.add(threading.current_thread().name)
+        time.sleep(0.01)
+
+    budget = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        kernels._split(part, (), 1000, "items")
+        assert threads == {threading.current_thread().name}
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        if numba.get_num_threads() == 2:
+            kernels._split(part, (), 1000, "items")
+            assert any(name.startswith("guidance-kernels-") for name in threads), threads
+    finally:
+        numba.set_num_threads(budget)
 
 
 def test_material_lookups_equal_numpy_take():

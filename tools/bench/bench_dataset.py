@@ -81,6 +81,23 @@ def _render_clip(task: tuple[str, int, str]) -> float:
     return time.process_time() - cpu
 
 
+def _machine_ticks() -> list[int]:
+    """The machine's CPU ticks so far: user, nice, system, idle, iowait, irq, softirq, steal
+    (``/proc/stat``; zeros where there is none)."""
+    try:
+        return [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    except (OSError, ValueError):
+        return [0] * 8
+
+
+def _busy_and_stolen(before: list[int], after: list[int]) -> tuple[float, float]:
+    """Fractions of the machine's CPU time that were busy and stolen by the hypervisor between two
+    ``_machine_ticks``."""
+    ticks = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(ticks) or 1
+    return sum(ticks[:3]) / total + sum(ticks[5:7]) / total, ticks[7] / total
+
+
 def _warm_worker(task: tuple[str, int, str]) -> int:
     """Render a short clip, then keep this worker busy for a while; its pid."""
     _render_clip(task)
@@ -116,6 +133,8 @@ def main() -> int:
     walls: dict[str, list[float]] = {"in-process": [], "1 worker": [], "2 workers": [], "2 processes": []}
     cpus: dict[str, list[float]] = {name: [] for name in walls}
     inside: dict[str, list[float]] = {name: [] for name in walls}
+    busy: dict[str, list[tuple[float, float]]] = {name: [] for name in walls}
+    """(busy, stolen) fractions of the machine over each timed run."""
     """Seconds per clip inside the task (the render itself), per round."""
     with tempfile.TemporaryDirectory() as tmp, RaySession(2):
         folder = Path(tmp)
@@ -125,13 +144,17 @@ def main() -> int:
         warm_file.write_text(SCENE.format(frames=2, size=args.resolution))
         generator = SceneFileGenerator(scene_file)
 
+        def name_of(cpus_per_task: float) -> str:
+            return "1 worker" if cpus_per_task > 1 else "2 workers"
+
         def in_process(out: Path) -> tuple[float, float, float]:
-            start, cpu_start = time.perf_counter(), time.process_time()
+            start, cpu_start, ticks = time.perf_counter(), time.process_time(), _machine_ticks()
             for seed in range(clips):
                 job = ClipJob(f"bench-{seed}", "bench", seed, generator, out / str(seed), guidance_only=True)
                 result = render_clip_job(job)
                 assert result.error is None, result.error
             wall = time.perf_counter() - start
+            busy["in-process"].append(_busy_and_stolen(ticks, _machine_ticks()))
             return wall, (time.process_time() - cpu_start) / clips, wall / clips
 
         def on_ray(
@@ -144,9 +167,10 @@ def main() -> int:
                 workers=2,
                 resources=ResourceConfig(num_cpus=cpus_per_task),
             )
-            start = time.perf_counter()
+            start, ticks = time.perf_counter(), _machine_ticks()
             summary = render_dataset(config, out, progress=False)
             wall = time.perf_counter() - start
+            busy[name_of(cpus_per_task)].append(_busy_and_stolen(ticks, _machine_ticks()))
             assert summary.failed == 0, summary.text()
             entries = list(Manifest(out / "manifest.jsonl").entries.values())
             count = len(entries)
@@ -164,10 +188,11 @@ def main() -> int:
 
         def two_processes(pool: ProcessPoolExecutor, out: Path) -> tuple[float, float, float]:
             """The machine's own ceiling: the same clips on two warm plain processes, no Ray."""
-            start = time.perf_counter()
+            start, ticks = time.perf_counter(), _machine_ticks()
             tasks = [(str(scene_file), seed, str(out / str(seed))) for seed in range(clips)]
             seconds = list(pool.map(_render_clip, tasks))
             wall = time.perf_counter() - start
+            busy["2 processes"].append(_busy_and_stolen(ticks, _machine_ticks()))
             return wall, sum(seconds) / clips, float("nan")
 
         spawn = multiprocessing.get_context("spawn")
@@ -193,6 +218,10 @@ def main() -> int:
     median = {name: statistics.median(values) for name, values in walls.items()}
     cpu = {name: statistics.median(values) for name, values in cpus.items()}
     task = {name: statistics.median(values) for name, values in inside.items()}
+    machine = {
+        name: (statistics.median(b for b, _ in values), statistics.median(s for _, s in values))
+        for name, values in busy.items()
+    }
     overhead = median["1 worker"] / median["in-process"] - 1
     lines = [
         f"{clips} clips, {args.frames} frames at {args.resolution}^2, guidance only (5 maps), 1 thread each, "
@@ -205,8 +234,12 @@ def main() -> int:
         in_render = "" if task[name] != task[name] else f"{task[name]:5.2f} s/clip in the render  "
         lines.append(
             f"  {name:11s} {median[name]:7.2f} s  {median[name] / clips:5.2f} s/clip  "
-            f"{in_render}{cpu[name]:5.2f} CPU s/clip  (rounds: {rounds} s)"
+            f"{in_render}{cpu[name]:5.2f} CPU s/clip  machine {machine[name][0]:4.0%} busy, "
+            f"{machine[name][1]:3.0%} stolen  (rounds: {rounds} s)"
         )
+    lines.append(
+        "  (machine: share of both cores' time busy and stolen by the hypervisor in the timed runs, medians)"
+    )
     lines += [
         f"  throughput 2 vs 1 workers: {median['1 worker'] / median['2 workers']:.2f}x (target >= 1.8x)",
         f"  the machine's own ceiling, 2 plain processes (no Ray) vs in-process: "
