@@ -1,11 +1,12 @@
 """Benchmark ``worldsim dataset`` on Ray: 8 small randomised clips rendered in-process (the
 baseline) and as a dataset on a local Ray of 2 CPUs, one clip at a time (each task declares 2 CPUs:
 "1 worker") and two at a time (1 CPU each: "2 workers"). One thread per worker everywhere; the
-workers are warm: right before each timed Ray run, a short warm-up dataset with the same CPUs per
-task runs on the same session (Ray stops a worker that sits idle while the other mode runs, and
-a new worker's imports and compiled-kernel loads cost about 2 CPU s, which a long dataset pays
-once per worker); the three are interleaved over ``--rounds`` rounds and the medians compared,
-so load that comes and goes hits all three.
+workers are warm: right before each timed Ray run, one warm-up task per worker it uses runs with
+the same CPUs per task (Ray stops a worker that sits idle while the other mode runs, and a new
+worker's imports and compiled-kernel loads cost 2-3 CPU s, which a long dataset pays once per
+worker). Two warm plain processes without Ray render the same clips as the machine's own ceiling.
+The four are interleaved over ``--rounds`` rounds and the medians compared,
+so load that comes and goes hits all of them.
 
 Prints the times, the 2-worker throughput ratio (target >= 1.8x on 2 free cores), Ray's overhead
 per clip against the in-process render of the same clips (target <= 5 %, clips >= 1 s), the CPU
@@ -17,6 +18,7 @@ seconds per clip in and out of Ray, and the peak memory of each worker process.
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import os
 import statistics
@@ -95,7 +97,7 @@ def _busy_and_stolen(before: list[int], after: list[int]) -> tuple[float, float]
     ``_machine_ticks``."""
     ticks = [b - a for a, b in zip(before, after, strict=True)]
     total = sum(ticks) or 1
-    return sum(ticks[:3]) / total + sum(ticks[5:7]) / total, ticks[7] / total
+    return (sum(ticks[:3]) + sum(ticks[5:7])) / total, ticks[7] / total
 
 
 def _warm_worker(task: tuple[str, int, str]) -> int:
@@ -121,10 +123,8 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
 
-    from worldsim.datasets.clip_task import ClipJob, render_clip_job
     from worldsim.datasets.config import DatasetConfig, ResourceConfig
     from worldsim.datasets.dataset import render_dataset
-    from worldsim.datasets.generators import SceneFileGenerator
     from worldsim.datasets.manifest import Manifest
     from worldsim.datasets.ray_pool import RaySession, TaskResources, limit_threads, run_tasks
 
@@ -133,36 +133,36 @@ def main() -> int:
     walls: dict[str, list[float]] = {"in-process": [], "1 worker": [], "2 workers": [], "2 processes": []}
     cpus: dict[str, list[float]] = {name: [] for name in walls}
     inside: dict[str, list[float]] = {name: [] for name in walls}
+    """Seconds per clip inside the task (the render itself), per round."""
     busy: dict[str, list[tuple[float, float]]] = {name: [] for name in walls}
     """(busy, stolen) fractions of the machine over each timed run."""
-    """Seconds per clip inside the task (the render itself), per round."""
     with tempfile.TemporaryDirectory() as tmp, RaySession(2):
         folder = Path(tmp)
         scene_file = folder / "bench.yaml"
         scene_file.write_text(SCENE.format(frames=args.frames, size=args.resolution))
         warm_file = folder / "warm.yaml"
         warm_file.write_text(SCENE.format(frames=2, size=args.resolution))
-        generator = SceneFileGenerator(scene_file)
 
-        def name_of(cpus_per_task: float) -> str:
-            return "1 worker" if cpus_per_task > 1 else "2 workers"
+        def clip_tasks(out: Path) -> list[tuple[str, int, str]]:
+            """``_render_clip``'s tasks for the timed clips."""
+            return [(str(scene_file), seed, str(out / str(seed))) for seed in range(clips)]
+
+        def warm_tasks(label: str) -> list[tuple[str, int, str]]:
+            """Two short warm-up clips (other seeds)."""
+            return [(str(warm_file), 1000 + i, str(folder / f"warm-{label}-{i}")) for i in range(2)]
 
         def in_process(out: Path) -> tuple[float, float, float]:
             start, cpu_start, ticks = time.perf_counter(), time.process_time(), _machine_ticks()
-            for seed in range(clips):
-                job = ClipJob(f"bench-{seed}", "bench", seed, generator, out / str(seed), guidance_only=True)
-                result = render_clip_job(job)
-                assert result.error is None, result.error
+            for task in clip_tasks(out):
+                _render_clip(task)
             wall = time.perf_counter() - start
             busy["in-process"].append(_busy_and_stolen(ticks, _machine_ticks()))
             return wall, (time.process_time() - cpu_start) / clips, wall / clips
 
-        def on_ray(
-            out: Path, cpus_per_task: float, seeds: str, scene: Path = scene_file
-        ) -> tuple[float, float, float]:
+        def on_ray(mode: str, out: Path, cpus_per_task: float) -> tuple[float, float, float]:
             config = DatasetConfig(
-                scenes=[str(scene)],
-                seeds=seeds,
+                scenes=[str(scene_file)],
+                seeds=f"0:{clips}",
                 guidance_only=True,
                 workers=2,
                 resources=ResourceConfig(num_cpus=cpus_per_task),
@@ -170,41 +170,39 @@ def main() -> int:
             start, ticks = time.perf_counter(), _machine_ticks()
             summary = render_dataset(config, out, progress=False)
             wall = time.perf_counter() - start
-            busy[name_of(cpus_per_task)].append(_busy_and_stolen(ticks, _machine_ticks()))
+            busy[mode].append(_busy_and_stolen(ticks, _machine_ticks()))
             assert summary.failed == 0, summary.text()
             entries = list(Manifest(out / "manifest.jsonl").entries.values())
             count = len(entries)
             return wall, sum(e.cpu_seconds for e in entries) / count, sum(e.seconds for e in entries) / count
 
-        def warm_then_time(name: str, cpus_per_task: float) -> tuple[float, float, float]:
+        def warm_then_time(mode: str, name: str, cpus_per_task: float) -> tuple[float, float, float]:
             """Warm as many workers as the run uses, then time it: each warm-up task renders a
             short clip and then holds its worker long enough that the next task cannot wait for
             it (Ray would rather reuse a busy-soon worker than finish starting a new one)."""
-            warm = [(str(warm_file), 1000 + i, str(folder / f"warm-{name}-{i}")) for i in range(2)]
             resources = TaskResources(num_cpus=cpus_per_task)
-            pids = {outcome.result for outcome in run_tasks(_warm_worker, warm, resources=resources)}
+            outcomes = run_tasks(_warm_worker, warm_tasks(name), resources=resources)
+            pids = {outcome.result for outcome in outcomes}
             assert len(pids) == (2 if cpus_per_task <= 1 else 1), pids
-            return on_ray(folder / name, cpus_per_task, f"0:{clips}")
+            return on_ray(mode, folder / name, cpus_per_task)
 
         def two_processes(pool: ProcessPoolExecutor, out: Path) -> tuple[float, float, float]:
             """The machine's own ceiling: the same clips on two warm plain processes, no Ray."""
             start, ticks = time.perf_counter(), _machine_ticks()
-            tasks = [(str(scene_file), seed, str(out / str(seed))) for seed in range(clips)]
-            seconds = list(pool.map(_render_clip, tasks))
+            seconds = list(pool.map(_render_clip, clip_tasks(out)))
             wall = time.perf_counter() - start
             busy["2 processes"].append(_busy_and_stolen(ticks, _machine_ticks()))
             return wall, sum(seconds) / clips, float("nan")
 
         spawn = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(2, mp_context=spawn, initializer=_one_thread)
-        warm = [(str(warm_file), 1000 + i, str(folder / f"warm-pool-{i}")) for i in range(2)]
-        assert len(set(pool.map(_warm_worker, warm))) == 2
+        assert len(set(pool.map(_warm_worker, warm_tasks("pool")))) == 2
         in_process(folder / "warm-in-process")
         for index in range(args.rounds):
             measured = {
                 "in-process": in_process(folder / f"in-process-{index}"),
-                "1 worker": warm_then_time(f"one-{index}", 2.0),
-                "2 workers": warm_then_time(f"two-{index}", 1.0),
+                "1 worker": warm_then_time("1 worker", f"one-{index}", 2.0),
+                "2 workers": warm_then_time("2 workers", f"two-{index}", 1.0),
                 "2 processes": two_processes(pool, folder / f"pool-{index}"),
             }
             for name, (wall, cpu_seconds, task_seconds) in measured.items():
@@ -231,7 +229,7 @@ def main() -> int:
     ]
     for name in walls:
         rounds = ", ".join(f"{value:.2f}" for value in walls[name])
-        in_render = "" if task[name] != task[name] else f"{task[name]:5.2f} s/clip in the render  "
+        in_render = "" if math.isnan(task[name]) else f"{task[name]:5.2f} s/clip in the render  "
         lines.append(
             f"  {name:11s} {median[name]:7.2f} s  {median[name] / clips:5.2f} s/clip  "
             f"{in_render}{cpu[name]:5.2f} CPU s/clip  machine {machine[name][0]:4.0%} busy, "
