@@ -169,18 +169,27 @@ def visible_fractions(blocked, rays, geometric, kinds):  # pragma: no cover - co
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _highlight_factor(cos_l, cos_v, view_dot_light, roughness):  # pragma: no cover - compiled
-    """GGX D G1 G1 / (4 n.v) with Fresnel 1 (``renderers.lighting.brdf.highlight_radiance_factor``)."""
-    if cos_l <= 0 or cos_v <= 0:
-        return np.float32(0.0)
+def _highlight_view_part(cos_v, roughness):  # pragma: no cover - compiled
+    """(alpha^2, G1(v) / (4 n.v)): what ``_highlight_factor`` needs of the view alone, once per
+    hit (0 for n.v <= 0)."""
     alpha = max(roughness * roughness, MIN_ALPHA)
     alpha2 = alpha * alpha
+    if cos_v <= 0:
+        return alpha2, np.float32(0.0)
+    return alpha2, _smith_g1(cos_v, alpha2) / (np.float32(4.0) * max(cos_v, np.float32(1e-4)))
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _highlight_factor(cos_l, cos_v, view_dot_light, alpha2, view_part):  # pragma: no cover - compiled
+    """GGX D G1 G1 / (4 n.v) with Fresnel 1 (``renderers.lighting.brdf.highlight_radiance_factor``);
+    ``alpha2``, ``view_part``: ``_highlight_view_part`` of the hit."""
+    if cos_l <= 0 or cos_v <= 0:
+        return np.float32(0.0)
     cos_h = (cos_v + cos_l) / math.sqrt(max(np.float32(2.0) + np.float32(2.0) * view_dot_light, 1e-12))
     cos_h = min(max(cos_h, np.float32(0.0)), np.float32(1.0))
     denominator = (alpha2 - np.float32(1.0)) * cos_h * cos_h + np.float32(1.0)
     distribution = alpha2 / (np.float32(math.pi) * denominator * denominator)
-    value = distribution * _smith_g1(cos_l, alpha2) * _smith_g1(cos_v, alpha2)
-    return value / (np.float32(4.0) * max(cos_v, np.float32(1e-4)))
+    return distribution * _smith_g1(cos_l, alpha2) * view_part
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -247,6 +256,24 @@ def _bilinear(levels, start, rows, u, v):  # pragma: no cover - compiled
     return r, g, bl
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _uniform_neighbourhood(raw, filtered, hit_index, column, i, row, col):  # pragma: no cover - compiled
+    """True when every hit in the 3 x 3 pixels around hit ``i`` (at ``row``, ``col``) that shows
+    its entity has hit ``i``'s raw value in every filtered kind: the neighbour filter's tests
+    (tangent plane, normals) cannot change its average then."""
+    height, width = hit_index.shape
+    entity = column[i]
+    for y in range(max(row - 1, 0), min(row + 2, height)):
+        for x in range(max(col - 1, 0), min(col + 2, width)):
+            j = hit_index[y, x]
+            if j < 0 or column[j] != entity:
+                continue
+            for k in range(raw.shape[1]):
+                if filtered[k] and raw[j, k] != raw[i, k]:
+                    return False
+    return True
+
+
 # Kinds of direct shading term (``shade``'s term_mode).
 TERM_FIXED = 0
 """The same direction ``term_vector[t]`` and irradiance ``term_rgb[t]`` for every hit (a sun)."""
@@ -296,15 +323,20 @@ def shade(
     for i in numba.prange(count):
         pixel = hit_pixels[i]
         for k in range(kinds):
-            fractions[i, k] = np.float32(0.0) if filtered[k] else raw[i, k]
-        if any_filtered:
-            row = pixel // width
-            col = pixel - row * width
+            fractions[i, k] = raw[i, k]
+        row = pixel // width
+        col = pixel - row * width
+        # Where every neighbour that could count agrees, the tent's average is that value (raw
+        # values are 0 or 1, and t * fl(1 / t) rounds to 1 for every weight total t in 4 ... 16).
+        if any_filtered and not _uniform_neighbourhood(raw, filtered, hit_index, column, i, row, col):
             nx, ny, nz = geometric[i, 0], geometric[i, 1], geometric[i, 2]
             px, py, pz = points[i, 0], points[i, 1], points[i, 2]
             entity = column[i]
             limit = np.float32(plane_tolerance) * (np.float32(1.0) + distance[i])
             total = np.float32(0.0)
+            for k in range(kinds):
+                if filtered[k]:
+                    fractions[i, k] = np.float32(0.0)
             for dy in range(-1, 2):
                 y = row + dy
                 if y < 0 or y >= height:
@@ -334,6 +366,9 @@ def shade(
         if not want_irradiance:
             continue
         sx, sy, sz = shading[i, 0], shading[i, 1], shading[i, 2]
+        vx, vy, vz = view[i, 0], view[i, 1], view[i, 2]
+        cos_v = sx * vx + sy * vy + sz * vz
+        alpha2, view_part = _highlight_view_part(cos_v, roughness[i])
         irr0, irr1, irr2 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
         hl0, hl1, hl2 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
         for t in range(term_kind.shape[0]):
@@ -369,9 +404,8 @@ def shade(
             irr1 = np.float32(irr1 + e1 * weight)
             irr2 = np.float32(irr2 + e2 * weight)
             if want_specular:
-                cos_v = sx * view[i, 0] + sy * view[i, 1] + sz * view[i, 2]
-                view_dot_light = view[i, 0] * lx + view[i, 1] * ly + view[i, 2] * lz
-                factor = _highlight_factor(cos_l, cos_v, view_dot_light, roughness[i]) * f
+                view_dot_light = vx * lx + vy * ly + vz * lz
+                factor = _highlight_factor(cos_l, cos_v, view_dot_light, alpha2, view_part) * f
                 hl0 = np.float32(hl0 + e0 * factor)
                 hl1 = np.float32(hl1 + e1 * factor)
                 hl2 = np.float32(hl2 + e2 * factor)
@@ -388,12 +422,10 @@ def shade(
                 np.float32(1.092548430592079) * sx * sz,
                 np.float32(0.546274215296040) * (sx * sx - sy * sy),
             )
-            cos_view = min(
-                max(sx * view[i, 0] + sy * view[i, 1] + sz * view[i, 2], np.float32(0.0)), np.float32(1.0)
-            )
-            rx = np.float32(2.0) * cos_view * sx - view[i, 0]
-            ry = np.float32(2.0) * cos_view * sy - view[i, 1]
-            rz = np.float32(2.0) * cos_view * sz - view[i, 2]
+            cos_view = min(max(cos_v, np.float32(0.0)), np.float32(1.0))
+            rx = np.float32(2.0) * cos_view * sx - vx
+            ry = np.float32(2.0) * cos_view * sy - vy
+            rz = np.float32(2.0) * cos_view * sz - vz
             r = min(max(roughness[i], np.float32(0.0)), np.float32(1.0))
             # Split-sum scale and bias (Karis 2014 fit, ``brdf.split_sum_scale_bias``), float32.
             c0 = np.float32(1.0) - r
