@@ -128,7 +128,9 @@ def material_maps(hits: RayHits, trajectory: Trajectory) -> tuple[np.ndarray, np
         albedo, roughness, metallic, column, albedo_image, roughness_image, metallic_image
     )
     for col, start, stop in textured:
-        sample = _evaluate(trajectory.entities[col], trajectory.seed, hits.hit_object_point[start:stop])
+        sample = evaluate_entity_material(
+            trajectory.entities[col], trajectory.seed, hits.hit_object_point[start:stop]
+        )
         pixels = hits.hit_pixels[start:stop]
         albedo_image[pixels] = sample.albedo
         roughness_image[pixels] = sample.roughness
@@ -149,7 +151,7 @@ def _uniform_sample(info: EntityInfo, scene_seed: int) -> tuple[np.ndarray, floa
     key = (repr(info.material), scene_seed, info.id, info.name)
     cached = _UNIFORM_SAMPLES.get(key)
     if cached is None:
-        sample = _evaluate(info, scene_seed, np.zeros((1, 3)))
+        sample = evaluate_entity_material(info, scene_seed, np.zeros((1, 3)))
         cached = (sample.albedo[0], sample.roughness[0], sample.metallic[0])
         if len(_UNIFORM_SAMPLES) >= _UNIFORM_SAMPLES_LIMIT:
             _UNIFORM_SAMPLES.clear()
@@ -157,8 +159,9 @@ def _uniform_sample(info: EntityInfo, scene_seed: int) -> tuple[np.ndarray, floa
     return cached
 
 
-def _evaluate(info: EntityInfo, scene_seed: int, points: np.ndarray) -> MaterialSample:
-    """``evaluate_material`` of an entity's material at object-frame ``points`` (N, 3)."""
+def evaluate_entity_material(info: EntityInfo, scene_seed: int, points: np.ndarray) -> MaterialSample:
+    """``evaluate_material`` of an entity's material (with its material seed) at object-frame
+    ``points`` (N, 3)."""
     return evaluate_material(
         info.material,
         points.astype(np.float64),

@@ -188,6 +188,25 @@ def test_value_noise_matches_a_scalar_reference_including_negative_cells() -> No
     assert np.all(np.abs(vectorised) <= 1.0)
 
 
+@pytest.mark.parametrize("absolute", [False, True])
+def test_compiled_fractal_noise_is_bit_identical_to_summed_numpy_octaves(absolute: bool) -> None:
+    """The compiled fBm (``noise_kernel``) against the whole-array formulation it replaced:
+    ``value_noise`` per octave, scaled and summed in float32 in order."""
+    rng = np.random.default_rng(12)
+    for trial in range(6):
+        points = rng.normal(size=(5000, 3)) * 10.0 ** rng.uniform(-2, 4)
+        points[:3] = [[-0.5, -1e-3, 3.25], [1e6 + 0.3, -1e6, 2.0], [-1.0, -2.0, -3.0]]
+        scale, octaves, seed = 10.0 ** rng.uniform(-2, 1), trial + 1, int(rng.integers(0, 2**32))
+        total = np.zeros(len(points), dtype=np.float32)
+        for octave in range(octaves):
+            layer = textures.value_noise(points / scale * 2.0**octave, textures._octave_seed(seed, octave))
+            total += (np.abs(layer) if absolute else layer) * np.float32(0.5**octave)
+        total *= np.float32(1.0 / sum(0.5**octave for octave in range(octaves)))
+        compiled = textures.fractal_noise(points, scale, octaves, seed, absolute=absolute)
+        assert compiled.dtype == np.float32
+        np.testing.assert_array_equal(compiled.view(np.uint32), total.view(np.uint32))
+
+
 @pytest.mark.parametrize("kind", TEXTURE_TYPES)
 def test_subset_evaluation_equals_subset_of_evaluation(kind: str) -> None:
     material = textured(kind, scale=0.35, axis=[1.0, 1.0, 0.2])
