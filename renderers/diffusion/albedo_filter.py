@@ -28,8 +28,9 @@ from worldsim.scene.materials import is_uniform
 from worldsim.state import Trajectory
 
 MAX_DEPTH_RATIO = 2.0
-"""A sub-pixel sample whose plane point lies more than this factor nearer or farther (optical-axis
-depth) than the pixel's own hit (a plane seen almost edge-on) is taken at the pixel's hit."""
+"""A sub-pixel ray meeting the tangent plane more than this factor nearer or farther (optical-axis
+depth) than the pixel's own hit (a plane seen almost edge-on) is sampled on the plane facing the
+camera through the hit instead."""
 
 
 def supersampled_albedo(full: GuidanceFrame, guidance: GuidanceSource, factor: int) -> GuidanceFrame:
@@ -65,44 +66,35 @@ def sub_pixel_points(
     full: GuidanceFrame, trajectory: Trajectory, column: int, rows: np.ndarray, cols: np.ndarray, factor: int
 ) -> np.ndarray:
     """(N, factor², 3) float64 object-frame points of entity ``column`` where each pixel's
-    sub-pixel rays meet the tangent plane of its hit (the hit itself where a ray runs along the
-    plane or meets it beyond ``MAX_DEPTH_RATIO``)."""
+    sub-pixel rays meet the tangent plane of its hit (the plane facing the camera through the hit
+    where a ray runs along the tangent plane or meets it beyond ``MAX_DEPTH_RATIO``)."""
     frame = full.frame
     track = trajectory.cameras[full.camera]
     intrinsics = track.intrinsics(frame)
     depth = full.depth[rows, cols].astype(np.float64)
-    normal = full.normal[rows, cols].astype(np.float64)
+    nx, ny, nz = (full.normal[rows, cols, k].astype(np.float64) for k in range(3))
     centre = full.surface_coords[rows, cols].astype(np.float64)
-    # Camera-frame rays (z = 1) through every sub-pixel sample, and the hit on the centre ray.
+    # Camera-frame rays (z = 1) through every sub-pixel sample (N, S), the hit on the centre ray
+    # (N,), component by component (whole-array (N, S, 3) products cost several times more).
     offsets = sub_pixel_offsets(factor)
-    u = cols[:, None] + 0.5 + offsets[None, :, 0]
-    v = rows[:, None] + 0.5 + offsets[None, :, 1]
-    rays = np.stack(
-        [(u - intrinsics.cx) / intrinsics.fx, (v - intrinsics.cy) / intrinsics.fy, np.ones_like(u)], -1
-    )
-    hit = (
-        np.stack(
-            [
-                (cols + 0.5 - intrinsics.cx) / intrinsics.fx,
-                (rows + 0.5 - intrinsics.cy) / intrinsics.fy,
-                np.ones_like(depth),
-            ],
-            -1,
-        )
-        * depth[:, None]
-    )
-    along = np.einsum("nk,nsk->ns", normal, rays)
+    ray_x = (cols[:, None] + (0.5 - intrinsics.cx) + offsets[None, :, 0]) / intrinsics.fx
+    ray_y = (rows[:, None] + (0.5 - intrinsics.cy) + offsets[None, :, 1]) / intrinsics.fy
+    hit_x = (cols + (0.5 - intrinsics.cx)) / intrinsics.fx * depth
+    hit_y = (rows + (0.5 - intrinsics.cy)) / intrinsics.fy * depth
+    # Each ray meets the plane n . x = n . hit at x = ray * scale (scale: its optical-axis depth).
+    along = nx[:, None] * ray_x + ny[:, None] * ray_y + nz[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.einsum("nk,nk->n", normal, hit)[:, None] / along
-    usable = (
-        np.isfinite(scale)
-        & (scale > depth[:, None] / MAX_DEPTH_RATIO)
-        & (scale < depth[:, None] * MAX_DEPTH_RATIO)
-    )
-    step = np.where(usable[..., None], rays * np.where(usable, scale, 0.0)[..., None] - hit[:, None, :], 0.0)
+        scale = ((nx * hit_x + ny * hit_y + nz * depth)[:, None]) / along
+    near, far = (depth / MAX_DEPTH_RATIO)[:, None], (depth * MAX_DEPTH_RATIO)[:, None]
+    scale = np.where(np.isfinite(scale) & (scale > near) & (scale < far), scale, depth[:, None])
+    steps = (ray_x * scale - hit_x[:, None], ray_y * scale - hit_y[:, None], scale - depth[:, None])
     # Camera-frame steps to the object frame: inverse(object to world) x camera to world, linear
     # parts (a general inverse: poses may scale).
     to_object = (
         np.linalg.inv(trajectory.object_to_world[frame, column][:3, :3]) @ track.cam_to_world[frame][:3, :3]
     )
-    return centre[:, None, :] + step @ to_object.T
+    points = np.empty((len(depth), len(offsets), 3), dtype=np.float64)
+    for axis in range(3):
+        a, b, c = to_object[axis]
+        points[..., axis] = centre[:, axis, None] + (a * steps[0] + b * steps[1] + c * steps[2])
+    return points

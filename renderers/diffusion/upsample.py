@@ -66,16 +66,27 @@ def guided_upsample(rgb: np.ndarray, native: UpsampleGuide, full: UpsampleGuide)
     )
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 def _upsample_kernel(rgb, low_instance, low_normal, low_depth, instance, normal, depth, x, y):
     """The loop of ``guided_upsample_numpy``, one output pixel at a time (same weights, same
-    fallback)."""
+    fallback); rows in parallel, the spatial weights of each row's and column's taps once."""
     low_h, low_w, channels = rgb.shape
     high_h, high_w = instance.shape
-    out = np.empty((high_h, high_w, channels), dtype=np.float32)
-    total = np.empty(channels)
-    plain = np.empty(channels)
+    taps = len(TAPS)
+    wy_table = np.empty((high_h, taps))
+    wx_table = np.empty((high_w, taps))
     for row in range(high_h):
+        for t in range(taps):
+            offset = math.floor(y[row]) + TAPS[t] - y[row]
+            wy_table[row, t] = math.exp(-0.5 * (offset / SPATIAL_SIGMA) ** 2)
+    for col in range(high_w):
+        for t in range(taps):
+            offset = math.floor(x[col]) + TAPS[t] - x[col]
+            wx_table[col, t] = math.exp(-0.5 * (offset / SPATIAL_SIGMA) ** 2)
+    out = np.empty((high_h, high_w, channels), dtype=np.float32)
+    for row in numba.prange(high_h):
+        total = np.empty(channels)
+        plain = np.empty(channels)
         y0 = math.floor(y[row])
         for col in range(high_w):
             x0 = math.floor(x[col])
@@ -84,13 +95,12 @@ def _upsample_kernel(rgb, low_instance, low_normal, low_depth, instance, normal,
             weights = 0.0
             plain_weights = 0.0
             hit = instance[row, col] > 0
-            for dy in TAPS:
-                r = min(max(y0 + dy, 0), low_h - 1)
-                wy = math.exp(-0.5 * ((y0 + dy - y[row]) / SPATIAL_SIGMA) ** 2)
-                for dx in TAPS:
-                    c = min(max(x0 + dx, 0), low_w - 1)
-                    wx = math.exp(-0.5 * ((x0 + dx - x[col]) / SPATIAL_SIGMA) ** 2)
-                    spatial = wy * wx
+            for ty in range(taps):
+                r = min(max(y0 + TAPS[ty], 0), low_h - 1)
+                wy = wy_table[row, ty]
+                for tx in range(taps):
+                    c = min(max(x0 + TAPS[tx], 0), low_w - 1)
+                    spatial = wy * wx_table[col, tx]
                     weight = spatial if low_instance[r, c] == instance[row, col] else 0.0
                     if hit and weight > 0.0:
                         cosine = 0.0
