@@ -11,6 +11,7 @@ in the path tracer. The bar every learned renderer must beat.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from renderers.lighting.brdf import DIELECTRIC_F0, split_sum_scale_bias
 from renderers.lighting.environment import environment_map
 from renderers.lighting.lights import scene_lights
 from renderers.tonemap import tonemap_uint8
+from worldsim.camera.intrinsics import Intrinsics
 from worldsim.camera.projection import pixel_rays
 from worldsim.errors import RenderError
 from worldsim.guidance_frame import GuidanceFrame
@@ -68,7 +70,7 @@ def shade(maps: GuidanceFrame, trajectory: Trajectory, camera: str) -> np.ndarra
     scene's environment lights along each pixel's ray."""
     track = trajectory.cameras[camera]
     intrinsics = track.intrinsics(maps.frame)
-    rays = pixel_rays(intrinsics)
+    rays = _pixel_rays(intrinsics)
     albedo = maps.albedo.astype(np.float64)
     metallic = maps.metallic.astype(np.float64)[..., None]
     cos_view = np.clip(-np.sum(maps.normal * rays, axis=-1), 0.0, 1.0)
@@ -82,6 +84,14 @@ def shade(maps: GuidanceFrame, trajectory: Trajectory, camera: str) -> np.ndarra
     background = _background(trajectory, rays[~hit] @ track.cam_to_world[maps.frame][:3, :3].T)
     linear[~hit] = background
     return linear.astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _pixel_rays(intrinsics: Intrinsics) -> np.ndarray:
+    """``pixel_rays``, kept for the few sizes a render shades at (read-only)."""
+    rays = pixel_rays(intrinsics)
+    rays.flags.writeable = False
+    return rays
 
 
 def _emission(maps: GuidanceFrame, trajectory: Trajectory) -> np.ndarray:
