@@ -45,9 +45,10 @@ class DiffusionOptions:
     memory: bool = True
     upsample: bool = True
     albedo_supersample: int = 2
-    """Sub-pixel rays per axis for the albedo the composition uses in G-buffer mode (1 = the
-    guidance's pixel-centre albedo; 2 = each pixel's albedo averaged over 2 x 2 rays on its own
-    entity, a box prefilter of textures finer than a pixel, as the camera integrates them: against
+    """Sub-pixel samples per axis for the albedo the composition uses in G-buffer mode (1 = the
+    guidance's pixel-centre albedo; 2 = each textured pixel's albedo averaged over 2 x 2 sub-pixel
+    rays met on its hit's tangent plane (``albedo_filter``), a box prefilter of textures finer
+    than a pixel, as the camera integrates them: against
     the path tracer at 512 spp it lifts SSIM from 0.869 to 0.890 on lit_900001, lit_900003 and
     demo, where point-sampled textures alias into moire)."""
     seed: int | None = None
