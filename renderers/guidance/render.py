@@ -2,9 +2,11 @@
 
 Frames are cast in order with a window of three frames (t-1, t, t+1), so each frame is cast once
 when rendering a contiguous range and memory stays flat however long the clip is. Rendering in
-order, frames t+1 and t+2 are cast on worker threads while frame t's maps are computed, and the
-flows and the lighting maps run beside the other maps, the forward flow as soon as t+1's cast is
-done (the compiled kernels and Embree release the GIL); results do not depend on the threads.
+order, frames t+1 and t+2 are cast on worker threads while frame t's maps are computed, the
+flows run beside the other maps, the forward flow as soon as t+1's cast is done, and the lighting
+maps run on one lighting thread, t+1's (with its material maps) right after t's (the compiled
+kernels release the GIL; open3d's casts and occlusion queries hold it); results do not depend on
+the threads.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class GuidanceRenderer:
         self.backend = create_backend(backend, trajectory) if isinstance(backend, str) else backend
         self._window: dict[int, tuple[RayHits, np.ndarray]] = {}
         self._pending: dict[int, Future] = {}
+        self._ahead: dict[int, tuple[Future, Future]] = {}
+        """Frame -> (its material maps, its lighting maps) computed ahead (``_lighting_ahead``)."""
         self._last_frame: int | None = None
 
     def _cast(self, frame: int) -> tuple[RayHits, np.ndarray]:
@@ -167,10 +171,22 @@ class GuidanceRenderer:
         # it never waits on work queued behind it) while this thread does the other maps.
         forward = self._run(_flow_to, hits, following, trajectory) if following and not cut_after else None
         backward = self._run(correspondence_flow, hits, *previous, trajectory) if previous else None
-        albedo, roughness, metallic = material_maps(hits, trajectory)
-        # The lighting maps (the longest job: Embree and compiled loops, GIL released) run on a
-        # worker beside the other maps.
-        lighting_future = self._run(self._lighting_maps, hits, roughness) if self.lighting else None
+        # The lighting maps (the longest job: Embree and compiled loops, GIL released) run on the
+        # lighting thread beside the other maps; rendering in order, t+1's start there as soon as
+        # t's are done (with t+1's material maps, which they read), so the lighting of one frame
+        # overlaps the other maps of the next.
+        ahead = self._ahead.pop(frame, None) if in_order else None
+        self._ahead.clear()  # a jump: what was computed ahead is dropped
+        if ahead is not None:
+            materials, lighting_future = ahead
+            albedo, roughness, metallic = materials.result()
+        else:
+            albedo, roughness, metallic = material_maps(hits, trajectory)
+            lighting_future = (
+                self._run_lighting(self._lighting_maps, hits, roughness) if self.lighting else None
+            )
+        if self.lighting and self.threads and following is not None:
+            self._ahead[frame + 1] = self._lighting_ahead(following)
         normal = camera_normal_map(hits)
         ray_distance = ray_distance_map(hits)
         if self.supersample > 1:
@@ -218,6 +234,30 @@ class GuidanceRenderer:
         lighting: dict[str, object] = dict(lighting_maps(hits, self._lighting, roughness, self.lighting))
         lighting["shadow_lights"] = tuple(self._lighting.shadow_names)
         return lighting
+
+    def _lighting_ahead(self, hits: Future) -> tuple[Future, Future]:
+        """Futures of (the material maps, the lighting maps) of the frame whose cast is ``hits``
+        (a future of ``_hits``), both computed on the lighting thread."""
+        materials: Future = Future()
+
+        def job() -> dict[str, object]:
+            try:
+                frame_hits = hits.result()[0]
+                maps = material_maps(frame_hits, self.trajectory)
+            except BaseException as error:  # the renderer waits on ``materials``: always settle it
+                materials.set_exception(error)
+                raise
+            materials.set_result(maps)
+            return self._lighting_maps(frame_hits, maps[1])
+
+        return materials, _lighting_thread().submit(job)
+
+    def _run_lighting(self, function, *args) -> Future:
+        """``function(*args)`` on the lighting thread (one lighting job at a time: the shadow
+        scenes are not shared between threads), or here without threads."""
+        if self.threads:
+            return _lighting_thread().submit(function, *args)
+        return self._run(function, *args)
 
     def _run(self, function, *args) -> Future:
         """``function(*args)`` on a worker thread, or here (as a done future) without threads."""
@@ -275,12 +315,19 @@ def _no_flow(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 @cache
 def _worker_pool() -> ThreadPoolExecutor:
     """Five workers shared by all renderers: two cast ahead (t+1, t+2), two compute the flows,
-    one the lighting maps.
+    one spare.
 
     Tasks that wait (the forward flow) only wait on casts submitted before them, so the FIFO
     queue never deadlocks.
     """
     return ThreadPoolExecutor(max_workers=5, thread_name_prefix="guidance")
+
+
+@cache
+def _lighting_thread() -> ThreadPoolExecutor:
+    """The one thread every renderer's lighting maps run on, in order of submission. A job waits
+    only on a cast (``_worker_pool``), which never waits on lighting, so it never deadlocks."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="guidance-lighting")
 
 
 def render_guidance(

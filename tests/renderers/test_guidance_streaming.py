@@ -82,3 +82,24 @@ def test_worker_threads_do_not_change_results():
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
         for name in ("flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_lighting_computed_ahead_matches_frame_by_frame():
+    """In order, frame t+1's material and lighting maps start on the lighting thread while t's
+    other maps are computed; a jump drops them. Neither changes a value."""
+    from renderers.guidance import GuidanceRenderer
+    from renderers.guidance.lighting import LIGHTING_MAPS
+
+    trajectory = orbiting(6)
+    threaded = GuidanceRenderer(trajectory, lighting=LIGHTING_MAPS, threads=True)
+    plain = GuidanceRenderer(trajectory, lighting=LIGHTING_MAPS, threads=False)
+    for frame in [0, 1, 2, 3, 4, 5, 2, 0, 1, 4]:
+        a, b = threaded.render(frame), plain.render(frame)
+        # every frame but the clip's last leaves the next one's lighting under way
+        assert set(threaded._ahead) == ({frame + 1} if frame + 1 < len(trajectory) else set())
+        for name in ("albedo", "roughness", "metallic", "shadow", "irradiance", "specular"):
+            np.testing.assert_array_equal(
+                getattr(a, name), getattr(b, name), err_msg=f"frame {frame}: {name}"
+            )
+        assert a.shadow_lights == b.shadow_lights
+        assert np.abs(a.irradiance).max() > 0
