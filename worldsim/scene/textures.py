@@ -13,8 +13,6 @@ import hashlib
 
 import numpy as np
 
-from worldsim.scene.noise_kernel import fractal_noise_kernel
-
 BOUNDARY_OFFSET = 1e-4
 """Checker cells and stripes are shifted by this fraction of a cell so that faces lying exactly
 on a cell boundary (a unit box face at 0.5 m with 0.25 m cells) get one colour instead of speckle
@@ -76,6 +74,8 @@ def fractal_noise(
     Each octave ``k`` uses its own seed derived from ``seed``. With ``absolute`` the octaves are
     ``|n_k|`` (turbulence, in [0, 1]); otherwise the result is in [-1, 1]. Returns ``(N,)`` float32.
     """
+    from worldsim.scene.noise_kernel import fractal_noise_kernel  # numba: imported when first needed
+
     points = _as_points(points)
     if octaves < 1:
         raise ValueError(f"octaves must be >= 1, got {octaves}")
