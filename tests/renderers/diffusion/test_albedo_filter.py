@@ -86,6 +86,34 @@ def test_on_a_plane_the_samples_are_the_finer_casts_hits(guidance, factor):
     np.testing.assert_allclose(filtered.albedo[box], np.broadcast_to(BOX_COLOUR, (box.sum(), 3)), atol=1e-6)
 
 
+def test_on_a_turned_scaled_box_the_samples_are_the_finer_casts_hits():
+    """The camera-to-object mapping of the sub-pixel steps: a textured box turned about two axes,
+    its mesh scaled per axis, against a cast at three times the size."""
+    scene = ws.Scene(name="turned", seed=3, num_frames=1, resolution=[WIDTH, HEIGHT])
+    stripes = ws.Texture(
+        type="stripes", color_a=[0.9, 0.8, 0.2], color_b=[0.1, 0.3, 0.7], scale=0.06, axis=[1.0, 0.4, 0.3]
+    )
+    scene.add(
+        ws.Entity(
+            name="box",
+            semantic_class="box",
+            mesh=ws.Mesh(type="box", size=[1.0, 1.0, 1.0], scale=[1.6, 0.9, 1.2]),
+            material=ws.Material(base_color=[1.0, 1.0, 1.0], texture=stripes),
+            pose=ws.Pose(position=[0.2, 0.3, 0.6], euler_deg=[12.0, -8.0, 35.0]),
+        )
+    )
+    scene.cameras = [ws.Camera(name="main", fov_deg=40, position=[0.5, -4.0, 2.0], look_at=[0.2, 0.3, 0.6])]
+    guidance = ClipGuidance(rollout(scene))
+    full = guidance(0)
+    expected, whole = cast_mean(guidance, full, 3)
+    # pixels whose nine sub-pixel rays all meet the face the centre ray meets (not a box edge)
+    fine_normal = guidance.at(WIDTH * 3, HEIGHT * 3)(0).normal.reshape(HEIGHT, 3, WIDTH, 3, 3)
+    one_face = (np.abs(fine_normal - full.normal[:, None, :, None, :]).max(axis=(1, 3, 4)) < 1e-4) & whole
+    box = (full.instance == 1) & one_face
+    assert box.sum() > 120
+    np.testing.assert_allclose(supersampled_albedo(full, guidance, 3).albedo[box], expected[box], atol=1e-5)
+
+
 def test_on_a_curved_surface_it_estimates_the_pixel_average_as_well_as_a_finer_cast(guidance):
     full = guidance(0)
     truth, _ = cast_mean(guidance, full, 12)  # 144 rays per pixel: the pixel's average
