@@ -1,5 +1,5 @@
-"""The compiled loop of ``textures.fractal_noise``: every octave of seeded 3D value noise of a point
-in one pass (numba; compiled once, cached on disk).
+"""The compiled loop of ``textures.fractal_noise``: every octave of seeded 3D value noise of every
+point in one call, octave by octave (numba; compiled once, cached on disk).
 
 Bit-identical to the whole-array numpy formulation (``textures.value_noise`` per octave, summed
 in order): the same float64 lattice coordinates, the same float32 fade and blends rounded at the
@@ -51,10 +51,11 @@ def fractal_noise_kernel(
     points, scale, octave_seeds, frequencies, amplitudes, normaliser, absolute, out
 ):  # pragma: no cover - compiled
     """``out[i]`` (float32) = normaliser x sum over octaves k of amplitudes[k] x n_k(points[i] /
-    scale x 2^k) (``|n_k|`` with ``absolute``), n_k the value noise seeded ``octave_seeds[k]``.
+    scale x frequencies[k]) (``|n_k|`` with ``absolute``), n_k the value noise seeded
+    ``octave_seeds[k]``.
 
     points (N, 3) float64 object-frame metres; octave_seeds (K,) uint64 (32-bit values);
-    amplitudes (K,) float32; normaliser float32 (1 / the amplitudes' sum)."""
+    frequencies (K,) float64; amplitudes (K,) float32; normaliser float32 (1 / their sum)."""
     one = np.uint64(1)
     out[:] = np.float32(0.0)
     # Octave by octave, point by point: a straight-line loop body the compiler vectorises.

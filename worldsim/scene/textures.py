@@ -101,7 +101,8 @@ def value_noise(points: np.ndarray, seed: int) -> np.ndarray:
     """3D value noise with unit lattice spacing, in [-1, 1]; ``(N,)`` float32.
 
     Lattice values are a 32-bit integer hash of ``(seed, ix, iy, iz)``, blended with the quintic
-    fade ``6t^5 - 15t^4 + 10t^3`` (continuous first and second derivatives).
+    fade ``6t^5 - 15t^4 + 10t^3`` (continuous first and second derivatives). The whole-array
+    formulation ``fractal_noise``'s compiled loop (``noise_kernel``) is tested against, bit for bit.
     """
     points = np.asarray(points, dtype=np.float64)
     cell = np.floor(points)
