@@ -3,7 +3,7 @@
 Each kernel does in one pass what the numpy formulation did in several whole-array passes with
 temporaries, and releases the GIL, so the renderer's worker threads run them side by side with
 Embree. The larger ones are split into pieces that the calling thread and one helper thread per
-further core work through together (``_split``): every piece writes its own elements (no
+further core work through together (``split``): every piece writes its own elements (no
 reductions), so results do not depend on how the work was shared. Every kernel performs the same
 IEEE operations in the same order and precision as the whole-array numpy formulation it replaced
 (written out in its docstring; no fast-math, no fused multiply-add), so its results are
@@ -29,7 +29,7 @@ _compiled = numba.njit(cache=True, nogil=True, fastmath=False, error_model="nump
 # Hits per work item of the loops over hit segments (``_chunks``).
 CHUNK = 2048
 # Least work of one piece of a split loop, in its items; at most this many pieces per call.
-MIN_PIECE = {"rows": 64, "chunks": 16, "elements": 65536}
+MIN_PIECE = {"rows": 64, "chunks": 16, "elements": 65536, "rays": 2048}
 MAX_PIECES = 4
 
 
@@ -113,7 +113,7 @@ class _Helpers:
 _HELPERS = _Helpers()
 
 
-def _split(part, args: tuple, count: int, unit: str) -> None:
+def split(part, args: tuple, count: int, unit: str) -> None:
     """Run ``part(*args, first, stop)`` over ``range(count)``: in one call when small, else in
     pieces (of at least ``MIN_PIECE[unit]`` items) shared with the helper threads."""
     pieces = min(MAX_PIECES, count // MIN_PIECE[unit])
@@ -179,7 +179,7 @@ def object_rays(ray_axes, rotation, rects, to_object, starts, out) -> None:
     float32: ``((x a) + (y b)) + (z c)``.
     """
     rows = _window_rows(rects)
-    _split(_object_rays_part, (ray_axes, rotation, rects, to_object, starts, out, rows), len(rows), "rows")
+    split(_object_rays_part, (ray_axes, rotation, rects, to_object, starts, out, rows), len(rows), "rows")
 
 
 @_compiled
@@ -220,7 +220,7 @@ def merge_nearest(t_hit, rects, columns, best_t, column, silhouette) -> None:
         count = max(y1 - y0, 0)
         if count:
             args = (t_hit, rects, columns, best_t, column, silhouette, rows, first)
-            _split(_merge_nearest_part, args, count, "rows")
+            split(_merge_nearest_part, args, count, "rows")
         first += count
 
 
@@ -252,10 +252,10 @@ def group_hits(
     rows' running totals.)"""
     rows = _window_rows(rects)
     row_hits = np.empty(len(rows) + 1, dtype=np.int64)
-    _split(_count_row_hits, (column, columns, rects, rows, row_hits), len(rows), "rows")
+    split(_count_row_hits, (column, columns, rects, rows, row_hits), len(rows), "rows")
     counts = _running_totals(rows, row_hits, len(rects))
     args = (column, columns, rects, first_rays, primitive, barycentric, hit_pixels, hit_primitive)
-    _split(_group_hits_part, (*args, hit_barycentric, rows, row_hits), len(rows), "rows")
+    split(_group_hits_part, (*args, hit_barycentric, rows, row_hits), len(rows), "rows")
     return counts
 
 
@@ -359,7 +359,7 @@ def complete_hits(
         normal_camera,
         chunks := _chunks(segments),
     )
-    _split(_complete_hits_part, args, len(chunks), "chunks")
+    split(_complete_hits_part, args, len(chunks), "chunks")
 
 
 @_compiled
@@ -498,7 +498,7 @@ def shading_normals(
         out,
         chunks := _chunks(segments),
     )
-    _split(_shading_normals_part, args, len(chunks), "chunks")
+    split(_shading_normals_part, args, len(chunks), "chunks")
 
 
 @_compiled
@@ -560,7 +560,7 @@ def _store_facing(out, pixel, x, y, z, rays_camera):  # pragma: no cover - compi
 def face_camera(normal, hit_pixels, rays_camera, out) -> None:
     """Scatter per-hit float32 normals (N, 3) into ``out`` (H * W, 3), each flipped to face its
     pixel's ray ``rays_camera`` (H * W, 3) float64."""
-    _split(_face_camera_part, (normal, hit_pixels, rays_camera, out), len(hit_pixels), "elements")
+    split(_face_camera_part, (normal, hit_pixels, rays_camera, out), len(hit_pixels), "elements")
 
 
 @_compiled
@@ -572,7 +572,7 @@ def _face_camera_part(normal, hit_pixels, rays_camera, out, first, stop):  # pra
 
 def scatter_rows(values, hit_pixels, out) -> None:
     """``out[hit_pixels[i]] = values[i]`` for (N, K) values into (H * W, K) ``out``."""
-    _split(_scatter_rows_part, (values, hit_pixels, out), len(hit_pixels), "elements")
+    split(_scatter_rows_part, (values, hit_pixels, out), len(hit_pixels), "elements")
 
 
 @_compiled
@@ -587,7 +587,7 @@ def _scatter_rows_part(values, hit_pixels, out, first, stop):  # pragma: no cove
 def lookup_materials(albedo, roughness, metallic, column, albedo_out, roughness_out, metallic_out) -> None:
     """Per pixel ``p``, row ``column[p] + 1`` of the (E + 1,) tables (background is row 0)."""
     args = (albedo, roughness, metallic, column, albedo_out, roughness_out, metallic_out)
-    _split(_lookup_materials_part, args, len(column), "elements")
+    split(_lookup_materials_part, args, len(column), "elements")
 
 
 @_compiled
@@ -615,7 +615,7 @@ def pixel_hit(hit_pixels, pixel_count) -> np.ndarray:
     """(H * W,) intp index of each pixel's hit (``hit_pixels`` distinct), N (the hit count) on
     background."""
     index = np.full(pixel_count, len(hit_pixels), dtype=np.intp)
-    _split(_pixel_hit_part, (hit_pixels, index), len(hit_pixels), "elements")
+    split(_pixel_hit_part, (hit_pixels, index), len(hit_pixels), "elements")
     return index
 
 
@@ -628,7 +628,7 @@ def _pixel_hit_part(hit_pixels, index, first, stop):  # pragma: no cover - compi
 
 def depth(ray_distance, rays_camera, out) -> None:
     """``out`` (H * W,) float32 = float32(ray_distance (float32) * rays_camera[:, 2] (float64))."""
-    _split(_depth_part, (ray_distance, rays_camera, out), len(out), "elements")
+    split(_depth_part, (ray_distance, rays_camera, out), len(out), "elements")
 
 
 @_compiled
@@ -694,7 +694,7 @@ def correspondence_flow(
         valid,
         chunks,
     )
-    _split(_correspondence_flow_part, args, len(chunks), "chunks")
+    split(_correspondence_flow_part, args, len(chunks), "chunks")
 
 
 @_compiled

@@ -6,6 +6,8 @@ every frame's rays are moved into each entity's object frame instead (cost grows
 each entity covers). Rays are pruned to the pixel window of the entity's projected bounding
 sphere, and all entities sharing a mesh are cast in one call. Rays keep the world ray parameter
 in the object frame (directions are not renormalised), so ``t`` is comparable across entities.
+Small flat meshes (floors, walls) skip Embree: ``renderers.guidance.planar`` intersects their
+plane in a compiled loop, several times cheaper than open3d's cast and free of the GIL.
 
 Per-ray and per-hit work (ray set-up, the nearest-hit merge, grouping hits by entity, hit
 geometry) runs in the compiled loops of ``renderers.guidance.kernels``, one pass each; hits are
@@ -26,6 +28,7 @@ from renderers.guidance.geometry import (
     screen_rects,
 )
 from renderers.guidance.hits import hits_from_pixels
+from renderers.guidance.planar import PlanarMesh, planar_mesh
 from worldsim.camera.conventions import invert_pose
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.camera.projection import pixel_rays
@@ -37,25 +40,14 @@ class Open3DBackend:
     """Per-entity object-frame ray casting against static per-mesh Embree scenes."""
 
     def __init__(self, trajectory: Trajectory) -> None:
-        import open3d as o3d
-
         keep_freed_memory()  # each frame's casts reuse the last frames' memory
-        self._o3d = o3d
         self.trajectory = trajectory
         self.meshes = clip_meshes(trajectory)
-        self._scenes = []
-        for entry in self.meshes.entries:
-            scene = o3d.t.geometry.RaycastingScene()
-            scene.add_triangles(
-                o3d.core.Tensor(entry.vertices.astype(np.float32)),
-                o3d.core.Tensor(entry.faces.astype(np.uint32)),
-            )
-            self._scenes.append(scene)
-        # open3d builds (commits) a scene on its first cast: do it here, so that casts of two
-        # frames on two threads never both build the same scene.
-        probe = o3d.core.Tensor(np.array([[0, 0, 0, 0, 0, 1]], dtype=np.float32))
-        for scene in self._scenes:
-            scene.cast_rays(probe)
+        self.casters: list[EmbreeMesh | PlanarMesh] = [
+            planar_mesh(entry.vertices, entry.faces) or EmbreeMesh(entry.vertices, entry.faces)
+            for entry in self.meshes.entries
+        ]
+        """Per mesh entry: what casts its object-frame rays (``cast(rays) -> (t, primitive, uv)``)."""
         self._ray_cache: dict[Intrinsics, tuple[np.ndarray, np.ndarray]] = {}
         self._buffers = threading.local()
 
@@ -110,12 +102,11 @@ class Open3DBackend:
         for entry_index, entity_jobs in groups:
             stop_job = first_job + len(entity_jobs)
             ray_slice = slice(int(first_rays[first_job]), int(first_rays[stop_job]))
-            # from_numpy shares the buffer (Tensor(...) would copy every ray once more).
-            result = self._scenes[entry_index].cast_rays(self._o3d.core.Tensor.from_numpy(rays[ray_slice]))
-            primitives.append(result["primitive_ids"].numpy())
-            barycentrics.append(result["primitive_uvs"].numpy())
+            t_hit, primitive_ids, primitive_uvs = self.casters[entry_index].cast(rays[ray_slice])
+            primitives.append(primitive_ids)
+            barycentrics.append(primitive_uvs)
             kernels.merge_nearest(
-                result["t_hit"].numpy(),
+                t_hit,
                 rects[first_job:stop_job],
                 job_columns[first_job:stop_job],
                 best_t,
@@ -223,6 +214,30 @@ class Open3DBackend:
                 (int(columns[index]), rect, world_to_object[index])
             )
         return list(jobs.items())
+
+
+class EmbreeMesh:
+    """One mesh's static open3d ``RaycastingScene`` (Embree), cast in its object frame."""
+
+    def __init__(self, vertices: np.ndarray, faces: np.ndarray) -> None:
+        import open3d as o3d
+
+        self._o3d = o3d
+        self.scene = o3d.t.geometry.RaycastingScene()
+        self.scene.add_triangles(
+            o3d.core.Tensor(np.asarray(vertices, dtype=np.float32)),
+            o3d.core.Tensor(np.asarray(faces, dtype=np.uint32)),
+        )
+        # open3d builds (commits) a scene on its first cast: do it here, so that casts of two
+        # frames on two threads never both build the same scene.
+        self.scene.cast_rays(o3d.core.Tensor(np.array([[0, 0, 0, 0, 0, 1]], dtype=np.float32)))
+
+    def cast(self, rays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """open3d's ``t_hit`` (R,) float32, ``primitive_ids`` (R,) uint32 and ``primitive_uvs``
+        (R, 2) float32 of the rays (R, 6) float32."""
+        # from_numpy shares the buffer (Tensor(...) would copy every ray once more).
+        result = self.scene.cast_rays(self._o3d.core.Tensor.from_numpy(rays))
+        return result["t_hit"].numpy(), result["primitive_ids"].numpy(), result["primitive_uvs"].numpy()
 
 
 def _areas(rects: np.ndarray) -> np.ndarray:

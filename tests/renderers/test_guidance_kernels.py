@@ -145,11 +145,7 @@ def reference_cast(backend: Open3DBackend, frame: int, rays_camera: np.ndarray |
             start = world_to_object[:3, :3] @ cam_to_world[:3, 3] + world_to_object[:3, 3]
             origin = np.broadcast_to(start.astype(np.float32), direction.shape)
             blocks.append(np.concatenate([origin, direction], axis=-1).reshape(-1, 6))
-        import open3d as o3d
-
-        result = backend._scenes[entry_index].cast_rays(o3d.core.Tensor(np.concatenate(blocks)))
-        t_all = result["t_hit"].numpy()
-        primitive, uv = result["primitive_ids"].numpy(), result["primitive_uvs"].numpy()
+        t_all, primitive, uv = backend.casters[entry_index].cast(np.concatenate(blocks))
         offset = 0
         for col, (y0, y1, x0, x1), _ in entity_jobs:
             size = (y1 - y0) * (x1 - x0)
@@ -348,10 +344,10 @@ def test_split_runs_every_piece_once_and_reraises_errors(monkeypatch):
         runs[first:stop] += scale
         time.sleep(0.002)
 
-    kernels._split(part, (1,), 1000, "items")  # MAX_PIECES pieces
+    kernels.split(part, (1,), 1000, "items")  # MAX_PIECES pieces
     np.testing.assert_array_equal(runs, 1)
     assert threading.current_thread().name in threads
-    kernels._split(part, (1,), 15, "items")  # too small to split: one call
+    kernels.split(part, (1,), 15, "items")  # too small to split: one call
     np.testing.assert_array_equal(runs[:15], 2)
 
     def failing(first, stop):
@@ -359,7 +355,7 @@ def test_split_runs_every_piece_once_and_reraises_errors(monkeypatch):
             raise ValueError(f"piece {first}:{stop}")
 
     with pytest.raises(ValueError, match="piece"):
-        kernels._split(failing, (), 1000, "items")
+        kernels.split(failing, (), 1000, "items")
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores for a helper thread")
@@ -376,11 +372,11 @@ def test_split_keeps_to_the_calling_threads_numba_budget(monkeypatch):
     budget = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        kernels._split(part, (), 1000, "items")
+        kernels.split(part, (), 1000, "items")
         assert threads == {threading.current_thread().name}
         numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
         if numba.get_num_threads() == 2:
-            kernels._split(part, (), 1000, "items")
+            kernels.split(part, (), 1000, "items")
             assert any(name.startswith("guidance-kernels-") for name in threads), threads
     finally:
         numba.set_num_threads(budget)

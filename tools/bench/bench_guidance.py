@@ -1,8 +1,9 @@
 """Guidance rendering throughput: frames/s with all maps at 256² and 512² for 1k/100k/1M triangles.
 
 The baseline measured in the same run is Embree's own cast of the same rays: the object-frame
-rays the open3d backend casts for each frame, recorded once and cast again back to back on the
-same per-mesh scenes with nothing else running ("embree ms"). "x embree" is the frame time of the
+rays the open3d backend casts for each frame, recorded once and cast again back to back on
+per-mesh Embree scenes with nothing else running ("embree ms"); the rays of flat meshes, which
+the backend intersects without Embree (``renderers.guidance.planar``), are cast by Embree too. "x embree" is the frame time of the
 full renderer (every map, both flows, visibility) over that cast time: the target is <= 2 at
 512² / 100k (which is >= 44 frames/s on this project's 2-core machines) and >= 100 frames/s at
 256² / 100k. With --repeat N both are measured N times, interleaved, and the medians printed
@@ -14,7 +15,8 @@ with C cores the frame time is at least the renderer's CPU time over C.
 Also compared: pytorch3d's CPU rasterizer on the same scene (when pytorch3d imports, e.g. under
 the second venv's python) and a naive open3d use (a world-space scene rebuilt every frame and one
 cast per map). A second table splits one frame's work into stages, run one after the other on one
-thread (the renderer overlaps them on worker threads): Embree ray casting, the rest of the cast
+thread (the renderer overlaps them on worker threads): the meshes' ray casts (Embree, and the
+plane kernel for flat meshes), the rest of the cast
 (ray set-up, nearest-hit merge, hit geometry), the per-pixel maps, the material buffers and the
 two flows.
 
@@ -34,6 +36,7 @@ import numpy as np
 from renderers.guidance import GuidanceRenderer
 from renderers.guidance.flow import correspondence_flow
 from renderers.guidance.geometry import clip_meshes
+from renderers.guidance.open3d_backend import EmbreeMesh
 from renderers.guidance.maps import (
     camera_normal_map,
     depth_map,
@@ -74,23 +77,28 @@ def bench_open3d(trajectory, frames: int, cpu: list | None = None) -> float:
     return (frames - 1) / (time.perf_counter() - start)
 
 
-class _RecordingScene:
-    """An open3d scene that keeps a copy of every ray batch it casts (for ``bench_embree``)."""
+class _RecordingCaster:
+    """A backend's mesh caster that keeps a copy of every ray batch it casts, with an Embree
+    scene of the same mesh to cast them again (``bench_embree``)."""
 
-    def __init__(self, scene, record: list) -> None:
-        self.scene, self.record = scene, record
+    def __init__(self, caster, embree: EmbreeMesh, record: list) -> None:
+        self.caster, self.embree, self.record = caster, embree, record
 
-    def cast_rays(self, rays):
-        self.record.append((self.scene, rays.numpy().copy()))
-        return self.scene.cast_rays(rays)
+    def cast(self, rays):
+        self.record.append((self.embree, rays.copy()))
+        return self.caster.cast(rays)
 
 
 def recorded_rays(trajectory, frames: int) -> list[list]:
-    """Per frame, the (scene, rays (R, 6) float32) batches the open3d backend casts for it."""
+    """Per frame, the (Embree scene, rays (R, 6) float32) batches the open3d backend casts for it
+    (rays of flat meshes, which the backend casts without Embree, included)."""
     renderer = GuidanceRenderer(trajectory, threads=False)
     backend = renderer.backend
     record: list = []
-    backend._scenes = [_RecordingScene(scene, record) for scene in backend._scenes]
+    backend.casters = [
+        _RecordingCaster(caster, EmbreeMesh(entry.vertices, entry.faces), record)
+        for caster, entry in zip(backend.casters, backend.meshes.entries, strict=True)
+    ]
     track = trajectory.cameras[trajectory.primary_camera]
     per_frame = []
     for frame in range(frames):
@@ -105,7 +113,7 @@ def bench_embree(batches: list[list], cpu: list | None = None) -> float:
     appends its CPU ms per frame (all threads) to ``cpu``."""
     import open3d as o3d
 
-    tensors = [[(scene, o3d.core.Tensor.from_numpy(rays)) for scene, rays in frame] for frame in batches]
+    tensors = [[(mesh.scene, o3d.core.Tensor.from_numpy(rays)) for mesh, rays in frame] for frame in batches]
     for scene, rays in tensors[0]:
         scene.cast_rays(rays)
     start, start_cpu = time.perf_counter(), time.process_time()
@@ -117,27 +125,27 @@ def bench_embree(batches: list[list], cpu: list | None = None) -> float:
     return 1000.0 * (time.perf_counter() - start) / (len(tensors) - 1)
 
 
-class _TimedScene:
-    """An open3d scene whose ``cast_rays`` time adds up in ``seconds``."""
+class _TimedCaster:
+    """A backend's mesh caster whose ``cast`` time adds up in ``seconds``."""
 
-    def __init__(self, scene, seconds: list[float]) -> None:
-        self.scene, self.seconds = scene, seconds
+    def __init__(self, caster, seconds: list[float]) -> None:
+        self.caster, self.seconds = caster, seconds
 
-    def cast_rays(self, rays):
+    def cast(self, rays):
         start = time.perf_counter()
-        result = self.scene.cast_rays(rays)
+        result = self.caster.cast(rays)
         self.seconds[0] += time.perf_counter() - start
         return result
 
 
-STAGES = ("embree", "cast rest", "maps", "materials", "flow x2")
+STAGES = ("mesh casts", "cast rest", "maps", "materials", "flow x2")
 
 
 def stage_breakdown(trajectory, frames: int) -> dict[str, float]:
     """Milliseconds per frame of each of ``STAGES``, sequential, one new frame cast per frame."""
     renderer = GuidanceRenderer(trajectory, threads=False)
     embree = [0.0]
-    renderer.backend._scenes = [_TimedScene(scene, embree) for scene in renderer.backend._scenes]
+    renderer.backend.casters = [_TimedCaster(caster, embree) for caster in renderer.backend.casters]
     track = trajectory.cameras[trajectory.primary_camera]
     totals = dict.fromkeys(STAGES, 0.0)
 
@@ -151,7 +159,7 @@ def stage_breakdown(trajectory, frames: int) -> dict[str, float]:
         start = time.perf_counter()
         following = cast(frame + 1)
         totals["cast rest"] += time.perf_counter() - start - embree[0]
-        totals["embree"] += embree[0]
+        totals["mesh casts"] += embree[0]
         hits = current[0]
         start = time.perf_counter()
         camera_normal_map(hits), ray_distance_map(hits), surface_coords_map(hits)

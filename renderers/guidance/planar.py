@@ -1,0 +1,131 @@
+"""Camera rays on flat meshes (floors, walls, quads) by a compiled plane intersection, not Embree.
+
+A mesh of at most ``PLANAR_TRIANGLE_LIMIT`` triangles whose vertices all lie on one plane is cast
+as: the ray's parameter on the plane (one division), its hit point in the plane's 2D frame, and
+each triangle's barycentric coordinates there (a precomputed affine map per triangle, no division).
+That costs a few nanoseconds a ray, where open3d's ``cast_rays`` costs about 50 (most of a 256^2
+frame's cast when a floor fills the view), and it releases the GIL, which open3d holds for the
+whole cast. Hits within ``BARYCENTRIC_SLACK`` outside a triangle count, so no ray slips between
+two triangles of the mesh through rounding.
+
+The results are open3d's ``t_hit``, ``primitive_ids`` and ``primitive_uvs``: the ray parameter
+(in units of the direction's length), the face index and (u, v) with the hit at
+``(1 - u - v) corner0 + u corner1 + v corner2``; computed in float64 from the float32 rays and
+vertices open3d would take, they agree with Embree's to float32 rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from renderers.guidance.kernels import split
+
+PLANAR_TRIANGLE_LIMIT = 64
+"""Meshes with more triangles go to Embree (each ray tests every triangle here)."""
+PLANAR_TOLERANCE = 1e-6
+"""A mesh is flat when every vertex lies within this fraction of its extent of one plane."""
+BARYCENTRIC_SLACK = 1e-9
+"""A hit this far outside a triangle (in barycentric terms) still counts."""
+NO_PRIMITIVE = np.uint32(0xFFFFFFFF)
+"""``primitive`` of a ray that hits nothing (open3d's ``RaycastingScene.INVALID_ID``)."""
+
+_compiled = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@dataclass(frozen=True)
+class PlanarMesh:
+    """A flat mesh's plane and its triangles' barycentric maps in the plane's frame."""
+
+    plane: np.ndarray
+    """(4, 3) float64: a point on the plane, the unit normal, and two unit in-plane axes."""
+    maps: np.ndarray
+    """(F, 6) float64 per triangle: corner 0 in plane coordinates (x0, y0), then the matrix
+    (a, b, c, d) with u = a (x - x0) + b (y - y0), v = c (x - x0) + d (y - y0)."""
+    faces: np.ndarray
+    """(F,) uint32: the face index of each row of ``maps`` (degenerate faces are left out)."""
+
+    def cast(self, rays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``t`` (R,) float32 (inf for a miss), ``primitive`` (R,) uint32 and ``barycentric``
+        (R, 2) float32 of the rays (R, 6) float32 (origin, direction) on this mesh."""
+        count = len(rays)
+        t = np.empty(count, dtype=np.float32)
+        primitive = np.empty(count, dtype=np.uint32)
+        barycentric = np.empty((count, 2), dtype=np.float32)
+        args = (rays, self.plane, self.maps, self.faces, t, primitive, barycentric)
+        split(_cast_part, args, count, "rays")
+        return t, primitive, barycentric
+
+
+def planar_mesh(vertices: np.ndarray, faces: np.ndarray) -> PlanarMesh | None:
+    """The ``PlanarMesh`` of a small flat mesh, or None (too many triangles, or not flat)."""
+    faces = np.asarray(faces, dtype=np.int64)
+    if not 0 < len(faces) <= PLANAR_TRIANGLE_LIMIT:
+        return None
+    # The float32 corners open3d would cast against, in float64 from here on.
+    points = np.asarray(vertices, dtype=np.float32).astype(np.float64)
+    corners = points[faces]
+    cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    largest = int(np.argmax(np.linalg.norm(cross, axis=1)))
+    length = float(np.linalg.norm(cross[largest]))
+    if not length > 0.0:
+        return None
+    normal = cross[largest] / length
+    origin = corners[:, :].reshape(-1, 3).mean(axis=0)
+    used = points[np.unique(faces)]
+    extent = float(np.max(np.ptp(used, axis=0)))
+    if np.max(np.abs((used - origin) @ normal)) > PLANAR_TOLERANCE * extent:
+        return None
+    helper = np.eye(3)[int(np.argmin(np.abs(normal)))]
+    axis_x = np.cross(normal, helper)
+    axis_x /= np.linalg.norm(axis_x)
+    axis_y = np.cross(normal, axis_x)
+    flat = np.stack([(corners - origin) @ axis_x, (corners - origin) @ axis_y], axis=-1)  # (F, 3, 2)
+    edges = np.stack([flat[:, 1] - flat[:, 0], flat[:, 2] - flat[:, 0]], axis=-1)  # (F, 2, 2) columns
+    determinant = edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 0, 1] * edges[:, 1, 0]
+    keep = np.abs(determinant) > 1e-12 * extent * extent
+    inverse = np.stack(
+        [edges[:, 1, 1], -edges[:, 0, 1], -edges[:, 1, 0], edges[:, 0, 0]], axis=-1
+    ) / np.where(keep, determinant, 1.0)[:, None]
+    maps = np.concatenate([flat[:, 0], inverse], axis=1)[keep]
+    return PlanarMesh(
+        plane=np.stack([origin, normal, axis_x, axis_y]),
+        maps=np.ascontiguousarray(maps),
+        faces=np.flatnonzero(keep).astype(np.uint32),
+    )
+
+
+@_compiled
+def _cast_part(rays, plane, maps, faces, t_out, primitive_out, barycentric_out, first, stop):  # pragma: no cover
+    """``PlanarMesh.cast`` of rays ``first .. stop``."""
+    px, py, pz = plane[0, 0], plane[0, 1], plane[0, 2]
+    nx, ny, nz = plane[1, 0], plane[1, 1], plane[1, 2]
+    for r in range(first, stop):
+        ox, oy, oz = np.float64(rays[r, 0]), np.float64(rays[r, 1]), np.float64(rays[r, 2])
+        dx, dy, dz = np.float64(rays[r, 3]), np.float64(rays[r, 4]), np.float64(rays[r, 5])
+        t_out[r] = np.inf
+        primitive_out[r] = NO_PRIMITIVE
+        barycentric_out[r, 0] = 0.0
+        barycentric_out[r, 1] = 0.0
+        denominator = nx * dx + ny * dy + nz * dz
+        if denominator == 0.0:
+            continue
+        t = (nx * (px - ox) + ny * (py - oy) + nz * (pz - oz)) / denominator
+        if not (t > 0.0 and t < np.inf):
+            continue
+        hx, hy, hz = ox + t * dx - px, oy + t * dy - py, oz + t * dz - pz
+        x = hx * plane[2, 0] + hy * plane[2, 1] + hz * plane[2, 2]
+        y = hx * plane[3, 0] + hy * plane[3, 1] + hz * plane[3, 2]
+        for k in range(maps.shape[0]):
+            sx, sy = x - maps[k, 0], y - maps[k, 1]
+            u = maps[k, 2] * sx + maps[k, 3] * sy
+            v = maps[k, 4] * sx + maps[k, 5] * sy
+            if u >= -BARYCENTRIC_SLACK and v >= -BARYCENTRIC_SLACK and u + v <= 1.0 + BARYCENTRIC_SLACK:
+                u = min(max(u, 0.0), 1.0)
+                t_out[r] = t
+                primitive_out[r] = faces[k]
+                barycentric_out[r, 0] = u
+                barycentric_out[r, 1] = min(max(v, 0.0), 1.0 - u)
+                break
