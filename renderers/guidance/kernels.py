@@ -129,7 +129,7 @@ def split(part, args: tuple, count: int, unit: str) -> None:
 
 
 @_compiled
-def _window_rows(rects):  # pragma: no cover - compiled
+def window_rows(rects):  # pragma: no cover - compiled
     """(K, 3) int64 (job, image row, index of the row's first ray) of every row of the (J, 4)
     windows ``rects``, windows one after the other (their rays row-major)."""
     total = 0
@@ -178,7 +178,7 @@ def object_rays(ray_axes, rotation, rects, to_object, starts, out) -> None:
     rounded to float32 once (as open3d casts them); the rotation into the object frame runs in
     float32: ``((x a) + (y b)) + (z c)``.
     """
-    rows = _window_rows(rects)
+    rows = window_rows(rects)
     split(_object_rays_part, (ray_axes, rotation, rects, to_object, starts, out, rows), len(rows), "rows")
 
 
@@ -186,7 +186,7 @@ def object_rays(ray_axes, rotation, rects, to_object, starts, out) -> None:
 def _object_rays_part(
     ray_axes, rotation, rects, to_object, starts, out, rows, first, stop
 ):  # pragma: no cover - compiled
-    """``object_rays`` for the window rows ``rows[first:stop]`` (``_window_rows``)."""
+    """``object_rays`` for the window rows ``rows[first:stop]`` (``window_rows``)."""
     for item in range(first, stop):
         job, row, ray = rows[item, 0], rows[item, 1], rows[item, 2]
         x0, x1 = rects[job, 2], rects[job, 3]
@@ -211,7 +211,7 @@ def merge_nearest(t_hit, rects, columns, best_t, column, silhouette) -> None:
     nearest-hit images ``best_t`` (H, W) float32 and ``column`` (H, W) int32, in job order, strictly
     nearer wins; ``silhouette`` (R,) bool gets ``isfinite(t_hit)``. (Windows may overlap: the jobs
     are merged one after the other, the rows of each in pieces.)"""
-    rows = _window_rows(rects)
+    rows = window_rows(rects)
     if len(rows) < 2 * MIN_PIECE["rows"]:  # too small to split (one call for all jobs)
         _merge_nearest_part(t_hit, rects, columns, best_t, column, silhouette, rows, 0, 0, len(rows))
         return
@@ -250,7 +250,7 @@ def group_hits(
     the pixel's ray (``first_rays[job]`` + index in the window). Returns (J,) int64 hit counts.
     (Two passes over the window rows in pieces: count each row's hits, then write them from the
     rows' running totals.)"""
-    rows = _window_rows(rects)
+    rows = window_rows(rects)
     row_hits = np.empty(len(rows) + 1, dtype=np.int64)
     split(_count_row_hits, (column, columns, rects, rows, row_hits), len(rows), "rows")
     counts = _running_totals(rows, row_hits, len(rects))

@@ -28,7 +28,7 @@ from renderers.guidance.geometry import (
     screen_rects,
 )
 from renderers.guidance.hits import hits_from_pixels
-from renderers.guidance.planar import PlanarMesh, planar_mesh
+from renderers.guidance.planar import FlatMeshes, PlanarMesh, planar_mesh
 from worldsim.camera.conventions import invert_pose
 from worldsim.camera.intrinsics import Intrinsics
 from worldsim.camera.projection import pixel_rays
@@ -48,6 +48,10 @@ class Open3DBackend:
             for entry in self.meshes.entries
         ]
         """Per mesh entry: what casts its object-frame rays (``cast(rays) -> (t, primitive, uv)``)."""
+        flat = [index for index, caster in enumerate(self.casters) if isinstance(caster, PlanarMesh)]
+        self._flat_index = {entry: position for position, entry in enumerate(flat)}
+        """Mesh entry -> its place in ``_flat`` (flat meshes only)."""
+        self._flat = FlatMeshes.of([self.casters[entry] for entry in flat])
         self._ray_cache: dict[Intrinsics, tuple[np.ndarray, np.ndarray]] = {}
         self._buffers = threading.local()
 
@@ -80,29 +84,58 @@ class Open3DBackend:
         cam_to_world = np.asarray(cam_to_world, dtype=np.float64)
         world_to_cam = invert_pose(cam_to_world)
         groups = self._jobs(frame, world_to_cam, intrinsics, custom, height, width)
-        # Jobs in cast order: per unique mesh, its entities. All rays go into one buffer (one
-        # compiled pass); each mesh's rays are one contiguous slice, cast in one Embree call.
+        # Jobs in cast order: per unique mesh, its entities; Embree's meshes first, flat meshes
+        # last. Embree's rays go into one buffer (one compiled pass), each mesh's rays one
+        # contiguous slice cast in one call; flat meshes are hit straight from the camera rays.
+        groups.sort(key=lambda group: group[0] in self._flat_index)
         jobs = [job for _, entity_jobs in groups for job in entity_jobs]
+        embree_jobs = sum(len(entity_jobs) for entry, entity_jobs in groups if entry not in self._flat_index)
         job_columns = np.array([col for col, _, _ in jobs], dtype=np.int64)
         rects = np.array([rect for _, rect, _ in jobs], dtype=np.int64).reshape(-1, 4)
         first_rays = np.concatenate([np.zeros(1, np.int64), np.cumsum(_areas(rects))])
-        rays = self._scratch("rays", (int(first_rays[-1]), 6), np.float32)
+        embree_rays = int(first_rays[embree_jobs])
+        rays = self._scratch("rays", (embree_rays, 6), np.float32)
+        flat_hits = None
         if jobs:
             world_to_object = np.stack([matrix for _, _, matrix in jobs])
             # Per job as before (a batched matmul may sum in another order).
             starts = np.stack([m[:3, :3] @ cam_to_world[:3, 3] + m[:3, 3] for m in world_to_object])
-            to_object = world_to_object[:, :3, :3].astype(np.float32)
-            kernels.object_rays(ray_axes, cam_to_world[:3, :3], rects, to_object, starts, rays)
+            to_object = world_to_object[:embree_jobs, :3, :3].astype(np.float32)
+            kernels.object_rays(
+                ray_axes, cam_to_world[:3, :3], rects[:embree_jobs], to_object, starts[:embree_jobs], rays
+            )
+            if embree_jobs < len(jobs):
+                flat_mesh = np.array(
+                    [
+                        self._flat_index[entry]
+                        for entry, entity_jobs in groups
+                        if entry in self._flat_index
+                        for _ in entity_jobs
+                    ],
+                    dtype=np.int64,
+                )
+                flat_hits = self._flat.window_hits(
+                    ray_axes,
+                    cam_to_world[:3, :3],
+                    rects[embree_jobs:],
+                    np.ascontiguousarray(world_to_object[embree_jobs:, :3, :3]),
+                    starts[embree_jobs:],
+                    flat_mesh,
+                )
 
         best_t = np.full((height, width), np.inf, dtype=np.float32)
         column = np.full((height, width), -1, dtype=np.int32)
-        silhouette_hit = np.empty(len(rays), dtype=bool)
+        silhouette_hit = np.empty(int(first_rays[-1]), dtype=bool)
         primitives, barycentrics = [], []
         first_job = 0
         for entry_index, entity_jobs in groups:
             stop_job = first_job + len(entity_jobs)
             ray_slice = slice(int(first_rays[first_job]), int(first_rays[stop_job]))
-            t_hit, primitive_ids, primitive_uvs = self.casters[entry_index].cast(rays[ray_slice])
+            if entry_index in self._flat_index:
+                flat_slice = slice(ray_slice.start - embree_rays, ray_slice.stop - embree_rays)
+                t_hit, primitive_ids, primitive_uvs = (values[flat_slice] for values in flat_hits)
+            else:
+                t_hit, primitive_ids, primitive_uvs = self.casters[entry_index].cast(rays[ray_slice])
             primitives.append(primitive_ids)
             barycentrics.append(primitive_uvs)
             kernels.merge_nearest(
@@ -123,8 +156,8 @@ class Open3DBackend:
 
         # Each entity's final pixels, read from its own window, grouped by entity in column order.
         order = np.argsort(job_columns, kind="stable")
-        primitive = self._scratch("primitive", (len(rays),), np.uint32)
-        barycentric = self._scratch("barycentric", (len(rays), 2), np.float32)
+        primitive = self._scratch("primitive", (len(silhouette_hit),), np.uint32)
+        barycentric = self._scratch("barycentric", (len(silhouette_hit), 2), np.float32)
         if primitives:
             np.concatenate(primitives, out=primitive)
             np.concatenate(barycentrics, out=barycentric)
@@ -163,6 +196,26 @@ class Open3DBackend:
             hit_barycentric[:hit_count],
             silhouettes,
         )
+
+    def embree_rays(
+        self, frame: int, cam_to_world: np.ndarray, intrinsics: Intrinsics
+    ) -> list[tuple[int, np.ndarray]]:
+        """(mesh entry, object-frame rays (R, 6) float32) of every mesh ``cast`` tests at
+        ``frame``, as Embree would take them, flat meshes included (a baseline for benchmarks)."""
+        rays_camera, ray_axes = self._rays(intrinsics)
+        height, width = rays_camera.shape[:2]
+        cam_to_world = np.asarray(cam_to_world, dtype=np.float64)
+        groups = self._jobs(frame, invert_pose(cam_to_world), intrinsics, False, height, width)
+        batches = []
+        for entry, entity_jobs in groups:
+            rects = np.array([rect for _, rect, _ in entity_jobs], dtype=np.int64).reshape(-1, 4)
+            matrices = np.stack([matrix for _, _, matrix in entity_jobs])
+            starts = np.stack([m[:3, :3] @ cam_to_world[:3, 3] + m[:3, 3] for m in matrices])
+            rays = np.empty((int(_areas(rects).sum()), 6), dtype=np.float32)
+            to_object = matrices[:, :3, :3].astype(np.float32)
+            kernels.object_rays(ray_axes, cam_to_world[:3, :3], rects, to_object, starts, rays)
+            batches.append((entry, rays))
+        return batches
 
     def _scratch(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A buffer of ``shape`` for use inside one cast, kept per thread and reused across casts

@@ -3,15 +3,17 @@
 A mesh of at most ``PLANAR_TRIANGLE_LIMIT`` triangles whose vertices all lie on one plane is cast
 as: the ray's parameter on the plane (one division), its hit point in the plane's 2D frame, and
 each triangle's barycentric coordinates there (a precomputed affine map per triangle, no division).
-That costs a few nanoseconds a ray, where open3d's ``cast_rays`` costs about 50 (most of a 256^2
-frame's cast when a floor fills the view), and it releases the GIL, which open3d holds for the
-whole cast. Hits within ``BARYCENTRIC_SLACK`` outside a triangle count, so no ray slips between
-two triangles of the mesh through rounding.
+That costs about 15 ns a ray on one core, where open3d's ``cast_rays`` costs about 55 (most of a
+256^2 frame's cast when a floor fills the view), and it releases the GIL, which open3d holds for
+the whole cast. Hits within ``BARYCENTRIC_SLACK`` outside a triangle count, so no ray slips
+between two triangles of the mesh through rounding.
 
 The results are open3d's ``t_hit``, ``primitive_ids`` and ``primitive_uvs``: the ray parameter
 (in units of the direction's length), the face index and (u, v) with the hit at
-``(1 - u - v) corner0 + u corner1 + v corner2``; computed in float64 from the float32 rays and
-vertices open3d would take, they agree with Embree's to float32 rounding.
+``(1 - u - v) corner0 + u corner1 + v corner2``, computed in float64 from the float32 vertices
+open3d would take; they agree with Embree's to float32 rounding. ``PlanarMesh.cast`` takes ray
+batches like open3d; ``FlatMeshes.window_hits`` casts pixel windows straight from the camera rays
+(the guidance backend's path: no object-frame ray buffer, no float32 rounding of the rays).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from renderers.guidance.kernels import split
+from renderers.guidance.kernels import split, window_rows
 
 PLANAR_TRIANGLE_LIMIT = 64
 """Meshes with more triangles go to Embree (each ray tests every triangle here)."""
@@ -86,9 +88,10 @@ def planar_mesh(vertices: np.ndarray, faces: np.ndarray) -> PlanarMesh | None:
     edges = np.stack([flat[:, 1] - flat[:, 0], flat[:, 2] - flat[:, 0]], axis=-1)  # (F, 2, 2) columns
     determinant = edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 0, 1] * edges[:, 1, 0]
     keep = np.abs(determinant) > 1e-12 * extent * extent
-    inverse = np.stack(
-        [edges[:, 1, 1], -edges[:, 0, 1], -edges[:, 1, 0], edges[:, 0, 0]], axis=-1
-    ) / np.where(keep, determinant, 1.0)[:, None]
+    inverse = (
+        np.stack([edges[:, 1, 1], -edges[:, 0, 1], -edges[:, 1, 0], edges[:, 0, 0]], axis=-1)
+        / np.where(keep, determinant, 1.0)[:, None]
+    )
     maps = np.concatenate([flat[:, 0], inverse], axis=1)[keep]
     return PlanarMesh(
         plane=np.stack([origin, normal, axis_x, axis_y]),
@@ -97,35 +100,131 @@ def planar_mesh(vertices: np.ndarray, faces: np.ndarray) -> PlanarMesh | None:
     )
 
 
+@dataclass(frozen=True)
+class FlatMeshes:
+    """Several ``PlanarMesh`` packed for one compiled pass over pixel windows."""
+
+    planes: np.ndarray
+    """(P, 4, 3) float64 each mesh's ``plane``."""
+    maps: np.ndarray
+    """(K, 6) float64 every mesh's triangle maps, mesh after mesh."""
+    map_start: np.ndarray
+    """(P + 1,) int64: mesh ``p``'s maps are rows ``map_start[p] .. map_start[p + 1]``."""
+    faces: np.ndarray
+    """(K,) uint32 the face index of each map row."""
+
+    @classmethod
+    def of(cls, meshes: list[PlanarMesh]) -> FlatMeshes:
+        counts = [len(mesh.maps) for mesh in meshes]
+        return cls(
+            planes=np.stack([mesh.plane for mesh in meshes]) if meshes else np.zeros((0, 4, 3)),
+            maps=np.concatenate([mesh.maps for mesh in meshes]) if meshes else np.zeros((0, 6)),
+            map_start=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            faces=np.concatenate([mesh.faces for mesh in meshes]) if meshes else np.zeros(0, np.uint32),
+        )
+
+    def window_hits(
+        self,
+        ray_axes: np.ndarray,
+        rotation: np.ndarray,
+        rects: np.ndarray,
+        to_object: np.ndarray,
+        starts: np.ndarray,
+        mesh: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``PlanarMesh.cast``'s (t, primitive, barycentric) of each job's pixel window, windows
+        one after the other (rows in order): ray_axes (3, H, W) float64 unit camera rays, rotation
+        (3, 3) ``cam_to_world[:3, :3]``, rects (J, 4) int64 (y0, y1, x0, x1), to_object (J, 3, 3)
+        and starts (J, 3) float64 each job's world-to-object rotation and camera centre in its
+        object frame, mesh (J,) int64 each job's mesh (index into this pack)."""
+        rows = window_rows(rects)
+        count = int(((rects[:, 1] - rects[:, 0]) * (rects[:, 3] - rects[:, 2])).sum()) if len(rects) else 0
+        t = np.empty(count, dtype=np.float32)
+        primitive = np.empty(count, dtype=np.uint32)
+        barycentric = np.empty((count, 2), dtype=np.float32)
+        args = (
+            ray_axes, rotation, rects, to_object, starts, mesh, self.planes, self.maps, self.map_start,
+            self.faces, t, primitive, barycentric, rows,
+        )  # fmt: skip
+        split(_window_part, args, len(rows), "rows")
+        return t, primitive, barycentric
+
+
 @_compiled
-def _cast_part(rays, plane, maps, faces, t_out, primitive_out, barycentric_out, first, stop):  # pragma: no cover
+def _window_part(
+    ray_axes, rotation, rects, to_object, starts, mesh, planes, maps, map_start, faces, t_out,
+    primitive_out, barycentric_out, rows, first, stop,
+):  # pragma: no cover - compiled  # fmt: skip
+    """``FlatMeshes.window_hits`` for the window rows ``rows[first:stop]``."""
+    for item in range(first, stop):
+        job, row, ray = rows[item, 0], rows[item, 1], rows[item, 2]
+        m = to_object[job]
+        ox, oy, oz = starts[job, 0], starts[job, 1], starts[job, 2]
+        p = mesh[job]
+        plane = planes[p]
+        px, py, pz = plane[0, 0], plane[0, 1], plane[0, 2]
+        nx, ny, nz = plane[1, 0], plane[1, 1], plane[1, 2]
+        offset = nx * (px - ox) + ny * (py - oy) + nz * (pz - oz)  # the same for the whole row
+        for col in range(rects[job, 2], rects[job, 3]):
+            r0, r1, r2 = ray_axes[0, row, col], ray_axes[1, row, col], ray_axes[2, row, col]
+            w0 = r0 * rotation[0, 0] + r1 * rotation[0, 1] + r2 * rotation[0, 2]
+            w1 = r0 * rotation[1, 0] + r1 * rotation[1, 1] + r2 * rotation[1, 2]
+            w2 = r0 * rotation[2, 0] + r1 * rotation[2, 1] + r2 * rotation[2, 2]
+            dx = m[0, 0] * w0 + m[0, 1] * w1 + m[0, 2] * w2
+            dy = m[1, 0] * w0 + m[1, 1] * w1 + m[1, 2] * w2
+            dz = m[2, 0] * w0 + m[2, 1] * w1 + m[2, 2] * w2
+            _plane_hit(
+                ox, oy, oz, dx, dy, dz, offset, plane, maps, map_start[p], map_start[p + 1], faces,
+                t_out, primitive_out, barycentric_out, ray,
+            )  # fmt: skip
+            ray += 1
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy", inline="always")
+def _plane_hit(
+    ox, oy, oz, dx, dy, dz, offset, plane, maps, first_map, stop_map, faces, t_out, primitive_out,
+    barycentric_out, r,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Write ray ``r``'s hit on one flat mesh (object-frame origin o, direction d; ``offset`` is
+    normal . (plane point - o))."""
+    t_out[r] = np.inf
+    primitive_out[r] = NO_PRIMITIVE
+    barycentric_out[r, 0] = 0.0
+    barycentric_out[r, 1] = 0.0
+    denominator = plane[1, 0] * dx + plane[1, 1] * dy + plane[1, 2] * dz
+    if denominator == 0.0:
+        return
+    t = offset / denominator
+    if not (t > 0.0 and t < np.inf):
+        return
+    hx, hy, hz = ox + t * dx - plane[0, 0], oy + t * dy - plane[0, 1], oz + t * dz - plane[0, 2]
+    x = hx * plane[2, 0] + hy * plane[2, 1] + hz * plane[2, 2]
+    y = hx * plane[3, 0] + hy * plane[3, 1] + hz * plane[3, 2]
+    for k in range(first_map, stop_map):
+        sx, sy = x - maps[k, 0], y - maps[k, 1]
+        u = maps[k, 2] * sx + maps[k, 3] * sy
+        v = maps[k, 4] * sx + maps[k, 5] * sy
+        if u >= -BARYCENTRIC_SLACK and v >= -BARYCENTRIC_SLACK and u + v <= 1.0 + BARYCENTRIC_SLACK:
+            u = min(max(u, 0.0), 1.0)
+            t_out[r] = t
+            primitive_out[r] = faces[k]
+            barycentric_out[r, 0] = u
+            barycentric_out[r, 1] = min(max(v, 0.0), 1.0 - u)
+            return
+
+
+@_compiled
+def _cast_part(
+    rays, plane, maps, faces, t_out, primitive_out, barycentric_out, first, stop
+):  # pragma: no cover
     """``PlanarMesh.cast`` of rays ``first .. stop``."""
     px, py, pz = plane[0, 0], plane[0, 1], plane[0, 2]
     nx, ny, nz = plane[1, 0], plane[1, 1], plane[1, 2]
     for r in range(first, stop):
         ox, oy, oz = np.float64(rays[r, 0]), np.float64(rays[r, 1]), np.float64(rays[r, 2])
         dx, dy, dz = np.float64(rays[r, 3]), np.float64(rays[r, 4]), np.float64(rays[r, 5])
-        t_out[r] = np.inf
-        primitive_out[r] = NO_PRIMITIVE
-        barycentric_out[r, 0] = 0.0
-        barycentric_out[r, 1] = 0.0
-        denominator = nx * dx + ny * dy + nz * dz
-        if denominator == 0.0:
-            continue
-        t = (nx * (px - ox) + ny * (py - oy) + nz * (pz - oz)) / denominator
-        if not (t > 0.0 and t < np.inf):
-            continue
-        hx, hy, hz = ox + t * dx - px, oy + t * dy - py, oz + t * dz - pz
-        x = hx * plane[2, 0] + hy * plane[2, 1] + hz * plane[2, 2]
-        y = hx * plane[3, 0] + hy * plane[3, 1] + hz * plane[3, 2]
-        for k in range(maps.shape[0]):
-            sx, sy = x - maps[k, 0], y - maps[k, 1]
-            u = maps[k, 2] * sx + maps[k, 3] * sy
-            v = maps[k, 4] * sx + maps[k, 5] * sy
-            if u >= -BARYCENTRIC_SLACK and v >= -BARYCENTRIC_SLACK and u + v <= 1.0 + BARYCENTRIC_SLACK:
-                u = min(max(u, 0.0), 1.0)
-                t_out[r] = t
-                primitive_out[r] = faces[k]
-                barycentric_out[r, 0] = u
-                barycentric_out[r, 1] = min(max(v, 0.0), 1.0 - u)
-                break
+        offset = nx * (px - ox) + ny * (py - oy) + nz * (pz - oz)
+        _plane_hit(
+            ox, oy, oz, dx, dy, dz, offset, plane, maps, 0, maps.shape[0], faces, t_out, primitive_out,
+            barycentric_out, r,
+        )  # fmt: skip

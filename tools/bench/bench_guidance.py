@@ -1,13 +1,14 @@
 """Guidance rendering throughput: frames/s with all maps at 256² and 512² for 1k/100k/1M triangles.
 
 The baseline measured in the same run is Embree's own cast of the same rays: the object-frame
-rays the open3d backend casts for each frame, recorded once and cast again back to back on
-per-mesh Embree scenes with nothing else running ("embree ms"); the rays of flat meshes, which
-the backend intersects without Embree (``renderers.guidance.planar``), are cast by Embree too. "x embree" is the frame time of the
-full renderer (every map, both flows, visibility) over that cast time: the target is <= 2 at
-512² / 100k (which is >= 44 frames/s on this project's 2-core machines) and >= 100 frames/s at
-256² / 100k. With --repeat N both are measured N times, interleaved, and the medians printed
-(absolute figures are noisy on a shared machine; the ratio of one run is what counts). A third
+rays of every mesh the open3d backend tests for each frame (``Open3DBackend.embree_rays``; flat
+meshes, which the backend intersects without Embree, ``renderers.guidance.planar``, included),
+made once and cast back to back on per-mesh Embree scenes with nothing else running ("embree
+ms"). "x embree" is the frame time of the full renderer (every map, both flows, visibility) over
+that cast time: the target is <= 2 at 512² / 100k (which is >= 44 frames/s on this project's
+2-core machines) and >= 100 frames/s at 256² / 100k. With --repeat N both are measured N
+times, interleaved, and the medians printed (absolute figures are noisy on a shared machine;
+the ratio of one run is what counts). A third
 table gives the CPU time (user + sys of all threads) per frame of the renderer and of Embree's
 cast in the same runs: less distorted by other processes than wall time, and on an idle machine
 with C cores the frame time is at least the renderer's CPU time over C.
@@ -36,7 +37,6 @@ import numpy as np
 from renderers.guidance import GuidanceRenderer
 from renderers.guidance.flow import correspondence_flow
 from renderers.guidance.geometry import clip_meshes
-from renderers.guidance.open3d_backend import EmbreeMesh
 from renderers.guidance.maps import (
     camera_normal_map,
     depth_map,
@@ -47,6 +47,7 @@ from renderers.guidance.maps import (
     shading_normal_map,
     surface_coords_map,
 )
+from renderers.guidance.open3d_backend import EmbreeMesh
 from renderers.guidance.synthetic import orbiting_spheres
 from renderers.guidance.visibility import entity_visibility
 from worldsim.scene.meshes import load_mesh
@@ -77,35 +78,20 @@ def bench_open3d(trajectory, frames: int, cpu: list | None = None) -> float:
     return (frames - 1) / (time.perf_counter() - start)
 
 
-class _RecordingCaster:
-    """A backend's mesh caster that keeps a copy of every ray batch it casts, with an Embree
-    scene of the same mesh to cast them again (``bench_embree``)."""
-
-    def __init__(self, caster, embree: EmbreeMesh, record: list) -> None:
-        self.caster, self.embree, self.record = caster, embree, record
-
-    def cast(self, rays):
-        self.record.append((self.embree, rays.copy()))
-        return self.caster.cast(rays)
-
-
 def recorded_rays(trajectory, frames: int) -> list[list]:
-    """Per frame, the (Embree scene, rays (R, 6) float32) batches the open3d backend casts for it
-    (rays of flat meshes, which the backend casts without Embree, included)."""
-    renderer = GuidanceRenderer(trajectory, threads=False)
-    backend = renderer.backend
-    record: list = []
-    backend.casters = [
-        _RecordingCaster(caster, EmbreeMesh(entry.vertices, entry.faces), record)
-        for caster, entry in zip(backend.casters, backend.meshes.entries, strict=True)
-    ]
+    """Per frame, the (Embree scene, rays (R, 6) float32) batches of every mesh the open3d backend
+    tests for it (``Open3DBackend.embree_rays``: flat meshes, which it casts without Embree,
+    included)."""
+    backend = GuidanceRenderer(trajectory, threads=False).backend
+    scenes = [EmbreeMesh(entry.vertices, entry.faces) for entry in backend.meshes.entries]
     track = trajectory.cameras[trajectory.primary_camera]
-    per_frame = []
-    for frame in range(frames):
-        record.clear()
-        backend.cast(frame, track.cam_to_world[frame], track.intrinsics(frame))
-        per_frame.append(list(record))
-    return per_frame
+    return [
+        [
+            (scenes[entry], rays)
+            for entry, rays in backend.embree_rays(frame, track.cam_to_world[frame], track.intrinsics(frame))
+        ]
+        for frame in range(frames)
+    ]
 
 
 def bench_embree(batches: list[list], cpu: list | None = None) -> float:
@@ -125,17 +111,24 @@ def bench_embree(batches: list[list], cpu: list | None = None) -> float:
     return 1000.0 * (time.perf_counter() - start) / (len(tensors) - 1)
 
 
-class _TimedCaster:
-    """A backend's mesh caster whose ``cast`` time adds up in ``seconds``."""
+class _Timed:
+    """A backend's mesh caster (``cast``) or flat-mesh pack (``window_hits``) whose time in those
+    adds up in ``seconds``."""
 
-    def __init__(self, caster, seconds: list[float]) -> None:
-        self.caster, self.seconds = caster, seconds
+    def __init__(self, inner, seconds: list[float]) -> None:
+        self.inner, self.seconds = inner, seconds
 
-    def cast(self, rays):
+    def _timed(self, method: str, *args):
         start = time.perf_counter()
-        result = self.caster.cast(rays)
+        result = getattr(self.inner, method)(*args)
         self.seconds[0] += time.perf_counter() - start
         return result
+
+    def cast(self, rays):
+        return self._timed("cast", rays)
+
+    def window_hits(self, *args):
+        return self._timed("window_hits", *args)
 
 
 STAGES = ("mesh casts", "cast rest", "maps", "materials", "flow x2")
@@ -145,7 +138,8 @@ def stage_breakdown(trajectory, frames: int) -> dict[str, float]:
     """Milliseconds per frame of each of ``STAGES``, sequential, one new frame cast per frame."""
     renderer = GuidanceRenderer(trajectory, threads=False)
     embree = [0.0]
-    renderer.backend.casters = [_TimedCaster(caster, embree) for caster in renderer.backend.casters]
+    renderer.backend.casters = [_Timed(caster, embree) for caster in renderer.backend.casters]
+    renderer.backend._flat = _Timed(renderer.backend._flat, embree)
     track = trajectory.cameras[trajectory.primary_camera]
     totals = dict.fromkeys(STAGES, 0.0)
 
