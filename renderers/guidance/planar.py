@@ -136,70 +136,98 @@ class FlatMeshes:
         one after the other (rows in order): ray_axes (3, H, W) float64 unit camera rays, rotation
         (3, 3) ``cam_to_world[:3, :3]``, rects (J, 4) int64 (y0, y1, x0, x1), to_object (J, 3, 3)
         and starts (J, 3) float64 each job's world-to-object rotation and camera centre in its
-        object frame, mesh (J,) int64 each job's mesh (index into this pack)."""
+        object frame, mesh (J,) int64 each job's mesh (index into this pack).
+
+        The plane's normal and in-plane axes are carried into the camera frame once per job, so a
+        pixel costs three dot products with its camera ray and one division."""
         rows = window_rows(rects)
         count = int(((rects[:, 1] - rects[:, 0]) * (rects[:, 3] - rects[:, 2])).sum()) if len(rects) else 0
         t = np.empty(count, dtype=np.float32)
         primitive = np.empty(count, dtype=np.uint32)
         barycentric = np.empty((count, 2), dtype=np.float32)
+        planes = self.planes[mesh]  # (J, 4, 3): point, normal, axis x, axis y (object frame)
+        camera_to_object = to_object @ rotation  # (J, 3, 3): camera ray -> object-frame direction
+        axes_camera = np.einsum("jvc,jck->jvk", planes[:, 1:], camera_to_object)  # (J, 3, 3)
+        from_plane = starts - planes[:, 0]
+        offsets = np.stack(
+            [
+                -np.einsum("jk,jk->j", planes[:, 1], from_plane),
+                np.einsum("jk,jk->j", planes[:, 2], from_plane),
+                np.einsum("jk,jk->j", planes[:, 3], from_plane),
+            ],
+            axis=1,
+        )
+        jobs = np.ascontiguousarray(np.concatenate([axes_camera.reshape(-1, 9), offsets], axis=1))
         args = (
-            ray_axes, rotation, rects, to_object, starts, mesh, self.planes, self.maps, self.map_start,
-            self.faces, t, primitive, barycentric, rows,
-        )  # fmt: skip
+            ray_axes,
+            rects,
+            jobs,
+            mesh,
+            self.maps,
+            self.map_start,
+            self.faces,
+            t,
+            primitive,
+            barycentric,
+            rows,
+        )
         split(_window_part, args, len(rows), "rows")
         return t, primitive, barycentric
 
 
 @_compiled
 def _window_part(
-    ray_axes, rotation, rects, to_object, starts, mesh, planes, maps, map_start, faces, t_out,
-    primitive_out, barycentric_out, rows, first, stop,
-):  # pragma: no cover - compiled  # fmt: skip
-    """``FlatMeshes.window_hits`` for the window rows ``rows[first:stop]``."""
+    ray_axes,
+    rects,
+    jobs,
+    mesh,
+    maps,
+    map_start,
+    faces,
+    t_out,
+    primitive_out,
+    barycentric_out,
+    rows,
+    first,
+    stop,
+):  # pragma: no cover - compiled
+    """``FlatMeshes.window_hits`` for the window rows ``rows[first:stop]``; jobs (J, 12): the
+    normal and in-plane axes as camera-frame covectors (3 x 3), then n . (point - origin) and
+    the axes . (origin - point)."""
     for item in range(first, stop):
         job, row, ray = rows[item, 0], rows[item, 1], rows[item, 2]
-        m = to_object[job]
-        ox, oy, oz = starts[job, 0], starts[job, 1], starts[job, 2]
+        q = jobs[job]
         p = mesh[job]
-        plane = planes[p]
-        px, py, pz = plane[0, 0], plane[0, 1], plane[0, 2]
-        nx, ny, nz = plane[1, 0], plane[1, 1], plane[1, 2]
-        offset = nx * (px - ox) + ny * (py - oy) + nz * (pz - oz)  # the same for the whole row
         for col in range(rects[job, 2], rects[job, 3]):
             r0, r1, r2 = ray_axes[0, row, col], ray_axes[1, row, col], ray_axes[2, row, col]
-            w0 = r0 * rotation[0, 0] + r1 * rotation[0, 1] + r2 * rotation[0, 2]
-            w1 = r0 * rotation[1, 0] + r1 * rotation[1, 1] + r2 * rotation[1, 2]
-            w2 = r0 * rotation[2, 0] + r1 * rotation[2, 1] + r2 * rotation[2, 2]
-            dx = m[0, 0] * w0 + m[0, 1] * w1 + m[0, 2] * w2
-            dy = m[1, 0] * w0 + m[1, 1] * w1 + m[1, 2] * w2
-            dz = m[2, 0] * w0 + m[2, 1] * w1 + m[2, 2] * w2
+            denominator = q[0] * r0 + q[1] * r1 + q[2] * r2
+            along_x = q[3] * r0 + q[4] * r1 + q[5] * r2
+            along_y = q[6] * r0 + q[7] * r1 + q[8] * r2
             _plane_hit(
-                ox, oy, oz, dx, dy, dz, offset, plane, maps, map_start[p], map_start[p + 1], faces,
-                t_out, primitive_out, barycentric_out, ray,
+                denominator, q[9], q[10], along_x, q[11], along_y, maps, map_start[p], map_start[p + 1],
+                faces, t_out, primitive_out, barycentric_out, ray,
             )  # fmt: skip
             ray += 1
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy", inline="always")
 def _plane_hit(
-    ox, oy, oz, dx, dy, dz, offset, plane, maps, first_map, stop_map, faces, t_out, primitive_out,
+    denominator, offset, x0, along_x, y0, along_y, maps, first_map, stop_map, faces, t_out, primitive_out,
     barycentric_out, r,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """Write ray ``r``'s hit on one flat mesh (object-frame origin o, direction d; ``offset`` is
-    normal . (plane point - o))."""
+    """Write ray ``r``'s hit on one flat mesh: t = offset / denominator (n . (point - origin)
+    over n . direction), the hit at plane coordinates (x0 + t along_x, y0 + t along_y)."""
     t_out[r] = np.inf
     primitive_out[r] = NO_PRIMITIVE
     barycentric_out[r, 0] = 0.0
     barycentric_out[r, 1] = 0.0
-    denominator = plane[1, 0] * dx + plane[1, 1] * dy + plane[1, 2] * dz
     if denominator == 0.0:
         return
     t = offset / denominator
     if not (t > 0.0 and t < np.inf):
         return
-    hx, hy, hz = ox + t * dx - plane[0, 0], oy + t * dy - plane[0, 1], oz + t * dz - plane[0, 2]
-    x = hx * plane[2, 0] + hy * plane[2, 1] + hz * plane[2, 2]
-    y = hx * plane[3, 0] + hy * plane[3, 1] + hz * plane[3, 2]
+    x = x0 + t * along_x
+    y = y0 + t * along_y
     for k in range(first_map, stop_map):
         sx, sy = x - maps[k, 0], y - maps[k, 1]
         u = maps[k, 2] * sx + maps[k, 3] * sy
@@ -216,15 +244,18 @@ def _plane_hit(
 @_compiled
 def _cast_part(
     rays, plane, maps, faces, t_out, primitive_out, barycentric_out, first, stop
-):  # pragma: no cover
+):  # pragma: no cover - compiled
     """``PlanarMesh.cast`` of rays ``first .. stop``."""
     px, py, pz = plane[0, 0], plane[0, 1], plane[0, 2]
-    nx, ny, nz = plane[1, 0], plane[1, 1], plane[1, 2]
     for r in range(first, stop):
-        ox, oy, oz = np.float64(rays[r, 0]), np.float64(rays[r, 1]), np.float64(rays[r, 2])
+        ox, oy, oz = np.float64(rays[r, 0]) - px, np.float64(rays[r, 1]) - py, np.float64(rays[r, 2]) - pz
         dx, dy, dz = np.float64(rays[r, 3]), np.float64(rays[r, 4]), np.float64(rays[r, 5])
-        offset = nx * (px - ox) + ny * (py - oy) + nz * (pz - oz)
         _plane_hit(
-            ox, oy, oz, dx, dy, dz, offset, plane, maps, 0, maps.shape[0], faces, t_out, primitive_out,
-            barycentric_out, r,
+            plane[1, 0] * dx + plane[1, 1] * dy + plane[1, 2] * dz,
+            -(plane[1, 0] * ox + plane[1, 1] * oy + plane[1, 2] * oz),
+            plane[2, 0] * ox + plane[2, 1] * oy + plane[2, 2] * oz,
+            plane[2, 0] * dx + plane[2, 1] * dy + plane[2, 2] * dz,
+            plane[3, 0] * ox + plane[3, 1] * oy + plane[3, 2] * oz,
+            plane[3, 0] * dx + plane[3, 1] * dy + plane[3, 2] * dz,
+            maps, 0, maps.shape[0], faces, t_out, primitive_out, barycentric_out, r,
         )  # fmt: skip

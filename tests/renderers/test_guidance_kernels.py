@@ -137,26 +137,27 @@ def reference_cast(backend: Open3DBackend, frame: int, rays_camera: np.ndarray |
     silhouettes, casts = [], []
     jobs = backend._jobs(frame, invert_pose(cam_to_world), intrinsics, custom, height, width)
     jobs.sort(key=lambda group: group[0] in backend._flat_index)  # flat meshes last, as the backend
-    world_axes64 = np.stack(
-        [r[..., 0] * c[k, 0] + r[..., 1] * c[k, 1] + r[..., 2] * c[k, 2] for k in range(3)]
-    )
     for entry_index, entity_jobs in jobs:
-        flat = entry_index in backend._flat_index
-        blocks = []
-        for _, (y0, y1, x0, x1), world_to_object in entity_jobs:
-            start = world_to_object[:3, :3] @ cam_to_world[:3, 3] + world_to_object[:3, 3]
-            if flat:  # straight from the float64 camera rays (``FlatMeshes.window_hits``)
-                m = world_to_object
-                wx, wy, wz = (axis[y0:y1, x0:x1] for axis in world_axes64)
-                direction = np.stack([wx * m[k, 0] + wy * m[k, 1] + wz * m[k, 2] for k in range(3)], axis=-1)
-                origin = np.broadcast_to(start, direction.shape)
-            else:
+        if entry_index in backend._flat_index:  # flat meshes: the plane kernel straight from the camera rays
+            matrices = np.stack([matrix for _, _, matrix in entity_jobs])
+            t_all, primitive, uv = backend._flat.window_hits(
+                np.ascontiguousarray(np.moveaxis(rays_camera, -1, 0)),
+                c,
+                np.array([rect for _, rect, _ in entity_jobs], dtype=np.int64),
+                np.ascontiguousarray(matrices[:, :3, :3]),
+                np.stack([m[:3, :3] @ cam_to_world[:3, 3] + m[:3, 3] for m in matrices]),
+                np.full(len(entity_jobs), backend._flat_index[entry_index], dtype=np.int64),
+            )
+        else:
+            blocks = []
+            for _, (y0, y1, x0, x1), world_to_object in entity_jobs:
                 rotation = world_to_object[:3, :3].astype(np.float32)
                 wx, wy, wz = (axis[y0:y1, x0:x1, None] for axis in world_axes)
                 direction = wx * rotation[:, 0] + wy * rotation[:, 1] + wz * rotation[:, 2]
+                start = world_to_object[:3, :3] @ cam_to_world[:3, 3] + world_to_object[:3, 3]
                 origin = np.broadcast_to(start.astype(np.float32), direction.shape)
-            blocks.append(np.concatenate([origin, direction], axis=-1).reshape(-1, 6))
-        t_all, primitive, uv = backend.casters[entry_index].cast(np.concatenate(blocks))
+                blocks.append(np.concatenate([origin, direction], axis=-1).reshape(-1, 6))
+            t_all, primitive, uv = backend.casters[entry_index].cast(np.concatenate(blocks))
         offset = 0
         for col, (y0, y1, x0, x1), _ in entity_jobs:
             size = (y1 - y0) * (x1 - x0)

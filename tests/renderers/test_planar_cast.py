@@ -126,3 +126,49 @@ def test_demo_guidance_matches_the_all_embree_cast(demo_trajectory, monkeypatch)
         if valid is not None:
             assert np.mean(a.flow_forward_valid != b.flow_forward_valid) < 1e-3
             np.testing.assert_allclose(a.flow_forward[valid], b.flow_forward[valid], atol=1e-3)
+
+
+def test_pixel_windows_match_embree_on_a_turned_scaled_instance() -> None:
+    """``FlatMeshes.window_hits`` (camera rays, per-job frames carried into the camera) against
+    Embree casting the same pixels' object-frame rays."""
+    from renderers.guidance.planar import FlatMeshes
+    from worldsim.camera.intrinsics import Intrinsics
+    from worldsim.camera.projection import pixel_rays
+
+    intrinsics = Intrinsics(fx=60.0, fy=60.0, cx=40.0, cy=30.0, width=80, height=60)
+    rays_camera = pixel_rays(intrinsics)  # (H, W, 3) unit
+    cam_to_world = np.eye(4)
+    cam_to_world[:3, :3] = Rotation.from_euler("xyz", [200, 10, 30], degrees=True).as_matrix()
+    cam_to_world[:3, 3] = [0.5, -0.4, 4.0]
+    object_to_world = np.eye(4)
+    object_to_world[:3, :3] = Rotation.from_euler("zyx", [40, 15, -10], degrees=True).as_matrix() @ np.diag(
+        [0.2, 0.35, 1.7]
+    )
+    object_to_world[:3, 3] = [0.2, 0.1, -0.3]
+    world_to_object = np.linalg.inv(object_to_world)
+    start = world_to_object[:3, :3] @ cam_to_world[:3, 3] + world_to_object[:3, 3]
+    rects = np.array([[0, 60, 0, 80], [10, 35, 20, 70]], dtype=np.int64)
+    flat = FlatMeshes.of([planar_mesh(QUAD_VERTICES, QUAD_FACES)])
+    t, primitive, uv = flat.window_hits(
+        np.ascontiguousarray(np.moveaxis(rays_camera, -1, 0)),
+        cam_to_world[:3, :3],
+        rects,
+        np.stack([world_to_object[:3, :3]] * 2),
+        np.stack([start] * 2),
+        np.zeros(2, dtype=np.int64),
+    )
+    directions = [
+        (rays_camera[y0:y1, x0:x1] @ cam_to_world[:3, :3].T @ world_to_object[:3, :3].T).reshape(-1, 3)
+        for y0, y1, x0, x1 in rects
+    ]
+    rays = np.concatenate([np.concatenate([np.broadcast_to(start, d.shape), d], 1) for d in directions])
+    e_t, e_primitive, e_uv = EmbreeMesh(QUAD_VERTICES, QUAD_FACES).cast(rays.astype(np.float32))
+    hit = np.isfinite(e_t)
+    assert 0.3 < hit.mean() < 0.95  # the quad's edge crosses the view
+    edge = np.abs(np.isfinite(t).astype(int) - hit)  # rays within rounding of the quad's border
+    assert edge.sum() <= 2
+    both = hit & np.isfinite(t)
+    np.testing.assert_allclose(t[both], e_t[both], rtol=2e-5)
+    inside = both & (e_uv.sum(axis=1) < 0.999) & (e_uv.min(axis=1) > 1e-3)
+    np.testing.assert_array_equal(primitive[inside], e_primitive[inside])
+    np.testing.assert_allclose(uv[inside], e_uv[inside], atol=2e-4)
