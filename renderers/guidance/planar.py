@@ -3,10 +3,11 @@
 A mesh of at most ``PLANAR_TRIANGLE_LIMIT`` triangles whose vertices all lie on one plane is cast
 as: the ray's parameter on the plane (one division), its hit point in the plane's 2D frame, and
 each triangle's barycentric coordinates there (a precomputed affine map per triangle, no division).
-That costs about 15 ns a ray on one core, where open3d's ``cast_rays`` costs about 55 (most of a
-256^2 frame's cast when a floor fills the view), and it releases the GIL, which open3d holds for
-the whole cast. Hits within ``BARYCENTRIC_SLACK`` outside a triangle count, so no ray slips
-between two triangles of the mesh through rounding.
+A 256^2 window of camera rays costs about 10 ns a pixel on one core (a batch of object-frame rays
+15-25 ns), where open3d's ``cast_rays`` costs about 50 ns a ray (most of a 256^2 frame's cast
+when a floor fills the view), and it releases the GIL, which open3d holds for the whole cast.
+Hits within ``BARYCENTRIC_SLACK`` outside a triangle count, so no ray slips between two triangles
+of the mesh through rounding.
 
 The results are open3d's ``t_hit``, ``primitive_ids`` and ``primitive_uvs``: the ray parameter
 (in units of the direction's length), the face index and (u, v) with the hit at
