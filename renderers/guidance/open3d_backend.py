@@ -98,12 +98,9 @@ class Open3DBackend:
         flat_hits = None
         if jobs:
             world_to_object = np.stack([matrix for _, _, matrix in jobs])
-            # Per job as before (a batched matmul may sum in another order).
-            starts = np.stack([m[:3, :3] @ cam_to_world[:3, 3] + m[:3, 3] for m in world_to_object])
-            to_object = world_to_object[:embree_jobs, :3, :3].astype(np.float32)
-            kernels.object_rays(
-                ray_axes, cam_to_world[:3, :3], rects[:embree_jobs], to_object, starts[:embree_jobs], rays
-            )
+            starts = _camera_centres(world_to_object, cam_to_world)
+            embree = slice(0, embree_jobs)
+            _object_rays(ray_axes, cam_to_world, rects[embree], world_to_object[embree], starts[embree], rays)
             if embree_jobs < len(jobs):
                 flat_mesh = np.array(
                     [
@@ -210,10 +207,9 @@ class Open3DBackend:
         for entry, entity_jobs in groups:
             rects = np.array([rect for _, rect, _ in entity_jobs], dtype=np.int64).reshape(-1, 4)
             matrices = np.stack([matrix for _, _, matrix in entity_jobs])
-            starts = np.stack([m[:3, :3] @ cam_to_world[:3, 3] + m[:3, 3] for m in matrices])
             rays = np.empty((int(_areas(rects).sum()), 6), dtype=np.float32)
-            to_object = matrices[:, :3, :3].astype(np.float32)
-            kernels.object_rays(ray_axes, cam_to_world[:3, :3], rects, to_object, starts, rays)
+            starts = _camera_centres(matrices, cam_to_world)
+            _object_rays(ray_axes, cam_to_world, rects, matrices, starts, rays)
             batches.append((entry, rays))
         return batches
 
@@ -291,6 +287,26 @@ class EmbreeMesh:
         # from_numpy shares the buffer (Tensor(...) would copy every ray once more).
         result = self.scene.cast_rays(self._o3d.core.Tensor.from_numpy(rays))
         return result["t_hit"].numpy(), result["primitive_ids"].numpy(), result["primitive_uvs"].numpy()
+
+
+def _camera_centres(world_to_object: np.ndarray, cam_to_world: np.ndarray) -> np.ndarray:
+    """(J, 3) float64 the camera centre in each job's object frame (``world_to_object`` (J, 4, 4));
+    job by job, as always (a batched matmul may sum in another order)."""
+    return np.stack([m[:3, :3] @ cam_to_world[:3, 3] + m[:3, 3] for m in world_to_object])
+
+
+def _object_rays(
+    ray_axes: np.ndarray,
+    cam_to_world: np.ndarray,
+    rects: np.ndarray,
+    world_to_object: np.ndarray,
+    starts: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Fill ``out`` with the jobs' object-frame rays as Embree takes them (``kernels.object_rays``:
+    float32 rotations into each object frame, origins ``starts``)."""
+    to_object = world_to_object[:, :3, :3].astype(np.float32)
+    kernels.object_rays(ray_axes, cam_to_world[:3, :3], rects, to_object, starts, out)
 
 
 def _areas(rects: np.ndarray) -> np.ndarray:

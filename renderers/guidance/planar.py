@@ -76,7 +76,7 @@ def planar_mesh(vertices: np.ndarray, faces: np.ndarray) -> PlanarMesh | None:
     if not length > 0.0:
         return None
     normal = cross[largest] / length
-    origin = corners[:, :].reshape(-1, 3).mean(axis=0)
+    origin = corners.reshape(-1, 3).mean(axis=0)
     used = points[np.unique(faces)]
     extent = float(np.max(np.ptp(used, axis=0)))
     if np.max(np.abs((used - origin) @ normal)) > PLANAR_TOLERANCE * extent:
