@@ -1,13 +1,14 @@
-"""The default guidance backend: open3d ``RaycastingScene`` (Embree) on the CPU.
+"""The default guidance backend: Embree on the CPU (``renderers.guidance.embree``: Embree 4's C
+API from compiled loops that release the GIL, or open3d's ``RaycastingScene`` without it).
 
-open3d cannot move geometry inside a built scene, so rather than rebuilding a world-space scene
+An Embree scene cannot move geometry once built, so rather than rebuilding a world-space scene
 every frame (cost grows with triangles) each unique mesh gets one static scene built once, and
 every frame's rays are moved into each entity's object frame instead (cost grows with the pixels
 each entity covers). Rays are pruned to the pixel window of the entity's projected bounding
 sphere, and all entities sharing a mesh are cast in one call. Rays keep the world ray parameter
 in the object frame (directions are not renormalised), so ``t`` is comparable across entities.
 Small flat meshes (floors, walls) skip Embree: ``renderers.guidance.planar`` intersects their
-plane in a compiled loop, several times cheaper than open3d's cast and free of the GIL.
+plane in a compiled loop, several times cheaper than a cast through Embree.
 
 Per-ray and per-hit work (ray set-up, the nearest-hit merge, grouping hits by entity, hit
 geometry) runs in the compiled loops of ``renderers.guidance.kernels``, one pass each; hits are
@@ -20,7 +21,7 @@ import threading
 
 import numpy as np
 
-from renderers.guidance import kernels
+from renderers.guidance import embree, kernels
 from renderers.guidance.backend import EntitySilhouette, RayHits
 from renderers.guidance.geometry import (
     clip_meshes,
@@ -43,8 +44,8 @@ class Open3DBackend:
         keep_freed_memory()  # each frame's casts reuse the last frames' memory
         self.trajectory = trajectory
         self.meshes = clip_meshes(trajectory)
-        self.casters: list[EmbreeMesh | PlanarMesh] = [
-            planar_mesh(entry.vertices, entry.faces) or EmbreeMesh(entry.vertices, entry.faces)
+        self.casters: list[embree.EmbreeScene | embree.Open3DScene | PlanarMesh] = [
+            planar_mesh(entry.vertices, entry.faces) or embree.scene([(entry.vertices, entry.faces)])
             for entry in self.meshes.entries
         ]
         """Per mesh entry: what casts its object-frame rays (``cast(rays) -> (t, primitive, uv)``)."""
@@ -263,30 +264,6 @@ class Open3DBackend:
                 (int(columns[index]), rect, world_to_object[index])
             )
         return list(jobs.items())
-
-
-class EmbreeMesh:
-    """One mesh's static open3d ``RaycastingScene`` (Embree), cast in its object frame."""
-
-    def __init__(self, vertices: np.ndarray, faces: np.ndarray) -> None:
-        import open3d as o3d
-
-        self._o3d = o3d
-        self.scene = o3d.t.geometry.RaycastingScene()
-        self.scene.add_triangles(
-            o3d.core.Tensor(np.asarray(vertices, dtype=np.float32)),
-            o3d.core.Tensor(np.asarray(faces, dtype=np.uint32)),
-        )
-        # open3d builds (commits) a scene on its first cast: do it here, so that casts of two
-        # frames on two threads never both build the same scene.
-        self.scene.cast_rays(o3d.core.Tensor(np.array([[0, 0, 0, 0, 0, 1]], dtype=np.float32)))
-
-    def cast(self, rays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """open3d's ``t_hit`` (R,) float32, ``primitive_ids`` (R,) uint32 and ``primitive_uvs``
-        (R, 2) float32 of the rays (R, 6) float32."""
-        # from_numpy shares the buffer (Tensor(...) would copy every ray once more).
-        result = self.scene.cast_rays(self._o3d.core.Tensor.from_numpy(rays))
-        return result["t_hit"].numpy(), result["primitive_ids"].numpy(), result["primitive_uvs"].numpy()
 
 
 def _camera_centres(world_to_object: np.ndarray, cam_to_world: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Shadow and ambient-occlusion rays against a clip's meshes (open3d / Embree ``test_occlusions``).
+"""Shadow and ambient-occlusion rays against a clip's meshes (Embree occlusion queries through
+``renderers.guidance.embree``: its C API from compiled loops, or open3d's ``test_occlusions``).
 
 Built once per clip from the guidance backend's mesh table (``ClipMeshes``: the same triangles
 the camera rays hit). A clip of at most ``MOVING_TRIANGLE_LIMIT`` triangles with something moving
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from renderers.guidance import embree
 from renderers.guidance.geometry import ClipMeshes, linear_scale
 from worldsim.state import Trajectory
 
@@ -27,18 +29,18 @@ class OcclusionTester:
     """Any-hit segment queries at a frame of a trajectory."""
 
     def __init__(self, trajectory: Trajectory, meshes: ClipMeshes) -> None:
-        try:
-            import open3d as o3d
-        except ImportError as error:  # shadow and occlusion rays always use Embree (any guidance backend)
-            from worldsim.errors import RenderError
+        if not embree.available():
+            try:
+                import open3d  # noqa: F401
+            except ImportError as error:  # shadow and occlusion rays always use Embree
+                from worldsim.errors import RenderError
 
-            raise RenderError(
-                "the lighting maps (shadow, irradiance, specular) cast their shadow and ambient-occlusion "
-                f"rays with open3d's Embree, which this environment lacks ({error}); "
-                "install worldsim's core dependencies (pip install open3d)"
-            ) from None
+                raise RenderError(
+                    "the lighting maps (shadow, irradiance, specular) cast their shadow and "
+                    f"ambient-occlusion rays with Embree, which this environment lacks ({error}); "
+                    "install worldsim's core dependencies (pip install embreex open3d)"
+                ) from None
 
-        self._o3d = o3d
         self.trajectory = trajectory
         self.meshes = meshes
         poses = trajectory.object_to_world
@@ -61,27 +63,20 @@ class OcclusionTester:
         self._mesh_scenes: dict[int, object] = {}
         self._frame_scene: tuple[int, object] | None = None
 
-    def _tensor(self, array: np.ndarray):
-        return self._o3d.core.Tensor.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
-
     def _world_scene(self, frame: int, columns: np.ndarray):
-        scene = self._o3d.t.geometry.RaycastingScene()
+        meshes = []
         for col in columns:
             entry = self.meshes.entries[self.meshes.column_entry[col]]
             pose = self.trajectory.object_to_world[frame, col]
-            vertices = entry.vertices @ pose[:3, :3].T + pose[:3, 3]
-            scene.add_triangles(self._tensor(vertices), self._o3d.core.Tensor(entry.faces.astype(np.uint32)))
-        return scene
+            vertices = (entry.vertices @ pose[:3, :3].T + pose[:3, 3]).astype(np.float32)
+            meshes.append((vertices, entry.faces))
+        return embree.scene(meshes)
 
     def _mesh_scene(self, entry_index: int):
         scene = self._mesh_scenes.get(entry_index)
         if scene is None:
             entry = self.meshes.entries[entry_index]
-            scene = self._o3d.t.geometry.RaycastingScene()
-            scene.add_triangles(
-                self._tensor(entry.vertices), self._o3d.core.Tensor(entry.faces.astype(np.uint32))
-            )
-            self._mesh_scenes[entry_index] = scene
+            scene = self._mesh_scenes[entry_index] = embree.scene([(entry.vertices, entry.faces)])
         return scene
 
     def occluded(self, frame: int, origins: np.ndarray, segments: np.ndarray) -> np.ndarray:
@@ -128,8 +123,7 @@ class OcclusionTester:
     def _test(self, scene, rays: np.ndarray) -> np.ndarray:
         if len(rays) == 0:
             return np.zeros(0, dtype=bool)
-        result = scene.test_occlusions(self._tensor(rays), tnear=0.0, tfar=1.0)
-        return result.numpy().astype(bool)
+        return scene.occluded(rays, tnear=0.0, tfar=1.0)
 
 
 def _segment_near_sphere(

@@ -10,7 +10,7 @@ import trimesh
 from scipy.spatial.transform import Rotation
 
 from renderers.guidance import GuidanceRenderer, open3d_backend
-from renderers.guidance.open3d_backend import EmbreeMesh
+from renderers.guidance.embree import Open3DScene
 from renderers.guidance.planar import NO_PRIMITIVE, PLANAR_TRIANGLE_LIMIT, PlanarMesh, planar_mesh
 from worldsim.scene.yaml_io import load_scene
 from worldsim.world.world import World
@@ -24,7 +24,7 @@ def _compare(vertices: np.ndarray, faces: np.ndarray, rays: np.ndarray) -> None:
     mesh = planar_mesh(vertices, faces)
     assert isinstance(mesh, PlanarMesh)
     t, primitive, uv = mesh.cast(rays)
-    e_t, e_primitive, e_uv = EmbreeMesh(vertices, faces).cast(rays)
+    e_t, e_primitive, e_uv = Open3DScene([(vertices, faces)]).cast(rays)
     hit = np.isfinite(e_t)
     assert 0.2 < hit.mean() < 0.9
     np.testing.assert_array_equal(np.isfinite(t), hit)
@@ -162,7 +162,7 @@ def test_pixel_windows_match_embree_on_a_turned_scaled_instance() -> None:
         for y0, y1, x0, x1 in rects
     ]
     rays = np.concatenate([np.concatenate([np.broadcast_to(start, d.shape), d], 1) for d in directions])
-    e_t, e_primitive, e_uv = EmbreeMesh(QUAD_VERTICES, QUAD_FACES).cast(rays.astype(np.float32))
+    e_t, e_primitive, e_uv = Open3DScene([(QUAD_VERTICES, QUAD_FACES)]).cast(rays.astype(np.float32))
     hit = np.isfinite(e_t)
     assert 0.3 < hit.mean() < 0.95  # the quad's edge crosses the view
     edge = np.abs(np.isfinite(t).astype(int) - hit)  # rays within rounding of the quad's border

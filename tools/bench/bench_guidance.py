@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 from renderers.guidance import GuidanceRenderer
+from renderers.guidance.embree import Open3DScene
 from renderers.guidance.flow import correspondence_flow
 from renderers.guidance.geometry import clip_meshes
 from renderers.guidance.maps import (
@@ -47,7 +48,6 @@ from renderers.guidance.maps import (
     shading_normal_map,
     surface_coords_map,
 )
-from renderers.guidance.open3d_backend import EmbreeMesh
 from renderers.guidance.synthetic import orbiting_spheres
 from renderers.guidance.visibility import entity_visibility
 from worldsim.scene.meshes import load_mesh
@@ -83,7 +83,7 @@ def recorded_rays(trajectory, frames: int) -> list[list]:
     tests for it (``Open3DBackend.embree_rays``: flat meshes, which it casts without Embree,
     included)."""
     backend = GuidanceRenderer(trajectory, threads=False).backend
-    scenes = [EmbreeMesh(entry.vertices, entry.faces) for entry in backend.meshes.entries]
+    scenes = [Open3DScene([(entry.vertices, entry.faces)]) for entry in backend.meshes.entries]
     track = trajectory.cameras[trajectory.primary_camera]
     return [
         [
