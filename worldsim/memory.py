@@ -1,6 +1,6 @@
 """Keep freed memory in the process for the next frame or clip instead of handing it back to the OS.
 
-Every guidance frame allocates tens of megabytes of fresh arrays (maps, ray hits, open3d's cast
+Every guidance frame allocates tens of megabytes of fresh arrays (maps, ray hits, Embree's cast
 results; about 60 MB at 512² / 100k triangles) and frees those of a few frames before; every
 rollout fills a (T, E, 4, 4) pose array (128 MB for 1000 entities x 1000 frames). glibc serves
 blocks this large with ``mmap`` (or trims them off its heap once freed), so each frame's or

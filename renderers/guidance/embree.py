@@ -101,9 +101,9 @@ class _Library:
         self.release_geometry = function("rtcReleaseGeometry", None, pointer)
         self.commit_scene = function("rtcCommitScene", None, pointer)
         self.release_scene = function("rtcReleaseScene", None, pointer)
-        # Scene builds run on Embree's own threads: as many as numba's budget (NUMBA_NUM_THREADS,
-        # which a dataset worker sets to its share of the cores).
-        self.device = self.new_device(f"threads={numba.config.NUMBA_NUM_THREADS}".encode())
+        # Scene builds run on Embree's own threads: as many as the loading thread's numba budget
+        # (``numba.get_num_threads()``, which a dataset worker sets to its share of the cores).
+        self.device = self.new_device(f"threads={numba.get_num_threads()}".encode())
         if not self.device:
             raise OSError(f"Embree: rtcNewDevice failed with {path}")
 

@@ -5,8 +5,8 @@ when rendering a contiguous range and memory stays flat however long the clip is
 order, frames t+1 and t+2 are cast on worker threads while frame t's maps are computed, the
 flows run beside the other maps, the forward flow as soon as t+1's cast is done, and the lighting
 maps run on one lighting thread, t+1's (with its material maps) right after t's (the compiled
-kernels release the GIL; open3d's casts and occlusion queries hold it); results do not depend on
-the threads.
+kernels and ``renderers.guidance.embree``'s casts and occlusion queries release the GIL; open3d's,
+its fallback, hold it); results do not depend on the threads.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Mitsuba's own geometry buffers (AOVs) of a frame, to cross-check against our guidance maps.
 
-Two independent ray tracers (Mitsuba's and open3d's Embree scene) looking at the same world state
-must agree: ray distance where both hit, and the entity seen at each pixel away from edges.
+Two independent ray tracers (Mitsuba's and the guidance backend's Embree scenes) looking at the
+same world state must agree: ray distance where both hit, and the entity seen at each pixel away from edges.
 """
 
 from __future__ import annotations

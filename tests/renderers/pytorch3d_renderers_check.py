@@ -64,7 +64,7 @@ def check(trajectory_path: str, out_path: str) -> None:
     guidance = ClipGuidance(trajectory, camera, backend="pytorch3d", lighting=diffusion.guidance_maps)
     try:
         made = dict(diffusion.render_frames(trajectory, camera, frames, guidance))
-    except RenderError as error:  # the lighting maps' shadow rays need open3d's Embree
+    except RenderError as error:  # the lighting maps' shadow rays need Embree (embreex or open3d)
         result["diffusion"] = {"backend": type(guidance.backend.inner).__name__, "casts": dict(casts)}
         result["diffusion"]["error"] = str(error)
     else:

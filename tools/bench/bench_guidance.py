@@ -3,12 +3,13 @@
 The baseline measured in the same run is Embree's own cast of the same rays: the object-frame
 rays of every mesh the open3d backend tests for each frame (``Open3DBackend.embree_rays``; flat
 meshes, which the backend intersects without Embree, ``renderers.guidance.planar``, included),
-made once and cast back to back on per-mesh Embree scenes with nothing else running ("embree
-ms"). "x embree" is the frame time of the full renderer (every map, both flows, visibility) over
-that cast time: the target is <= 2 at 512² / 100k (which is >= 44 frames/s on this project's
-2-core machines) and >= 100 frames/s at 256² / 100k. With --repeat N both are measured N
-times, interleaved, and the medians printed (absolute figures are noisy on a shared machine;
-the ratio of one run is what counts). A third
+made once and cast back to back on per-mesh Embree scenes with nothing else running, two ways:
+open3d's ``cast_rays`` ("o3d cast ms") and ``renderers.guidance.embree``'s packet loop ("C API
+ms", what the renderer casts with). "x embree" is the frame time of the full renderer (every map,
+both flows, visibility) over the faster of the two: the target is <= 2 at 512² / 100k (which is
+>= 44 frames/s on this project's 2-core machines) and >= 100 frames/s at 256² / 100k. With
+--repeat N all are measured N times, interleaved, and the medians printed (absolute figures are
+noisy on a shared machine; the ratio of one run is what counts). A third
 table gives the CPU time (user + sys of all threads) per frame of the renderer and of Embree's
 cast in the same runs: less distorted by other processes than wall time, and on an idle machine
 with C cores the frame time is at least the renderer's CPU time over C.
@@ -34,7 +35,7 @@ import time
 
 import numpy as np
 
-from renderers.guidance import GuidanceRenderer
+from renderers.guidance import GuidanceRenderer, embree
 from renderers.guidance.embree import Open3DScene
 from renderers.guidance.flow import correspondence_flow
 from renderers.guidance.geometry import clip_meshes
@@ -78,37 +79,53 @@ def bench_open3d(trajectory, frames: int, cpu: list | None = None) -> float:
     return (frames - 1) / (time.perf_counter() - start)
 
 
-def recorded_rays(trajectory, frames: int) -> list[list]:
-    """Per frame, the (Embree scene, rays (R, 6) float32) batches of every mesh the open3d backend
+def recorded_rays(trajectory, frames: int) -> list[list[tuple[int, np.ndarray]]]:
+    """Per frame, the (mesh entry, rays (R, 6) float32) batches of every mesh the open3d backend
     tests for it (``Open3DBackend.embree_rays``: flat meshes, which it casts without Embree,
     included)."""
     backend = GuidanceRenderer(trajectory, threads=False).backend
-    scenes = [Open3DScene([(entry.vertices, entry.faces)]) for entry in backend.meshes.entries]
     track = trajectory.cameras[trajectory.primary_camera]
     return [
-        [
-            (scenes[entry], rays)
-            for entry, rays in backend.embree_rays(frame, track.cam_to_world[frame], track.intrinsics(frame))
-        ]
+        backend.embree_rays(frame, track.cam_to_world[frame], track.intrinsics(frame))
         for frame in range(frames)
     ]
 
 
-def bench_embree(batches: list[list], cpu: list | None = None) -> float:
-    """Milliseconds per frame of Embree alone casting the recorded rays (all cores, as the backend);
-    appends its CPU ms per frame (all threads) to ``cpu``."""
-    import open3d as o3d
+EMBREE_BASELINES = ("open3d", "C API")
+"""The raw casts of the recorded rays: open3d's ``cast_rays`` on tensors made beforehand, and
+``renderers.guidance.embree``'s packet loop (what the renderer casts with when the library
+loads). The ratio is taken against the faster of the two."""
 
-    tensors = [[(mesh.scene, o3d.core.Tensor.from_numpy(rays)) for mesh, rays in frame] for frame in batches]
-    for scene, rays in tensors[0]:
-        scene.cast_rays(rays)
-    start, start_cpu = time.perf_counter(), time.process_time()
-    for frame in tensors[1:]:
-        for scene, rays in frame:
+
+def bench_embree(trajectory, batches: list[list], how: str, cpu: list | None = None) -> float:
+    """Milliseconds per frame of Embree alone casting the recorded rays (all cores, as the backend),
+    one static scene per mesh, ``how`` one of ``EMBREE_BASELINES``; appends its CPU ms per frame
+    (all threads) to ``cpu``."""
+    entries = clip_meshes(trajectory).entries
+    if how == "open3d":
+        import open3d as o3d
+
+        scenes = [Open3DScene([(entry.vertices, entry.faces)]).scene for entry in entries]
+        frames = [[(scenes[e], o3d.core.Tensor.from_numpy(rays)) for e, rays in frame] for frame in batches]
+
+        def cast(scene, rays):
             scene.cast_rays(rays)
+    else:
+        scenes = [embree.scene([(entry.vertices, entry.faces)]) for entry in entries]
+        frames = [[(scenes[e], rays) for e, rays in frame] for frame in batches]
+
+        def cast(scene, rays):
+            scene.cast(rays)
+
+    for scene, rays in frames[0]:
+        cast(scene, rays)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    for frame in frames[1:]:
+        for scene, rays in frame:
+            cast(scene, rays)
     if cpu is not None:
-        cpu.append(1000.0 * (time.process_time() - start_cpu) / (len(tensors) - 1))
-    return 1000.0 * (time.perf_counter() - start) / (len(tensors) - 1)
+        cpu.append(1000.0 * (time.process_time() - start_cpu) / (len(frames) - 1))
+    return 1000.0 * (time.perf_counter() - start) / (len(frames) - 1)
 
 
 class _Timed:
@@ -251,7 +268,8 @@ def main() -> None:
     has_open3d = importlib.util.find_spec("open3d") is not None
     print(f"load average at start: {os.getloadavg()}")
     breakdowns, cpu_times, results = {}, {}, {}
-    header = ("scene", "res", "tris", "open3d fps", "embree ms", "x embree", "naive fps", "x naive")
+    header = ("scene", "res", "tris", "open3d fps", "o3d cast ms", "C API ms", "x embree", "naive fps")
+    header += ("x naive",)
     header += ("p3d fps", "x p3d")
     print(" ".join(f"{name:>11}" for name in header))
     for size in sizes:
@@ -259,23 +277,31 @@ def main() -> None:
             trajectory = scene(size, resolution, frames)
             if has_open3d:
                 batches = recorded_rays(trajectory, frames)
-                renderer_cpu, embree_cpu = [], []
-                runs = [
-                    (bench_open3d(trajectory, frames, renderer_cpu), bench_embree(batches, embree_cpu))
-                    for _ in range(args.repeat)
-                ]
+                renderer_cpu = []
+                baseline_cpu: dict[str, list[float]] = {how: [] for how in EMBREE_BASELINES}
+                runs = []
+                for _ in range(args.repeat):
+                    fps_run = bench_open3d(trajectory, frames, renderer_cpu)
+                    casts = {
+                        how: bench_embree(trajectory, batches, how, baseline_cpu[how])
+                        for how in EMBREE_BASELINES
+                    }
+                    runs.append((fps_run, casts))
+                embree_cpu = [min(values) for values in zip(*baseline_cpu.values(), strict=True)]
                 cpu_times[(size, resolution)] = (
                     statistics.median(renderer_cpu),
                     statistics.median(embree_cpu),
                     statistics.median(r / e for r, e in zip(renderer_cpu, embree_cpu, strict=True)),
                 )
                 fps = statistics.median(f for f, _ in runs)
-                embree_ms = statistics.median(e for _, e in runs)
-                # The ratio of each run (frame time over the cast time measured beside it), then the median.
-                ratio = statistics.median((1000.0 / f) / e for f, e in runs)
+                baseline_ms = {how: statistics.median(c[how] for _, c in runs) for how in EMBREE_BASELINES}
+                embree_ms = min(baseline_ms.values())
+                # The ratio of each run (frame time over the faster cast measured beside it), then the median.
+                ratio = statistics.median((1000.0 / f) / min(c.values()) for f, c in runs)
                 naive = bench_naive(trajectory, max(2, frames // 4))
             else:  # e.g. under the pytorch3d venv: only the rasterizer column is measured
                 fps = naive = embree_ms = ratio = float("nan")
+                baseline_ms = dict.fromkeys(EMBREE_BASELINES, float("nan"))
             p3d = bench_pytorch3d(trajectory, args.pytorch3d_frames)
             p3d_text = (
                 ("skipped: pytorch3d not installed", "")
@@ -287,7 +313,7 @@ def main() -> None:
                 resolution,
                 triangles(trajectory),
                 f"{fps:.1f}",
-                f"{embree_ms:.1f}",
+                *(f"{baseline_ms[how]:.1f}" for how in EMBREE_BASELINES),
                 f"{ratio:.2f}",
                 f"{naive:.2f}",
                 f"{fps / naive:.1f}",
@@ -305,6 +331,7 @@ def main() -> None:
         # the frame time is at least renderer cpu / 2, and Embree's cast about embree cpu / 2.
         print("\nCPU ms per frame (user + sys, all threads; medians of the same runs):")
         print(" ".join(f"{name:>11}" for name in ("scene", "res", "renderer", "embree", "x embree")))
+        print("  (embree: the faster baseline's CPU time in each run)")
         for (size, resolution), (renderer_ms, embree_ms, ratio) in cpu_times.items():
             values = (size, resolution, f"{renderer_ms:.1f}", f"{embree_ms:.1f}", f"{ratio:.2f}")
             print(" ".join(f"{value:>11}" for value in values), flush=True)

@@ -3,7 +3,7 @@
 ``RaySession`` starts (or joins) Ray and stops what it started; ``run_tasks`` submits one Ray task
 per item with declared resources, retries tasks whose worker died or raised (``max_retries``),
 and yields each item's outcome as it finishes. Every worker runs its libraries (torch, numba,
-OpenMP/BLAS, open3d's Embree threads through OpenMP) on ``threads`` threads, so ``N`` workers do
+OpenMP/BLAS, Embree's casts and scene builds) on ``threads`` threads, so ``N`` workers do
 not oversubscribe ``N`` cores. Ray is the ``datasets`` extra, imported only here.
 """
 
