@@ -126,12 +126,15 @@ class Open3DBackend:
         silhouette_hit = np.empty(int(first_rays[-1]), dtype=bool)
         primitives, barycentrics = [], []
         first_job = 0
+        embree_hits = self._cast_embree_groups(groups, first_rays, rays)
         for entry_index, entity_jobs in groups:
             stop_job = first_job + len(entity_jobs)
             ray_slice = slice(int(first_rays[first_job]), int(first_rays[stop_job]))
             if entry_index in self._flat_index:
                 flat_slice = slice(ray_slice.start - embree_rays, ray_slice.stop - embree_rays)
                 t_hit, primitive_ids, primitive_uvs = (values[flat_slice] for values in flat_hits)
+            elif embree_hits is not None:
+                t_hit, primitive_ids, primitive_uvs = (values[ray_slice] for values in embree_hits)
             else:
                 t_hit, primitive_ids, primitive_uvs = self.casters[entry_index].cast(rays[ray_slice])
             primitives.append(primitive_ids)
@@ -194,6 +197,18 @@ class Open3DBackend:
             hit_barycentric[:hit_count],
             silhouettes,
         )
+
+    def _cast_embree_groups(
+        self, groups: list, first_rays: np.ndarray, rays: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Every Embree mesh's rays (the first groups, ``rays`` in their order) cast in one pass
+        (``embree.cast_batches``); None when a mesh is cast through open3d (one call each)."""
+        entries = [entry for entry, _ in groups if entry not in self._flat_index]
+        scenes = [self.casters[entry] for entry in entries]
+        if not scenes or not all(isinstance(scene, embree.EmbreeScene) for scene in scenes):
+            return None
+        group_jobs = np.cumsum([0] + [len(jobs) for entry, jobs in groups if entry not in self._flat_index])
+        return embree.cast_batches(scenes, first_rays[group_jobs], rays)
 
     def embree_rays(
         self, frame: int, cam_to_world: np.ndarray, intrinsics: Intrinsics

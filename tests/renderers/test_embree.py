@@ -147,3 +147,13 @@ def test_the_guidance_backend_and_the_occlusion_rays_use_it():
     scenes = [tester._static_scene, tester._frame_scene[1] if tester._frame_scene else None]
     scenes += list(tester._mesh_scenes.values())
     assert any(isinstance(scene, EmbreeScene) for scene in scenes)
+
+
+def test_batched_casts_equal_one_cast_per_scene():
+    scenes = [embree.scene([_sphere()]), embree.scene([_box([0.0, 0.0, 0.0], [1.5, 1.0, 2.0])])]
+    rays = [_rays_towards(1000, seed=6), _rays_towards(37, seed=7), _rays_towards(0, seed=8)]
+    bounds = np.cumsum([0] + [len(r) for r in rays])
+    batched = embree.cast_batches([scenes[0], scenes[1], scenes[0]], bounds, np.concatenate(rays))
+    alone = [scene.cast(r) for scene, r in zip([scenes[0], scenes[1], scenes[0]], rays, strict=True)]
+    for got, expected in zip(batched, zip(*alone, strict=True), strict=True):
+        np.testing.assert_array_equal(got, np.concatenate(expected))

@@ -36,7 +36,7 @@ import time
 import numpy as np
 
 from renderers.guidance import GuidanceRenderer, embree
-from renderers.guidance.embree import Open3DScene
+from renderers.guidance.embree import EmbreeScene, Open3DScene
 from renderers.guidance.flow import correspondence_flow
 from renderers.guidance.geometry import clip_meshes
 from renderers.guidance.maps import (
@@ -129,8 +129,8 @@ def bench_embree(trajectory, batches: list[list], how: str, cpu: list | None = N
 
 
 class _Timed:
-    """A backend's mesh caster (``cast``) or flat-mesh pack (``window_hits``) whose time in those
-    adds up in ``seconds``."""
+    """A backend's mesh caster (``cast``), flat-mesh pack (``window_hits``) or function (``call``)
+    whose time in those adds up in ``seconds``."""
 
     def __init__(self, inner, seconds: list[float]) -> None:
         self.inner, self.seconds = inner, seconds
@@ -147,6 +147,13 @@ class _Timed:
     def window_hits(self, *args):
         return self._timed("window_hits", *args)
 
+    def call(self, *args):
+        """``inner(*args)`` (a function), timed."""
+        start = time.perf_counter()
+        result = self.inner(*args)
+        self.seconds[0] += time.perf_counter() - start
+        return result
+
 
 STAGES = ("mesh casts", "cast rest", "maps", "materials", "flow x2")
 
@@ -154,9 +161,21 @@ STAGES = ("mesh casts", "cast rest", "maps", "materials", "flow x2")
 def stage_breakdown(trajectory, frames: int) -> dict[str, float]:
     """Milliseconds per frame of each of ``STAGES``, sequential, one new frame cast per frame."""
     renderer = GuidanceRenderer(trajectory, threads=False)
-    embree = [0.0]
-    renderer.backend.casters = [_Timed(caster, embree) for caster in renderer.backend.casters]
-    renderer.backend._flat = _Timed(renderer.backend._flat, embree)
+    cast_seconds = [0.0]
+    renderer.backend.casters = [
+        caster if isinstance(caster, EmbreeScene) else _Timed(caster, cast_seconds)
+        for caster in renderer.backend.casters
+    ]
+    renderer.backend._flat = _Timed(renderer.backend._flat, cast_seconds)
+    cast_batches = embree.cast_batches  # the Embree meshes' one batched cast a frame, timed too
+    embree.cast_batches = _Timed(cast_batches, cast_seconds).call
+    try:
+        return _stages(renderer, trajectory, frames, cast_seconds)
+    finally:
+        embree.cast_batches = cast_batches
+
+
+def _stages(renderer, trajectory, frames: int, cast_seconds: list[float]) -> dict[str, float]:
     track = trajectory.cameras[trajectory.primary_camera]
     totals = dict.fromkeys(STAGES, 0.0)
 
@@ -166,11 +185,11 @@ def stage_breakdown(trajectory, frames: int) -> dict[str, float]:
 
     previous, current = cast(0), cast(1)
     for frame in range(1, frames - 1):
-        embree[0] = 0.0
+        cast_seconds[0] = 0.0
         start = time.perf_counter()
         following = cast(frame + 1)
-        totals["cast rest"] += time.perf_counter() - start - embree[0]
-        totals["mesh casts"] += embree[0]
+        totals["cast rest"] += time.perf_counter() - start - cast_seconds[0]
+        totals["mesh casts"] += cast_seconds[0]
         hits = current[0]
         start = time.perf_counter()
         camera_normal_map(hits), ray_distance_map(hits), surface_coords_map(hits)
