@@ -146,6 +146,10 @@ class EmbreeScene:
             # One float of padding after the last vertex: Embree reads vertices 16 bytes at a time.
             padded = np.zeros((len(vertices) * 3 + 1,), dtype=np.float32)
             padded[:-1] = np.asarray(vertices, dtype=np.float32).reshape(-1)
+            faces = np.asarray(faces)
+            if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
+                # Embree does not check indices: it would read outside the vertex buffer.
+                raise ValueError(f"Embree scene: face indices outside the {len(vertices)} vertices")
             indices = np.ascontiguousarray(faces, dtype=np.uint32)
             geometry = library.new_geometry(library.device, _GEOMETRY_TRIANGLE)
             library.set_shared_buffer(

@@ -203,12 +203,12 @@ class Open3DBackend:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Every Embree mesh's rays (the first groups, ``rays`` in their order) cast in one pass
         (``embree.cast_batches``); None when a mesh is cast through open3d (one call each)."""
-        entries = [entry for entry, _ in groups if entry not in self._flat_index]
-        scenes = [self.casters[entry] for entry in entries]
+        embree_groups = [(entry, jobs) for entry, jobs in groups if entry not in self._flat_index]
+        scenes = [self.casters[entry] for entry, _ in embree_groups]
         if not scenes or not all(isinstance(scene, embree.EmbreeScene) for scene in scenes):
             return None
-        group_jobs = np.cumsum([0] + [len(jobs) for entry, jobs in groups if entry not in self._flat_index])
-        return embree.cast_batches(scenes, first_rays[group_jobs], rays)
+        first_job_of_group = np.cumsum([0] + [len(jobs) for _, jobs in embree_groups])
+        return embree.cast_batches(scenes, first_rays[first_job_of_group], rays)
 
     def embree_rays(
         self, frame: int, cam_to_world: np.ndarray, intrinsics: Intrinsics

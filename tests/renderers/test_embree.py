@@ -157,3 +157,10 @@ def test_batched_casts_equal_one_cast_per_scene():
     alone = [scene.cast(r) for scene, r in zip([scenes[0], scenes[1], scenes[0]], rays, strict=True)]
     for got, expected in zip(batched, zip(*alone, strict=True), strict=True):
         np.testing.assert_array_equal(got, np.concatenate(expected))
+
+
+def test_faces_outside_the_vertices_are_refused():
+    vertices = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    for faces in (np.array([[0, 1, 3]]), np.array([[0, -1, 2]])):
+        with pytest.raises(ValueError, match="outside the 3 vertices"):
+            embree.scene([(vertices, faces)])
