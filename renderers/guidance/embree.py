@@ -176,13 +176,7 @@ class EmbreeScene:
         """Nearest hits of ``rays`` (R, 6) float32 (origin, direction; t in [0, inf)): open3d's
         ``t_hit`` (R,) float32 (inf on a miss), ``primitive_ids`` (R,) uint32 (``INVALID_ID``)
         and ``primitive_uvs`` (R, 2) float32 (zero on a miss)."""
-        rays = np.ascontiguousarray(rays, dtype=np.float32)
-        count = len(rays)
-        t = np.empty(count, dtype=np.float32)
-        primitive = np.empty(count, dtype=np.uint32)
-        uv = np.empty((count, 2), dtype=np.float32)
-        kernels.split(_intersect_part, (self.handle, rays, t, primitive, uv), count, "rays")
-        return t, primitive, uv
+        return cast_batches([self], np.array([0, len(rays)], dtype=np.int64), rays)
 
     def occluded(self, rays: np.ndarray, tnear: float = 0.0, tfar: float = 1.0) -> np.ndarray:
         """(R,) bool: a triangle lies at ``o + t d`` for t in (``tnear``, ``tfar``) of ``rays``

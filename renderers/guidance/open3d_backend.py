@@ -94,14 +94,14 @@ class Open3DBackend:
         job_columns = np.array([col for col, _, _ in jobs], dtype=np.int64)
         rects = np.array([rect for _, rect, _ in jobs], dtype=np.int64).reshape(-1, 4)
         first_rays = np.concatenate([np.zeros(1, np.int64), np.cumsum(_areas(rects))])
-        embree_rays = int(first_rays[embree_jobs])
-        rays = self._scratch("rays", (embree_rays, 6), np.float32)
+        embree_ray_count = int(first_rays[embree_jobs])
+        rays = self._scratch("rays", (embree_ray_count, 6), np.float32)
         flat_hits = None
         if jobs:
             world_to_object = np.stack([matrix for _, _, matrix in jobs])
             starts = _camera_centres(world_to_object, cam_to_world)
-            embree = slice(0, embree_jobs)
-            _object_rays(ray_axes, cam_to_world, rects[embree], world_to_object[embree], starts[embree], rays)
+            part = slice(0, embree_jobs)  # Embree's jobs
+            _object_rays(ray_axes, cam_to_world, rects[part], world_to_object[part], starts[part], rays)
             if embree_jobs < len(jobs):
                 flat_mesh = np.array(
                     [
@@ -131,7 +131,7 @@ class Open3DBackend:
             stop_job = first_job + len(entity_jobs)
             ray_slice = slice(int(first_rays[first_job]), int(first_rays[stop_job]))
             if entry_index in self._flat_index:
-                flat_slice = slice(ray_slice.start - embree_rays, ray_slice.stop - embree_rays)
+                flat_slice = slice(ray_slice.start - embree_ray_count, ray_slice.stop - embree_ray_count)
                 t_hit, primitive_ids, primitive_uvs = (values[flat_slice] for values in flat_hits)
             elif embree_hits is not None:
                 t_hit, primitive_ids, primitive_uvs = (values[ray_slice] for values in embree_hits)

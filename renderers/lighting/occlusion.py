@@ -121,8 +121,6 @@ class OcclusionTester:
         return blocked
 
     def _test(self, scene, rays: np.ndarray) -> np.ndarray:
-        if len(rays) == 0:
-            return np.zeros(0, dtype=bool)
         return scene.occluded(rays, tnear=0.0, tfar=1.0)
 
 

@@ -149,10 +149,7 @@ class _Timed:
 
     def call(self, *args):
         """``inner(*args)`` (a function), timed."""
-        start = time.perf_counter()
-        result = self.inner(*args)
-        self.seconds[0] += time.perf_counter() - start
-        return result
+        return self._timed("__call__", *args)
 
 
 STAGES = ("mesh casts", "cast rest", "maps", "materials", "flow x2")
