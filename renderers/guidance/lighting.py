@@ -180,10 +180,12 @@ def lighting_maps(
     irradiance = np.zeros((height * width if want_irradiance else 0, 3), dtype=np.float32)
     specular = np.zeros((height * width if want_specular else 0, 3), dtype=np.float32)
     environment = tables.environment
+    hit_pixels = np.ascontiguousarray(hits.hit_pixels, dtype=np.int64)
+    hit_column = np.ascontiguousarray(hits.hit_column, dtype=np.int32)
+    uniform = kernels.uniform_neighbourhoods(raw, tables.filtered, hit_pixels, hit_column, height, width)
     kernels.shade(
-        raw, tables.filtered, np.asarray(hits.hit_index, dtype=np.int64),
-        np.ascontiguousarray(hits.hit_pixels, dtype=np.int64),
-        np.ascontiguousarray(hits.hit_column, dtype=np.int32), points, geometric, shading, view, distance,
+        raw, tables.filtered, uniform, np.asarray(hits.hit_index, dtype=np.int64), hit_pixels,
+        hit_column, points, geometric, shading, view, distance,
         hit_roughness, PLANE_TOLERANCE, tables.term_kind, tables.term_mode, tables.term_vector,
         tables.term_rgb, tables.term_row, hit_to_light, hit_arriving, tables.ambient_kind,
         environment.convolved, environment.levels, environment.level_start, environment.level_rows,

@@ -70,13 +70,15 @@ class OcclusionTester:
             pose = self.trajectory.object_to_world[frame, col]
             vertices = (entry.vertices @ pose[:3, :3].T + pose[:3, 3]).astype(np.float32)
             meshes.append((vertices, entry.faces))
-        return embree.scene(meshes)
+        return embree.scene(meshes, robust=False)
 
     def _mesh_scene(self, entry_index: int):
         scene = self._mesh_scenes.get(entry_index)
         if scene is None:
             entry = self.meshes.entries[entry_index]
-            scene = self._mesh_scenes[entry_index] = embree.scene([(entry.vertices, entry.faces)])
+            scene = self._mesh_scenes[entry_index] = embree.scene(
+                [(entry.vertices, entry.faces)], robust=False
+            )
         return scene
 
     def occluded(self, frame: int, origins: np.ndarray, segments: np.ndarray) -> np.ndarray:

@@ -164,3 +164,27 @@ def test_faces_outside_the_vertices_are_refused():
     for faces in (np.array([[0, 1, 3]]), np.array([[0, -1, 2]])):
         with pytest.raises(ValueError, match="outside the 3 vertices"):
             embree.scene([(vertices, faces)])
+
+
+def test_zero_segments_are_never_blocked_and_skip_the_query():
+    """A zero segment covers nothing: False from both scenes, also where its origin lies inside a
+    box (where any real segment out of it is blocked)."""
+    box = _box([0.0, 0.0, 0.0], [2.0, 2.0, 2.0])
+    rays = np.zeros((40, 6), dtype=np.float32)
+    rays[:, :3] = np.random.default_rng(8).uniform(-0.5, 0.5, (40, 3))
+    rays[::2, 3] = 5.0  # every other ray leaves the box along x
+    for scene in (embree.scene([box]), Open3DScene([box])):
+        blocked = scene.occluded(rays)
+        np.testing.assert_array_equal(blocked[::2], True)
+        np.testing.assert_array_equal(blocked[1::2], False)
+
+
+def test_occlusion_scenes_without_the_robust_flag_give_the_same_answers():
+    parts = [_sphere(), _box([0.5, 0.0, 0.3], [1.5, 1.0, 0.4])]
+    rays = _rays_towards(4096, seed=9)
+    rays[:, 3:] *= 6.0  # segments reaching past the geometry
+    robust = embree.scene(parts).occluded(rays)
+    fast = embree.scene(parts, robust=False).occluded(rays)
+    assert 0.2 < robust.mean() < 0.9
+    assert np.mean(fast != robust) <= 1e-3
+    np.testing.assert_array_equal(Open3DScene(parts).occluded(rays), robust)

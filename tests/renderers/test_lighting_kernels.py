@@ -9,6 +9,7 @@ from renderers.guidance import GuidanceRenderer
 from renderers.guidance import render as guidance_render
 from renderers.guidance.lighting import LIGHTING_MAPS, lighting_maps, lighting_maps_numpy
 from renderers.guidance.synthetic import ground_box_sphere
+from renderers.lighting import kernels
 from worldsim.scene.model import LightSpec
 
 
@@ -47,3 +48,46 @@ def test_compiled_lighting_maps_equal_the_numpy_formulation(monkeypatch):
         # in numpy), which moves a lookup on the full-resolution level by up to ~1e-3 of the peak.
         np.testing.assert_allclose(compiled[name], reference[name], rtol=0, atol=2e-3 * scale)
         assert np.mean(np.abs(compiled[name] - reference[name])) < 1e-5 * scale
+
+
+def _uniform_by_shifts(raw, filtered, hit_pixels, column, height, width):
+    """``kernels.uniform_neighbourhoods`` as whole-image numpy: the 3 x 3 neighbours that show
+    the same entity all have the same filtered raw values."""
+    values = np.full((height * width, int(filtered.sum())), -1.0)
+    values[hit_pixels] = raw[:, filtered]
+    entity = np.full(height * width, -1)
+    entity[hit_pixels] = column
+    values = np.pad(values.reshape(height, width, -1), ((1, 1), (1, 1), (0, 0)), constant_values=-1)
+    entity = np.pad(entity.reshape(height, width), 1, constant_values=-1)
+    centre = (slice(1, height + 1), slice(1, width + 1))
+    uniform = np.ones((height, width), dtype=bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            shifted = (slice(1 + dy, height + 1 + dy), slice(1 + dx, width + 1 + dx))
+            other = entity[shifted] != entity[centre]
+            same = np.all(values[shifted] == values[centre], axis=-1)
+            uniform &= other | (entity[shifted] < 0) | same
+    return uniform.reshape(-1)
+
+
+def test_uniform_neighbourhoods_match_a_whole_image_formulation():
+    rng = np.random.default_rng(5)
+    height, width = 37, 29
+    pixels = np.flatnonzero(rng.random(height * width) < 0.8)
+    column = (rng.random(len(pixels)) < 0.3).astype(np.int32) + 2
+    # Mostly lit, so that many neighbourhoods are uniform and many are not.
+    raw = (rng.random((len(pixels), 4)) < 0.93).astype(np.float32)
+    filtered = np.array([True, False, True, True])
+    uniform = kernels.uniform_neighbourhoods(raw, filtered, pixels, column, height, width)
+    expected = _uniform_by_shifts(raw, filtered, pixels, column, height, width)
+    assert 0.1 < expected[pixels].mean() < 0.9
+    np.testing.assert_array_equal(uniform[pixels], expected[pixels])
+    # An unfiltered kind never breaks uniformity; too many filtered kinds: nothing is uniform.
+    unfiltered = np.zeros(4, dtype=bool)
+    none_filtered = kernels.uniform_neighbourhoods(raw, unfiltered, pixels, column, height, width)
+    assert none_filtered[pixels].all()
+    many = np.ones((len(pixels), kernels.FILTER_KEY_BITS + 1), dtype=np.float32)
+    crowded = kernels.uniform_neighbourhoods(
+        many, np.ones(many.shape[1], dtype=bool), pixels, column, height, width
+    )
+    assert not crowded.any()
