@@ -336,3 +336,25 @@ def test_ball_lands_on_a_step_of_non_convex_static_stairs(
     ball = World(scene).rollout().object_to_world[-1, 2, :3, 3]
     on_second_step = abs(ball[2] - (2 * 0.18 + 0.1)) < REST_TOLERANCE and -0.45 < ball[0] < -0.15
     assert on_second_step == lands_on_step, ball  # the hull is a ramp: the ball rolls off it
+
+
+def test_a_diverging_simulation_raises_instead_of_restarting(tmp_path, monkeypatch) -> None:
+    """MuJoCo resets a simulation whose state turns non-finite and carries on (the poses would
+    jump back to the start): the rollout raises, names the body, and writes no MUJOCO_LOG.TXT."""
+    from worldsim.errors import SceneError
+
+    monkeypatch.chdir(tmp_path)
+    scene = _scene(num_frames=20)
+    scene.add(
+        EntitySpec(
+            name="box",
+            mesh=MeshSpec(type="box", size=[0.4, 0.3, 0.5]),
+            pose=Pose(position=[0, 0, 1.0]),
+            physics=PhysicsSpec(mode="dynamic", mass=2.0),
+        )
+    )
+    scene.world.gravity = [0.0, 0.0, -1e38]  # past any validated range: only the API allows it
+    with pytest.raises(SceneError, match="diverged.*'box'") as error:
+        World(scene).rollout()
+    assert error.value.key_path == "world.physics_timestep"
+    assert not (tmp_path / "MUJOCO_LOG.TXT").exists()

@@ -160,6 +160,7 @@ class PhysicsWorld:
     ) -> None:
         import mujoco
 
+        _route_mujoco_warnings(mujoco)
         if not np.isfinite(timestep) or timestep <= 0:
             raise SceneError(
                 "physics_timestep must be a positive number of seconds", key_path="world.physics_timestep"
@@ -348,11 +349,39 @@ class PhysicsWorld:
                 mujoco.mj_step(model, data, nstep=stop - step)
                 step = stop
                 apply_state(step)
+            self._check_stable(step)
             if step in needed:
                 recorded[step] = data.qpos[qpos_index].copy()
             if progress is not None:
                 progress(step)
         return self._frames(recorded, base_step, fraction)
+
+    def _check_stable(self, step: int) -> None:
+        """Raise where MuJoCo found a non-finite or huge state by ``step``: it then resets the
+        simulation to the initial state and carries on, which would hand back poses that jump
+        back to the start (a silent wrong result)."""
+        mujoco = self.mujoco
+        bad = [
+            (kind, self.data.warning[int(warning)])
+            for kind, warning in (
+                ("position", mujoco.mjtWarning.mjWARN_BADQPOS),
+                ("velocity", mujoco.mjtWarning.mjWARN_BADQVEL),
+                ("acceleration", mujoco.mjtWarning.mjWARN_BADQACC),
+            )
+        ]
+        diverged = [(kind, stat) for kind, stat in bad if stat.number > 0]
+        if not diverged:
+            return
+        kind, stat = diverged[0]
+        dof = int(stat.lastinfo)
+        body = next((name for name, first in self._dof.items() if first <= dof < first + 6), None)
+        where = f" of entity {body!r}" if body is not None else ""
+        raise SceneError(
+            f"the physics simulation diverged by t = {step * self.timestep:.4g} s (non-finite or "
+            f"huge {kind}{where}); lower world.physics_timestep, or check masses, initial "
+            "velocities and overlapping colliders",
+            key_path="world.physics_timestep",
+        )
 
     def _frames(
         self, recorded: dict[int, np.ndarray], base_step: np.ndarray, fraction: np.ndarray
@@ -388,3 +417,20 @@ class PhysicsWorld:
             matrices[:, 3, 3] = 1.0
             result[name] = matrices
         return result
+
+
+MUJOCO_WARNINGS: list[str] = []
+"""MuJoCo's warning messages of this process, newest last (at most 100): MuJoCo would otherwise
+print them and append them to ``MUJOCO_LOG.TXT`` in the working directory. Divergence, the one
+that matters, raises from ``simulate``."""
+
+
+def _route_mujoco_warnings(mujoco) -> None:
+    """Send MuJoCo's warnings to ``MUJOCO_WARNINGS`` instead of stdout and a log file."""
+
+    def keep(message: str) -> None:
+        MUJOCO_WARNINGS.append(str(message))
+        del MUJOCO_WARNINGS[:-100]
+
+    if mujoco.get_mju_user_warning() is None:
+        mujoco.set_mju_user_warning(keep)
