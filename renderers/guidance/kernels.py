@@ -29,7 +29,7 @@ _compiled = numba.njit(cache=True, nogil=True, fastmath=False, error_model="nump
 # Hits per work item of the loops over hit segments (``_chunks``).
 CHUNK = 2048
 # Least work of one piece of a split loop, in its items; at most this many pieces per call.
-MIN_PIECE = {"rows": 64, "chunks": 16, "elements": 65536, "rays": 2048}
+MIN_PIECE = {"rows": 64, "chunks": 16, "elements": 65536, "rays": 2048, "hits": 4096}
 MAX_PIECES = 4
 
 

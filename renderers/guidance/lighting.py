@@ -19,6 +19,7 @@ normal's side facing the camera. Everything is deterministic (fixed sample patte
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -74,13 +75,16 @@ class LightingContext:
     corner_normal_edges: np.ndarray
     """(F_total, 3, 3) float32 path-tracer vertex normals per triangle (corner 0, edges)."""
     _frame_tables: dict[bool, FrameTables] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def frame_tables(self, with_environment: bool) -> FrameTables:
-        """The clip's ``FrameTables`` (built on first use, then shared by every frame)."""
-        tables = self._frame_tables.get(with_environment)
-        if tables is None:
-            tables = self._frame_tables[with_environment] = frame_tables(self, with_environment)
-        return tables
+        """The clip's ``FrameTables`` (built on first use, then shared by every frame and by
+        the lighting threads)."""
+        with self._lock:
+            tables = self._frame_tables.get(with_environment)
+            if tables is None:
+                tables = self._frame_tables[with_environment] = frame_tables(self, with_environment)
+            return tables
 
     @property
     def shadow_names(self) -> list[str]:
@@ -162,7 +166,7 @@ def lighting_maps(
     to_light, arriving = [], []
     for kind in tables.area_kinds:
         index, light = context.direct_lights[kind]
-        sample = light_samples(light, index, points)
+        sample = light_samples(light, index, points.T)
         segment = sample.segments[0] if len(sample.segments) == 1 else _interleaved(sample.segments, pattern)
         kernels.fill_segments(rays, kind, np.ascontiguousarray(segment, dtype=np.float32))
         to_light.append(sample.to_light)
@@ -190,7 +194,7 @@ def lighting_maps(
         tables.term_rgb, tables.term_row, hit_to_light, hit_arriving, tables.ambient_kind,
         environment.convolved, environment.levels, environment.level_start, environment.level_rows,
         environment.level_roughness, environment.level_count, environment.rotation, want_irradiance,
-        want_specular, np.empty((count, tables.kinds), dtype=np.float32), shadow, irradiance, specular,
+        want_specular, np.empty((tables.kinds, count), dtype=np.float32), shadow, irradiance, specular,
     )  # fmt: skip
     result: dict[str, np.ndarray] = {}
     if "shadow" in names:

@@ -2,11 +2,14 @@
 
 A frame takes two passes over its hits around one Embree query: ``frame_rays`` (surface frames
 and every shadow / occlusion ray) and ``shade`` (the neighbour filter, every direct light and
-environment, written straight into the maps), plus ``visible_fractions`` between them; the numpy
-formulation took dozens of whole-array passes with temporaries. Arithmetic is float32 like the
-rays Embree takes, except where noted. Conventions: N hits; E entity columns; H x W image,
-pixels flat ``row * W + col``; rays (K, N, 6) float32: K kinds of ray, each hit's origin (3) and
-segment (3).
+environment, written straight into the maps), plus ``visible_fractions`` and
+``uniform_neighbourhoods`` between them; the numpy formulation took dozens of whole-array passes
+with temporaries. Per-hit vectors are (3, N) rows and ``shade`` runs each light as one loop over
+the hits, which the compiler turns into vector (AVX) code; the sums keep the order and precision
+of a loop over lights per hit, so the maps are bit-identical to that formulation. Arithmetic is
+float32 like the rays Embree takes, except where noted. Conventions: N hits; K kinds of ray; E
+entity columns; H x W image, pixels flat ``row * W + col``; rays (K, N, 6) float32: each hit's
+origin (3) and segment (3).
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ import math
 import numba
 import numpy as np
 
+from renderers.guidance.kernels import split
+
 # error_model="numpy": a float division by zero gives inf/nan like numpy instead of raising.
-# parallel=True: the per-hit loops (``prange``) run on numba's threads (NUMBA_NUM_THREADS); on the
-# shared 2-core development machine 1 and 2 threads measured the same (the second core was busy).
-# The kernels release the GIL, so a renderer's worker threads can also run them side by side.
-_compiled = numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-# The ray set-up loops do too little per hit to pay for waking threads (on a loaded machine a
-# parallel region waits for its slowest thread: 2-3 ms against 0.05 ms serial, measured).
+# The per-hit loops run in pieces through ``renderers.guidance.kernels.split``: the calling thread
+# and the guidance kernels' helper threads take pieces as they come free, so on two cores the
+# lighting thread uses the second core only while the other guidance work leaves it idle (numba's
+# own parallel loops kept a second team of threads spinning beside the renderer's: about 6 ms of
+# CPU a frame at 256^2). The kernels release the GIL.
 _serial = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 MIN_ALPHA = np.float32(1e-3)  # renderers.lighting.brdf.MIN_ALPHA (float32 here)
@@ -39,13 +43,13 @@ RAY_AMBIENT = 3
 """Ambient occlusion: ``ambient_local[pattern]`` in the geometric normal's tangent frame."""
 
 
-@_compiled
-def frame_rays(  # pragma: no cover - compiled
+def frame_rays(
     object_point, column, rotation, translation, normal_rotation, rays_camera, hit_pixels,
     cam_rotation, normal_camera, normal_edges, face, barycentric, ray_distance, roughness_image,
     offset, width, kind_mode, kind_samples, kind_table, kind_vector, ambient_local, rays,
 ):  # fmt: skip
-    """Per hit: world point, geometric and shading normal, view vector (N, 3) float32 each, the
+    """Per hit: world point, geometric and shading normal, view vector (3, N) float32 each (one
+    row per component, so that the shading loops over hits compile to vector instructions), the
     interleaving pattern index (N,) int64 in [0, 4) ((x % 2) + 2 (y % 2) of its pixel in an image
     ``width`` wide), distance to the camera and roughness (N,) float32; and every shadow /
     occlusion ray of the frame written into ``rays`` (K, N, 6): origin (3) and segment (3).
@@ -65,17 +69,35 @@ def frame_rays(  # pragma: no cover - compiled
     segments ``kind_table`` (K, 4, 3) float32, point positions ``kind_vector`` (K, 3) float32,
     ambient segments ``ambient_local`` (4, 3) float32 (tangent, bitangent, normal; metres).
     """
-    count = object_point.shape[0]
-    kinds = rays.shape[0]
-    points = np.empty((count, 3), dtype=np.float32)
+    count = len(object_point)
+    points = np.empty((3, count), dtype=np.float32)
     pattern = np.empty(count, dtype=np.int64)
-    geometric = np.empty((count, 3), dtype=np.float32)
-    shading = np.empty((count, 3), dtype=np.float32)
-    view = np.empty((count, 3), dtype=np.float32)
+    geometric = np.empty((3, count), dtype=np.float32)
+    shading = np.empty((3, count), dtype=np.float32)
+    view = np.empty((3, count), dtype=np.float32)
     distance = np.empty(count, dtype=np.float32)
     roughness = np.empty(count, dtype=np.float32)
+    arguments = (
+        object_point, column, rotation, translation, normal_rotation, rays_camera, hit_pixels,
+        cam_rotation, normal_camera, normal_edges, face, barycentric, ray_distance, roughness_image,
+        np.float32(offset), width, kind_mode, kind_samples, kind_table, kind_vector, ambient_local,
+        rays, points, pattern, geometric, shading, view, distance, roughness,
+    )  # fmt: skip
+    split(_frame_rays_part, arguments, count, "hits")
+    return points, geometric, shading, view, pattern, distance, roughness
+
+
+@_serial
+def _frame_rays_part(  # pragma: no cover - compiled
+    object_point, column, rotation, translation, normal_rotation, rays_camera, hit_pixels,
+    cam_rotation, normal_camera, normal_edges, face, barycentric, ray_distance, roughness_image,
+    offset, width, kind_mode, kind_samples, kind_table, kind_vector, ambient_local, rays, points,
+    pattern, geometric, shading, view, distance, roughness, first, stop,
+):  # fmt: skip
+    """``frame_rays`` of hits ``first`` .. ``stop`` into the per-hit arrays."""
+    kinds = rays.shape[0]
     c = cam_rotation
-    for i in numba.prange(count):
+    for i in range(first, stop):
         e = column[i]
         r = rotation[e]
         px, py, pz = object_point[i, 0], object_point[i, 1], object_point[i, 2]
@@ -136,37 +158,36 @@ def frame_rays(  # pragma: no cover - compiled
                 if gx * ax + gy * ay + gz * az <= 0:  # behind the surface: not seen, no query
                     ax, ay, az = np.float32(0.0), np.float32(0.0), np.float32(0.0)
                 rays[k, i, 3], rays[k, i, 4], rays[k, i, 5] = ax, ay, az
-        points[i, 0], points[i, 1], points[i, 2] = wx, wy, wz
+        points[0, i], points[1, i], points[2, i] = wx, wy, wz
         pattern[i] = index
-        geometric[i, 0], geometric[i, 1], geometric[i, 2] = gx, gy, gz
-        shading[i, 0], shading[i, 1], shading[i, 2] = sx, sy, sz
-        view[i, 0], view[i, 1], view[i, 2] = vx, vy, vz
+        geometric[0, i], geometric[1, i], geometric[2, i] = gx, gy, gz
+        shading[0, i], shading[1, i], shading[2, i] = sx, sy, sz
+        view[0, i], view[1, i], view[2, i] = vx, vy, vz
         distance[i] = hit_distance
         roughness[i] = roughness_image[pixel]
-    return points, geometric, shading, view, pattern, distance, roughness
 
 
 @_serial
 def fill_segments(rays, kind, segments):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = segments[i] ((N, 3))."""
-    for i in numba.prange(rays.shape[1]):
+    for i in range(rays.shape[1]):
         for k in range(3):
             rays[kind, i, 3 + k] = segments[i, k]
 
 
 @_serial
 def visible_fractions(blocked, rays, geometric, kinds):  # pragma: no cover - compiled
-    """(N, len(kinds)) float32: 1 where ray ``kinds[j]`` of a hit is unblocked and leaves on the
-    geometric normal's side (a light behind the surface is not seen), else 0.
+    """(len(kinds), N) float32: 1 where ray ``kinds[j]`` of a hit is unblocked and leaves on the
+    geometric normal's (3, N) side (a light behind the surface is not seen), else 0.
     blocked (K * N,) bool in ``rays`` (K, N, 6) order."""
     count = rays.shape[1]
-    out = np.empty((count, kinds.shape[0]), dtype=np.float32)
-    for i in numba.prange(count):
-        for j in range(kinds.shape[0]):
-            k = kinds[j]
-            front = geometric[i, 0] * rays[k, i, 3] + geometric[i, 1] * rays[k, i, 4]
-            front += geometric[i, 2] * rays[k, i, 5]
-            out[i, j] = np.float32(1.0) if (front > 0 and not blocked[k * count + i]) else np.float32(0.0)
+    out = np.empty((kinds.shape[0], count), dtype=np.float32)
+    for j in range(kinds.shape[0]):
+        k = kinds[j]
+        for i in range(count):
+            front = geometric[0, i] * rays[k, i, 3] + geometric[1, i] * rays[k, i, 4]
+            front += geometric[2, i] * rays[k, i, 5]
+            out[j, i] = np.float32(1.0) if (front > 0 and not blocked[k * count + i]) else np.float32(0.0)
     return out
 
 
@@ -227,34 +248,34 @@ def _atan2(y, x):  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _bilinear(levels, start, rows, u, v):  # pragma: no cover - compiled
     """RGB bilinear sample at (u, v) of the (rows, 2 rows, 3) map stored from ``levels[start]``
-    (``environment.bilinear_latlong``: texel centres at (i + 0.5) / W, u wraps, v clamps)."""
+    (``environment.bilinear_latlong``: texel centres at (i + 0.5) / W, u wraps, v clamps).
+
+    ``np.floor`` and unsigned offsets (no integer round trip, no negative-index fix-ups): half
+    the time of the same arithmetic through ``math.floor``, bit-identical."""
     columns = 2 * rows
     x = u * np.float32(columns) - np.float32(0.5)
     y = min(max(v * np.float32(rows) - np.float32(0.5), np.float32(0.0)), np.float32(rows - 1))
-    x0f = math.floor(x)
-    y0f = min(math.floor(y), rows - 2) if rows > 1 else 0
-    fx = np.float32(x - x0f)
+    x0f = np.floor(x)
+    y0f = min(np.floor(y), np.float32(rows - 2)) if rows > 1 else np.float32(0.0)
+    fx = np.float32(x - x0f)  # u may arrive as float64 (exact): the weights are float32
     fy = np.float32(y - y0f)
-    x0 = int(x0f)  # in [-1, columns]: wrap without an integer division
-    if x0 < 0:
-        x0 += columns
-    elif x0 >= columns:
-        x0 -= columns
-    x1 = x0 + 1 if x0 + 1 < columns else 0
-    y0 = int(y0f)
+    x0 = np.int64(x0f)  # in [-1, columns]: wrap without an integer division
+    x0 = x0 + columns if x0 < 0 else x0
+    x0 = x0 - columns if x0 >= columns else x0
+    x1 = x0 + 1 if x0 + 1 < columns else np.int64(0)
+    y0 = np.int64(y0f)
     y1 = min(y0 + 1, rows - 1)
-    a = start + 3 * (y0 * columns + x0)
-    b = start + 3 * (y0 * columns + x1)
-    c = start + 3 * (y1 * columns + x0)
-    d = start + 3 * (y1 * columns + x1)
-    one = np.float32(1.0)
-    r = (levels[a] * (one - fx) + levels[b] * fx) * (one - fy) + (
-        levels[c] * (one - fx) + levels[d] * fx
-    ) * fy
-    g = (levels[a + 1] * (one - fx) + levels[b + 1] * fx) * (one - fy)
-    g += (levels[c + 1] * (one - fx) + levels[d + 1] * fx) * fy
-    bl = (levels[a + 2] * (one - fx) + levels[b + 2] * fx) * (one - fy)
-    bl += (levels[c + 2] * (one - fx) + levels[d + 2] * fx) * fy
+    a = np.uint64(start + 3 * (y0 * columns + x0))
+    b = np.uint64(start + 3 * (y0 * columns + x1))
+    c = np.uint64(start + 3 * (y1 * columns + x0))
+    d = np.uint64(start + 3 * (y1 * columns + x1))
+    one, two = np.uint64(1), np.uint64(2)
+    keep_x, keep_y = np.float32(1.0) - fx, np.float32(1.0) - fy
+    r = (levels[a] * keep_x + levels[b] * fx) * keep_y + (levels[c] * keep_x + levels[d] * fx) * fy
+    g = (levels[a + one] * keep_x + levels[b + one] * fx) * keep_y
+    g += (levels[c + one] * keep_x + levels[d + one] * fx) * fy
+    bl = (levels[a + two] * keep_x + levels[b + two] * fx) * keep_y
+    bl += (levels[c + two] * keep_x + levels[d + two] * fx) * fy
     return r, g, bl
 
 
@@ -272,8 +293,9 @@ FILTER_KEY_BITS = 32
 @_serial
 def uniform_neighbourhoods(raw, filtered, hit_pixels, column, height, width):  # pragma: no cover
     """(H * W,) bool: True at a hit's pixel when every hit in the 3 x 3 pixels around it that
-    shows its entity has its raw value (0 or 1) in every filtered kind (``filtered`` (K,) bool):
-    the neighbour filter's tests (tangent plane, normals) cannot change its average there.
+    shows its entity has its raw value (``raw`` (K, N): 0 or 1) in every filtered kind
+    (``filtered`` (K,) bool): the neighbour filter's tests (tangent plane, normals) cannot
+    change its average there.
 
     Each pixel gets one int64 key, entity column << 32 | the bits of its filtered kinds (-1 on
     background), and the 3 x 3 test runs over rows of keys without branches (the compiler
@@ -290,9 +312,9 @@ def uniform_neighbourhoods(raw, filtered, hit_pixels, column, height, width):  #
     for i in range(count):
         bits = 0
         bit = 0
-        for k in range(raw.shape[1]):
+        for k in range(raw.shape[0]):
             if filtered[k]:
-                if raw[i, k] > 0:
+                if raw[k, i] > 0:
                     bits |= 1 << bit
                 bit += 1
         pixel = hit_pixels[i]
@@ -313,6 +335,51 @@ def uniform_neighbourhoods(raw, filtered, hit_pixels, column, height, width):  #
     return uniform
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _sh_irradiance(convolved, x, y, z):  # pragma: no cover - compiled
+    """RGB of the order-2 SH irradiance ``convolved`` (9, 3) (coefficients x A_l) at the unit
+    normal (x, y, z), float32, summed term by term in order (unrolled: constant indices compile
+    to a few times fewer instructions than a loop over a basis tuple)."""
+    basis0 = np.float32(0.282094791773878)
+    basis1 = np.float32(0.488602511902920) * y
+    basis2 = np.float32(0.488602511902920) * z
+    basis3 = np.float32(0.488602511902920) * x
+    basis4 = np.float32(1.092548430592079) * x * y
+    basis5 = np.float32(1.092548430592079) * y * z
+    basis6 = np.float32(0.315391565252520) * (np.float32(3.0) * z * z - np.float32(1.0))
+    basis7 = np.float32(1.092548430592079) * x * z
+    basis8 = np.float32(0.546274215296040) * (x * x - y * y)
+    basis = (basis0, basis1, basis2, basis3, basis4, basis5, basis6, basis7, basis8)
+    return (
+        _sh_channel(convolved, 0, basis),
+        _sh_channel(convolved, 1, basis),
+        _sh_channel(convolved, 2, basis),
+    )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _sh_channel(convolved, c, basis):  # pragma: no cover - compiled
+    """sum_k basis[k] convolved[k, c] in order k = 0 .. 8 (float32)."""
+    total = np.float32(0.0)
+    total += basis[0] * convolved[0, c]
+    total += basis[1] * convolved[1, c]
+    total += basis[2] * convolved[2, c]
+    total += basis[3] * convolved[3, c]
+    total += basis[4] * convolved[4, c]
+    total += basis[5] * convolved[5, c]
+    total += basis[6] * convolved[6, c]
+    total += basis[7] * convolved[7, c]
+    total += basis[8] * convolved[8, c]
+    return total
+
+
+# Rows of ``_shade_part``'s per-hit table (float32): world point, geometric normal, shading
+# normal, view vector (3 rows each), then the shading normal's cosine with the view, GGX alpha^2,
+# roughness and the ambient visibility.
+SURFACE_POINT, SURFACE_GEOMETRIC, SURFACE_SHADING, SURFACE_VIEW = 0, 3, 6, 9
+SURFACE_COS_VIEW, SURFACE_ALPHA2, SURFACE_ROUGHNESS, SURFACE_AMBIENT = 12, 13, 14, 15
+SURFACE_ROWS = 16
+
 # Kinds of direct shading term (``shade``'s term_mode).
 TERM_FIXED = 0
 """The same direction ``term_vector[t]`` and irradiance ``term_rgb[t]`` for every hit (a sun)."""
@@ -323,23 +390,23 @@ TERM_PER_HIT = 2
 light's strata)."""
 
 
-@_compiled
 def shade(
     raw, filtered, uniform, hit_index, hit_pixels, column, points, geometric, shading, view, distance,
     roughness, plane_tolerance, term_kind, term_mode, term_vector, term_rgb, term_row, hit_to_light,
     hit_arriving, ambient_kind, env_convolved, env_levels, env_level_start, env_level_rows,
     env_level_roughness, env_level_count, env_rotation, want_irradiance, want_specular, fractions,
     shadow, irradiance, specular,
-):  # pragma: no cover - compiled  # fmt: skip
-    """Every lighting map of a frame in one pass over the hits, written at each hit's pixel.
+):  # fmt: skip
+    """Every lighting map of a frame, written at each hit's pixel; points, geometric and
+    shading normals, view vectors (3, N) float32 (``frame_rays``), distance, roughness (N,).
 
-    raw (N, K) float32: each ray kind's visibility (``visible_fractions``); the kinds with
+    raw (K, N) float32: each ray kind's visibility (``visible_fractions``); the kinds with
     ``filtered[k]`` (4 samples interleaved over 2 x 2 pixels), at hits whose pixel is not
     ``uniform`` (``uniform_neighbourhoods``, (H * W,) bool), go through a 3 x 3 tent filter
     (weights (2 - |dy|)(2 - |dx|)) over neighbouring pixels that show the same entity, lie within
     ``plane_tolerance (1 + distance)`` metres of the hit's tangent plane (geometric normal) and
     whose normal is within ~37 degrees (cosine > 0.8); the tent gives each sample of the pattern
-    the same total weight. The result goes to ``fractions`` (N, K) and its first L columns (the
+    the same total weight. The result goes to ``fractions`` (K, N) and its first L rows (the
     direct lights) to ``shadow`` (H * W, L).
     Irradiance (W/m^2) and specular (W/m^2/sr) go to (H * W, 3) ``irradiance``, ``specular``:
     direct terms t (``TERM_*``, visibility of kind ``term_kind[t]``): receiver cosine x
@@ -352,170 +419,291 @@ def shade(
     ``env_level_roughness[e, j]`` ascending; ``env_rotation[e]`` radians about world Z.
     hit_index (H, W) int64: -1 on background. Arithmetic is float32 throughout.
     """
+    arguments = (
+        raw, filtered, uniform, hit_index, hit_pixels, column, points, geometric, shading, view,
+        distance, roughness, np.float32(plane_tolerance), term_kind, term_mode, term_vector, term_rgb,
+        term_row, hit_to_light, hit_arriving, ambient_kind, env_convolved, env_levels,
+        env_level_start, env_level_rows, env_level_roughness, env_level_count, env_rotation,
+        want_irradiance, want_specular, fractions, shadow, irradiance, specular,
+    )  # fmt: skip
+    split(_shade_part, arguments, len(hit_pixels), "hits")
+
+
+@_serial
+def _shade_part(  # pragma: no cover - compiled
+    raw, filtered, uniform, hit_index, hit_pixels, column, points, geometric, shading, view, distance,
+    roughness, plane_tolerance, term_kind, term_mode, term_vector, term_rgb, term_row, hit_to_light,
+    hit_arriving, ambient_kind, env_convolved, env_levels, env_level_start, env_level_rows,
+    env_level_roughness, env_level_count, env_rotation, want_irradiance, want_specular, fractions,
+    shadow, irradiance, specular, first, stop,
+):  # fmt: skip
+    """``shade`` of hits ``first`` .. ``stop``: the filter hit by hit, then each light and
+    environment as one loop over the hits on (3, N) rows (vector instructions), accumulating in
+    the same order as a loop over lights per hit (the same float32 sums)."""
+    _filter_part(
+        raw, filtered, uniform, hit_index, hit_pixels, column, points, geometric, distance,
+        plane_tolerance, fractions, first, stop,
+    )  # fmt: skip
+    pixels = hit_pixels[first:stop]
+    count = stop - first
+    for k in range(shadow.shape[1]):
+        visible = fractions[k, first:stop]
+        for i in range(count):
+            shadow[pixels[i], k] = visible[i]
+    if not want_irradiance:
+        return
+    # One C-contiguous table of this part's hits (``SURFACE_*`` rows): unit strides and a single
+    # array to check for overlap with the sums, so the loops over hits compile to vector code.
+    surface = np.empty((SURFACE_ROWS, count), dtype=np.float32)
+    for axis in range(3):
+        surface[SURFACE_POINT + axis] = points[axis, first:stop]
+        surface[SURFACE_GEOMETRIC + axis] = geometric[axis, first:stop]
+        surface[SURFACE_SHADING + axis] = shading[axis, first:stop]
+        surface[SURFACE_VIEW + axis] = view[axis, first:stop]
+    surface[SURFACE_ROUGHNESS] = roughness[first:stop]
+    if ambient_kind >= 0:
+        surface[SURFACE_AMBIENT] = fractions[ambient_kind, first:stop]
+    view_part = np.empty(count, dtype=np.float64)  # float64 as _smith_g1 returns it
+    for i in range(count):
+        cos_v = (
+            surface[SURFACE_SHADING, i] * surface[SURFACE_VIEW, i]
+            + surface[SURFACE_SHADING + 1, i] * surface[SURFACE_VIEW + 1, i]
+            + surface[SURFACE_SHADING + 2, i] * surface[SURFACE_VIEW + 2, i]
+        )
+        surface[SURFACE_COS_VIEW, i] = cos_v
+        surface[SURFACE_ALPHA2, i], view_part[i] = _highlight_view_part(cos_v, surface[SURFACE_ROUGHNESS, i])
+    sums = np.zeros((6, count), dtype=np.float32)  # irradiance RGB, specular RGB
+    for t in range(term_kind.shape[0]):
+        _direct_term(
+            t, term_mode[t], fractions[term_kind[t], first:stop], surface, view_part, term_vector,
+            term_rgb, hit_to_light[term_row[t]], hit_arriving[term_row[t]], first, want_specular,
+            sums,
+        )  # fmt: skip
+    if ambient_kind >= 0 and env_convolved.shape[0] > 0:
+        for e in range(env_convolved.shape[0]):
+            _environment_irradiance(env_convolved[e], surface, sums)
+        if want_specular:
+            _environment_specular(
+                surface, env_levels, env_level_start, env_level_rows, env_level_roughness,
+                env_level_count, env_rotation, sums,
+            )  # fmt: skip
+    for i in range(count):
+        pixel = pixels[i]
+        irradiance[pixel, 0], irradiance[pixel, 1], irradiance[pixel, 2] = sums[0, i], sums[1, i], sums[2, i]
+    if want_specular:
+        for i in range(count):
+            pixel = pixels[i]
+            specular[pixel, 0], specular[pixel, 1], specular[pixel, 2] = sums[3, i], sums[4, i], sums[5, i]
+
+
+@_serial
+def _filter_part(  # pragma: no cover - compiled
+    raw, filtered, uniform, hit_index, hit_pixels, column, points, geometric, distance,
+    plane_tolerance, fractions, first, stop,
+):  # fmt: skip
+    """``fractions[:, first:stop]``: ``raw``, through the neighbour filter where not uniform."""
     height, width = hit_index.shape
-    count = hit_pixels.shape[0]
-    kinds = raw.shape[1]
-    lights = shadow.shape[1]
+    kinds = raw.shape[0]
     any_filtered = False
     for k in range(kinds):
         any_filtered = any_filtered or filtered[k]
-    environments = env_convolved.shape[0] if ambient_kind >= 0 else 0
-    for i in numba.prange(count):
+    for k in range(kinds):
+        fractions[k, first:stop] = raw[k, first:stop]
+    if not any_filtered:
+        return
+    for i in range(first, stop):
         pixel = hit_pixels[i]
-        for k in range(kinds):
-            fractions[i, k] = raw[i, k]
-        row = pixel // width
-        col = pixel - row * width
         # Where every neighbour that could count agrees, the tent's average is that value (raw
         # values are 0 or 1, and t * fl(1 / t) rounds to 1 for every weight total t in 4 ... 16).
-        if any_filtered and not uniform[pixel]:
-            nx, ny, nz = geometric[i, 0], geometric[i, 1], geometric[i, 2]
-            px, py, pz = points[i, 0], points[i, 1], points[i, 2]
-            entity = column[i]
-            limit = np.float32(plane_tolerance) * (np.float32(1.0) + distance[i])
-            total = np.float32(0.0)
-            for k in range(kinds):
-                if filtered[k]:
-                    fractions[i, k] = np.float32(0.0)
-            for dy in range(-1, 2):
-                y = row + dy
-                if y < 0 or y >= height:
-                    continue
-                for dx in range(-1, 2):
-                    x = col + dx
-                    if x < 0 or x >= width:
-                        continue
-                    j = hit_index[y, x]
-                    if j < 0 or column[j] != entity:
-                        continue
-                    plane = (points[j, 0] - px) * nx + (points[j, 1] - py) * ny + (points[j, 2] - pz) * nz
-                    aligned = geometric[j, 0] * nx + geometric[j, 1] * ny + geometric[j, 2] * nz
-                    if abs(plane) > limit or aligned <= 0.8:
-                        continue
-                    weight = np.float32((2 - abs(dy)) * (2 - abs(dx)))
-                    total += weight
-                    for k in range(kinds):
-                        if filtered[k]:
-                            fractions[i, k] += weight * raw[j, k]
-            scale = np.float32(1.0) / max(total, np.float32(1e-12))
-            for k in range(kinds):
-                if filtered[k]:
-                    fractions[i, k] *= scale
-        for k in range(lights):
-            shadow[pixel, k] = fractions[i, k]
-        if not want_irradiance:
+        if uniform[pixel]:
             continue
-        sx, sy, sz = shading[i, 0], shading[i, 1], shading[i, 2]
-        vx, vy, vz = view[i, 0], view[i, 1], view[i, 2]
-        cos_v = sx * vx + sy * vy + sz * vz
-        alpha2, view_part = _highlight_view_part(cos_v, roughness[i])
-        irr0, irr1, irr2 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
-        hl0, hl1, hl2 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
-        for t in range(term_kind.shape[0]):
-            f = fractions[i, term_kind[t]]
-            if f <= 0:
+        row = pixel // width
+        col = pixel - row * width
+        nx, ny, nz = geometric[0, i], geometric[1, i], geometric[2, i]
+        px, py, pz = points[0, i], points[1, i], points[2, i]
+        entity = column[i]
+        limit = np.float32(plane_tolerance) * (np.float32(1.0) + distance[i])
+        total = np.float32(0.0)
+        for k in range(kinds):
+            if filtered[k]:
+                fractions[k, i] = np.float32(0.0)
+        for dy in range(-1, 2):
+            y = row + dy
+            if y < 0 or y >= height:
                 continue
-            mode = term_mode[t]
-            if mode == TERM_POINT:
-                lx = term_vector[t, 0] - points[i, 0]
-                ly = term_vector[t, 1] - points[i, 1]
-                lz = term_vector[t, 2] - points[i, 2]
-                distance2 = max(lx * lx + ly * ly + lz * lz, np.float32(1e-12))
-                inverse = np.float32(1.0) / math.sqrt(distance2)
-                lx, ly, lz = lx * inverse, ly * inverse, lz * inverse
-                e0 = term_rgb[t, 0] / distance2
-                e1 = term_rgb[t, 1] / distance2
-                e2 = term_rgb[t, 2] / distance2
-            elif mode == TERM_FIXED:
-                lx, ly, lz = term_vector[t, 0], term_vector[t, 1], term_vector[t, 2]
-                e0, e1, e2 = term_rgb[t, 0], term_rgb[t, 1], term_rgb[t, 2]
-            else:
-                a = term_row[t]
-                lx, ly, lz = hit_to_light[a, i, 0], hit_to_light[a, i, 1], hit_to_light[a, i, 2]
-                e0, e1, e2 = hit_arriving[a, i, 0], hit_arriving[a, i, 1], hit_arriving[a, i, 2]
-            if geometric[i, 0] * lx + geometric[i, 1] * ly + geometric[i, 2] * lz <= 0:
-                continue
-            cos_l = sx * lx + sy * ly + sz * lz
-            if cos_l <= 0:
-                continue
-            weight = cos_l * f
-            # Rounded to float32 at every step, as the maps' float32 buffers always were.
-            irr0 = np.float32(irr0 + e0 * weight)
-            irr1 = np.float32(irr1 + e1 * weight)
-            irr2 = np.float32(irr2 + e2 * weight)
-            if want_specular:
-                view_dot_light = vx * lx + vy * ly + vz * lz
-                factor = _highlight_factor(cos_l, cos_v, view_dot_light, alpha2, view_part) * f
-                hl0 = np.float32(hl0 + e0 * factor)
-                hl1 = np.float32(hl1 + e1 * factor)
-                hl2 = np.float32(hl2 + e2 * factor)
-        if environments > 0:
-            ao = fractions[i, ambient_kind]
-            basis = (
-                np.float32(0.282094791773878),
-                np.float32(0.488602511902920) * sy,
-                np.float32(0.488602511902920) * sz,
-                np.float32(0.488602511902920) * sx,
-                np.float32(1.092548430592079) * sx * sy,
-                np.float32(1.092548430592079) * sy * sz,
-                np.float32(0.315391565252520) * (np.float32(3.0) * sz * sz - np.float32(1.0)),
-                np.float32(1.092548430592079) * sx * sz,
-                np.float32(0.546274215296040) * (sx * sx - sy * sy),
-            )
-            cos_view = min(max(cos_v, np.float32(0.0)), np.float32(1.0))
-            rx = np.float32(2.0) * cos_view * sx - vx
-            ry = np.float32(2.0) * cos_view * sy - vy
-            rz = np.float32(2.0) * cos_view * sz - vz
-            r = min(max(roughness[i], np.float32(0.0)), np.float32(1.0))
-            # Split-sum scale and bias (Karis 2014 fit, ``brdf.split_sum_scale_bias``), float32.
-            c0 = np.float32(1.0) - r
-            c1 = np.float32(-0.0275) * r + np.float32(0.0425)
-            c2 = np.float32(-0.572) * r + np.float32(1.04)
-            c3 = np.float32(0.022) * r - np.float32(0.04)
-            a004 = min(c0 * c0, math.exp(np.float32(-9.28 * math.log(2.0)) * cos_view)) * c0 + c1
-            scale_bias = (a004 * np.float32(-1.04) + c2) + (a004 * np.float32(1.04) + c3)
-            azimuth = _atan2(ry, rx)
-            v = np.float32(0.5) - _atan2(rz, math.sqrt(rx * rx + ry * ry)) * np.float32(1.0 / math.pi)
-            for e in range(environments):
-                s0, s1, s2 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
-                for term in range(9):
-                    s0 += basis[term] * env_convolved[e, term, 0]
-                    s1 += basis[term] * env_convolved[e, term, 1]
-                    s2 += basis[term] * env_convolved[e, term, 2]
-                irr0 = np.float32(irr0 + max(s0, np.float32(0.0)) * ao)
-                irr1 = np.float32(irr1 + max(s1, np.float32(0.0)) * ao)
-                irr2 = np.float32(irr2 + max(s2, np.float32(0.0)) * ao)
-                if not want_specular:
+            for dx in range(-1, 2):
+                x = col + dx
+                if x < 0 or x >= width:
                     continue
-                # Lat-long coordinates (``worldsim.camera.conventions.direction_to_equirect``).
-                phi = azimuth - np.float32(env_rotation[e])
-                u = np.float32(0.5) - phi * np.float32(0.5 / math.pi)
-                u -= math.floor(u)
-                top_level = env_level_count[e] - 1
-                upper = 1
-                while upper < top_level and env_level_roughness[e, upper] <= r:
-                    upper += 1
-                lower = upper - 1
-                blend = np.float32(
-                    (r - env_level_roughness[e, lower])
-                    / (env_level_roughness[e, upper] - env_level_roughness[e, lower])
+                j = hit_index[y, x]
+                if j < 0 or column[j] != entity:
+                    continue
+                plane = (points[0, j] - px) * nx + (points[1, j] - py) * ny + (points[2, j] - pz) * nz
+                aligned = geometric[0, j] * nx + geometric[1, j] * ny + geometric[2, j] * nz
+                if abs(plane) > limit or aligned <= 0.8:
+                    continue
+                weight = np.float32((2 - abs(dy)) * (2 - abs(dx)))
+                total += weight
+                for k in range(kinds):
+                    if filtered[k]:
+                        fractions[k, i] += weight * raw[k, j]
+        scale = np.float32(1.0) / max(total, np.float32(1e-12))
+        for k in range(kinds):
+            if filtered[k]:
+                fractions[k, i] *= scale
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _direct_term(  # pragma: no cover - compiled
+    t, mode, visible, surface, view_part, term_vector, term_rgb, to_light, arriving, first,
+    want_specular, sums,
+):  # fmt: skip
+    """Add direct term ``t`` (``TERM_*`` ``mode``) to ``sums`` (6, n) for the n hits of
+    ``surface`` (``SURFACE_*`` rows; ``view_part`` (n,) float64): receiver cosine x visibility x
+    irradiance, and the highlight, where the light is seen (visible > 0, in front of the
+    geometric normal and of the shading normal), else nothing. One loop per mode (a loop with
+    the modes' branches inside does not compile to vector code)."""
+    if mode == TERM_FIXED:
+        lx, ly, lz = term_vector[t, 0], term_vector[t, 1], term_vector[t, 2]
+        e0, e1, e2 = term_rgb[t, 0], term_rgb[t, 1], term_rgb[t, 2]
+        for i in range(visible.shape[0]):
+            _add_term(surface, view_part, i, visible[i], lx, ly, lz, e0, e1, e2, want_specular, sums)
+    elif mode == TERM_POINT:
+        for i in range(visible.shape[0]):
+            lx = term_vector[t, 0] - surface[SURFACE_POINT, i]
+            ly = term_vector[t, 1] - surface[SURFACE_POINT + 1, i]
+            lz = term_vector[t, 2] - surface[SURFACE_POINT + 2, i]
+            distance2 = max(lx * lx + ly * ly + lz * lz, np.float32(1e-12))
+            inverse = np.float32(1.0) / math.sqrt(distance2)
+            e0 = term_rgb[t, 0] / distance2
+            e1 = term_rgb[t, 1] / distance2
+            e2 = term_rgb[t, 2] / distance2
+            _add_term(
+                surface, view_part, i, visible[i], lx * inverse, ly * inverse, lz * inverse, e0, e1, e2,
+                want_specular, sums,
+            )  # fmt: skip
+    else:
+        for i in range(visible.shape[0]):
+            hit = first + i
+            _add_term(
+                surface, view_part, i, visible[i], to_light[hit, 0], to_light[hit, 1], to_light[hit, 2],
+                arriving[hit, 0], arriving[hit, 1], arriving[hit, 2], want_specular, sums,
+            )  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _add_term(surface, view_part, i, f, lx, ly, lz, e0, e1, e2, want_specular, sums):  # pragma: no cover
+    """One direct term at hit ``i``: light direction (lx, ly, lz), irradiance (e0, e1, e2),
+    visibility ``f``; selects instead of branches (what is not seen adds nothing)."""
+    cos_l = (
+        surface[SURFACE_SHADING, i] * lx
+        + surface[SURFACE_SHADING + 1, i] * ly
+        + surface[SURFACE_SHADING + 2, i] * lz
+    )
+    front = (
+        surface[SURFACE_GEOMETRIC, i] * lx
+        + surface[SURFACE_GEOMETRIC + 1, i] * ly
+        + surface[SURFACE_GEOMETRIC + 2, i] * lz
+    )
+    seen = (f > 0) & (front > 0) & (cos_l > 0)
+    weight = cos_l * f
+    # Rounded to float32 at every step, as the maps' float32 buffers always were.
+    sums[0, i] = np.float32(sums[0, i] + e0 * weight) if seen else sums[0, i]
+    sums[1, i] = np.float32(sums[1, i] + e1 * weight) if seen else sums[1, i]
+    sums[2, i] = np.float32(sums[2, i] + e2 * weight) if seen else sums[2, i]
+    if want_specular:
+        view_dot_light = (
+            surface[SURFACE_VIEW, i] * lx
+            + surface[SURFACE_VIEW + 1, i] * ly
+            + surface[SURFACE_VIEW + 2, i] * lz
+        )
+        cos_v, alpha2 = surface[SURFACE_COS_VIEW, i], surface[SURFACE_ALPHA2, i]
+        factor = _highlight_factor(cos_l, cos_v, view_dot_light, alpha2, view_part[i]) * f
+        sums[3, i] = np.float32(sums[3, i] + e0 * factor) if seen else sums[3, i]
+        sums[4, i] = np.float32(sums[4, i] + e1 * factor) if seen else sums[4, i]
+        sums[5, i] = np.float32(sums[5, i] + e2 * factor) if seen else sums[5, i]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _environment_irradiance(convolved, surface, sums):  # pragma: no cover - compiled
+    """Add an environment's SH irradiance (``convolved`` (9, 3), clamped at 0) at the shading
+    normals of ``surface``'s n hits x their ambient visibility to ``sums[:3]``."""
+    for i in range(surface.shape[1]):
+        s0, s1, s2 = _sh_irradiance(
+            convolved,
+            surface[SURFACE_SHADING, i],
+            surface[SURFACE_SHADING + 1, i],
+            surface[SURFACE_SHADING + 2, i],
+        )
+        ambient = surface[SURFACE_AMBIENT, i]
+        sums[0, i] = np.float32(sums[0, i] + max(s0, np.float32(0.0)) * ambient)
+        sums[1, i] = np.float32(sums[1, i] + max(s1, np.float32(0.0)) * ambient)
+        sums[2, i] = np.float32(sums[2, i] + max(s2, np.float32(0.0)) * ambient)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _environment_specular(  # pragma: no cover - compiled
+    surface, env_levels, env_level_start, env_level_rows, env_level_roughness, env_level_count,
+    env_rotation, sums,
+):  # fmt: skip
+    """Add every environment's prefiltered radiance along the reflected view rays x the
+    split-sum (A + B) x the ambient visibility to ``sums[3:]`` (the n hits of ``surface``)."""
+    count = surface.shape[1]
+    scale_bias = np.empty(count, dtype=np.float32)
+    azimuth = np.empty(count, dtype=np.float32)
+    v = np.empty(count, dtype=np.float32)
+    clamped = np.empty(count, dtype=np.float32)
+    for i in range(count):
+        cos_view = min(max(surface[SURFACE_COS_VIEW, i], np.float32(0.0)), np.float32(1.0))
+        rx = np.float32(2.0) * cos_view * surface[SURFACE_SHADING, i] - surface[SURFACE_VIEW, i]
+        ry = np.float32(2.0) * cos_view * surface[SURFACE_SHADING + 1, i] - surface[SURFACE_VIEW + 1, i]
+        rz = np.float32(2.0) * cos_view * surface[SURFACE_SHADING + 2, i] - surface[SURFACE_VIEW + 2, i]
+        r = min(max(surface[SURFACE_ROUGHNESS, i], np.float32(0.0)), np.float32(1.0))
+        # Split-sum scale and bias (Karis 2014 fit, ``brdf.split_sum_scale_bias``), float32.
+        c0 = np.float32(1.0) - r
+        c1 = np.float32(-0.0275) * r + np.float32(0.0425)
+        c2 = np.float32(-0.572) * r + np.float32(1.04)
+        c3 = np.float32(0.022) * r - np.float32(0.04)
+        a004 = min(c0 * c0, math.exp(np.float32(-9.28 * math.log(2.0)) * cos_view)) * c0 + c1
+        scale_bias[i] = (a004 * np.float32(-1.04) + c2) + (a004 * np.float32(1.04) + c3)
+        azimuth[i] = _atan2(ry, rx)
+        v[i] = np.float32(0.5) - _atan2(rz, math.sqrt(rx * rx + ry * ry)) * np.float32(1.0 / math.pi)
+        clamped[i] = r
+    u = np.empty(count, dtype=np.float64)  # float64 as ``u - math.floor(u)`` gives it
+    lower = np.empty(count, dtype=np.int64)
+    blend = np.empty(count, dtype=np.float32)
+    for e in range(env_level_count.shape[0]):
+        top_level = env_level_count[e] - 1
+        rotation = np.float32(env_rotation[e])
+        level_roughness = env_level_roughness[e]
+        for i in range(count):  # vector code: coordinates and the two levels around r
+            # Lat-long coordinates (``worldsim.camera.conventions.direction_to_equirect``).
+            phi = azimuth[i] - rotation
+            wrapped = np.float32(0.5) - phi * np.float32(0.5 / math.pi)
+            u[i] = wrapped - math.floor(wrapped)
+            r = clamped[i]
+            upper = 1  # the first level above r, at most the top one (levels ascend)
+            for level in range(1, top_level):
+                upper += 1 if level_roughness[level] <= r else 0
+            lower[i] = upper - 1
+            blend[i] = (r - level_roughness[upper - 1]) / (
+                level_roughness[upper] - level_roughness[upper - 1]
+            )
+        for i in range(count):  # the look-ups
+            below, fraction = lower[i], blend[i]
+            r0, g0, b0 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
+            if fraction < 1:
+                r0, g0, b0 = _bilinear(
+                    env_levels, env_level_start[e, below], env_level_rows[e, below], u[i], v[i]
                 )
-                r0, g0, b0 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
-                if blend < 1:
-                    r0, g0, b0 = _bilinear(
-                        env_levels, env_level_start[e, lower], env_level_rows[e, lower], u, v
-                    )
-                    keep = np.float32(1.0) - blend
-                    r0, g0, b0 = r0 * keep, g0 * keep, b0 * keep
-                if blend > 0:
-                    r1, g1, b1 = _bilinear(
-                        env_levels, env_level_start[e, upper], env_level_rows[e, upper], u, v
-                    )
-                    r0, g0, b0 = r0 + r1 * blend, g0 + g1 * blend, b0 + b1 * blend
-                weight = scale_bias * ao
-                hl0 = np.float32(hl0 + r0 * weight)
-                hl1 = np.float32(hl1 + g0 * weight)
-                hl2 = np.float32(hl2 + b0 * weight)
-        irradiance[pixel, 0], irradiance[pixel, 1], irradiance[pixel, 2] = irr0, irr1, irr2
-        if want_specular:
-            specular[pixel, 0], specular[pixel, 1], specular[pixel, 2] = hl0, hl1, hl2
+                keep = np.float32(1.0) - fraction
+                r0, g0, b0 = r0 * keep, g0 * keep, b0 * keep
+            if fraction > 0:
+                r1, g1, b1 = _bilinear(
+                    env_levels, env_level_start[e, below + 1], env_level_rows[e, below + 1], u[i], v[i]
+                )
+                r0, g0, b0 = r0 + r1 * fraction, g0 + g1 * fraction, b0 + b1 * fraction
+            weight = scale_bias[i] * surface[SURFACE_AMBIENT, i]
+            sums[3, i] = np.float32(sums[3, i] + r0 * weight)
+            sums[4, i] = np.float32(sums[4, i] + g0 * weight)
+            sums[5, i] = np.float32(sums[5, i] + b0 * weight)

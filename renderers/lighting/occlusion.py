@@ -13,6 +13,8 @@ o + t d for t in (0, 1).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from renderers.guidance import embree
@@ -26,7 +28,8 @@ mesh's own scene, on the rays that pass its bounding sphere."""
 
 
 class OcclusionTester:
-    """Any-hit segment queries at a frame of a trajectory."""
+    """Any-hit segment queries at a frame of a trajectory (thread-safe: each query builds the
+    frame's scene it needs; the per-mesh scenes are built once, under a lock)."""
 
     def __init__(self, trajectory: Trajectory, meshes: ClipMeshes) -> None:
         if not embree.available():
@@ -61,7 +64,7 @@ class OcclusionTester:
         has_static = len(self.static_columns) and not self.rebuild_all
         self._static_scene = self._world_scene(0, self.static_columns) if has_static else None
         self._mesh_scenes: dict[int, object] = {}
-        self._frame_scene: tuple[int, object] | None = None
+        self._lock = threading.Lock()  # queries of two frames may run on two threads
 
     def _world_scene(self, frame: int, columns: np.ndarray):
         meshes = []
@@ -73,13 +76,14 @@ class OcclusionTester:
         return embree.scene(meshes, robust=False)
 
     def _mesh_scene(self, entry_index: int):
-        scene = self._mesh_scenes.get(entry_index)
-        if scene is None:
-            entry = self.meshes.entries[entry_index]
-            scene = self._mesh_scenes[entry_index] = embree.scene(
-                [(entry.vertices, entry.faces)], robust=False
-            )
-        return scene
+        with self._lock:
+            scene = self._mesh_scenes.get(entry_index)
+            if scene is None:
+                entry = self.meshes.entries[entry_index]
+                scene = self._mesh_scenes[entry_index] = embree.scene(
+                    [(entry.vertices, entry.faces)], robust=False
+                )
+            return scene
 
     def occluded(self, frame: int, origins: np.ndarray, segments: np.ndarray) -> np.ndarray:
         """(M,) bool: something blocks ``origins + t segments``, 0 < t < 1 (both (M, 3) world)."""
@@ -93,10 +97,8 @@ class OcclusionTester:
         if len(rays) == 0:
             return blocked
         if self.rebuild_all:
-            if self._frame_scene is None or self._frame_scene[0] != frame:
-                present = np.flatnonzero(self.trajectory.present[frame])
-                self._frame_scene = (frame, self._world_scene(frame, present))
-            return self._test(self._frame_scene[1], rays)
+            present = np.flatnonzero(self.trajectory.present[frame])
+            return self._test(self._world_scene(frame, present), rays)
         if self._static_scene is not None:
             blocked |= self._test(self._static_scene, rays)
         moving = [c for c in self.moving_columns if self.trajectory.present[frame, c]]

@@ -132,7 +132,7 @@ def test_the_switch_falls_back_to_open3d(monkeypatch):
     )
 
 
-def test_the_guidance_backend_and_the_occlusion_rays_use_it():
+def test_the_guidance_backend_and_the_occlusion_rays_use_it(monkeypatch):
     from renderers.guidance.geometry import clip_meshes
     from renderers.guidance.open3d_backend import Open3DBackend
     from renderers.guidance.synthetic import orbiting_spheres
@@ -143,10 +143,11 @@ def test_the_guidance_backend_and_the_occlusion_rays_use_it():
     assert any(isinstance(caster, EmbreeScene) for caster in backend.casters)
     tester = OcclusionTester(trajectory, clip_meshes(trajectory))
     rays = np.array([[0.0, 0.0, 10.0, 0.0, 0.0, -20.0]], np.float32)
+    assert tester.occluded_rays(1, rays)[0]
+    built = []
+    monkeypatch.setattr(tester, "_test", lambda scene, rays: built.append(scene) or np.ones(len(rays), bool))
     tester.occluded_rays(1, rays)
-    scenes = [tester._static_scene, tester._frame_scene[1] if tester._frame_scene else None]
-    scenes += list(tester._mesh_scenes.values())
-    assert any(isinstance(scene, EmbreeScene) for scene in scenes)
+    assert built and all(isinstance(scene, EmbreeScene) for scene in built)
 
 
 def test_batched_casts_equal_one_cast_per_scene():

@@ -54,7 +54,7 @@ def _uniform_by_shifts(raw, filtered, hit_pixels, column, height, width):
     """``kernels.uniform_neighbourhoods`` as whole-image numpy: the 3 x 3 neighbours that show
     the same entity all have the same filtered raw values."""
     values = np.full((height * width, int(filtered.sum())), -1.0)
-    values[hit_pixels] = raw[:, filtered]
+    values[hit_pixels] = raw[filtered].T
     entity = np.full(height * width, -1)
     entity[hit_pixels] = column
     values = np.pad(values.reshape(height, width, -1), ((1, 1), (1, 1), (0, 0)), constant_values=-1)
@@ -76,7 +76,7 @@ def test_uniform_neighbourhoods_match_a_whole_image_formulation():
     pixels = np.flatnonzero(rng.random(height * width) < 0.8)
     column = (rng.random(len(pixels)) < 0.3).astype(np.int32) + 2
     # Mostly lit, so that many neighbourhoods are uniform and many are not.
-    raw = (rng.random((len(pixels), 4)) < 0.93).astype(np.float32)
+    raw = (rng.random((4, len(pixels))) < 0.93).astype(np.float32)  # (kinds, hits)
     filtered = np.array([True, False, True, True])
     uniform = kernels.uniform_neighbourhoods(raw, filtered, pixels, column, height, width)
     expected = _uniform_by_shifts(raw, filtered, pixels, column, height, width)
@@ -86,8 +86,8 @@ def test_uniform_neighbourhoods_match_a_whole_image_formulation():
     unfiltered = np.zeros(4, dtype=bool)
     none_filtered = kernels.uniform_neighbourhoods(raw, unfiltered, pixels, column, height, width)
     assert none_filtered[pixels].all()
-    many = np.ones((len(pixels), kernels.FILTER_KEY_BITS + 1), dtype=np.float32)
+    many = np.ones((kernels.FILTER_KEY_BITS + 1, len(pixels)), dtype=np.float32)
     crowded = kernels.uniform_neighbourhoods(
-        many, np.ones(many.shape[1], dtype=bool), pixels, column, height, width
+        many, np.ones(len(many), dtype=bool), pixels, column, height, width
     )
     assert not crowded.any()
