@@ -354,7 +354,7 @@ def test_a_diverging_simulation_raises_instead_of_restarting(tmp_path, monkeypat
         )
     )
     scene.world.gravity = [0.0, 0.0, -1e38]  # past any validated range: only the API allows it
-    with pytest.raises(SceneError, match="diverged.*'box'") as error:
+    with pytest.raises(SceneError, match=r"diverged.*'box'") as error:
         World(scene).rollout()
     assert error.value.key_path == "world.physics_timestep"
     assert not (tmp_path / "MUJOCO_LOG.TXT").exists()

@@ -2,7 +2,8 @@
 
 1. Cost: guidance frames/s at 256^2 without and with the lighting maps (shadow, irradiance,
    specular) on the same scene in the same run (a ground plane and moving spheres under a sun with
-   a disc, a point light and a captured HDRI); target: with lighting >= half the frames/s.
+   a disc, a point light and a captured HDRI); target: with lighting >= half the frames/s (the
+   issue's clarification: lighting adds at most 1.5x, so >= 0.40 of them).
 2. Fidelity (``--psnr``): PSNR of the ``direct`` renderer against the path tracer (the reference
    renderer, ``--spp`` samples, denoiser off) on the example scenes and on held-out scenes from
    the training scene generator; target >= 22 dB.
@@ -84,7 +85,8 @@ def bench_cost(quick: bool) -> None:
     ratio = float(np.median(ratios))
     print(
         f"  ratio with / without: {ratio:.2f} median of rounds ({', '.join(f'{r:.2f}' for r in ratios)}); "
-        f"target >= 0.50 (lighting adds at most 1.0x) -> {'OK' if ratio >= 0.5 else 'BELOW TARGET'}"
+        f"target >= 0.50 (lighting adds at most 1.0x) -> {'OK' if ratio >= 0.5 else 'BELOW TARGET'}; "
+        f"clarified >= 0.40 (at most 1.5x) -> {'OK' if ratio >= 0.4 else 'BELOW TARGET'}"
     )
     print(f"  lighting adds {1.0 / ratio - 1.0:.2f}x the guidance's cost (wall time)")
     cpu_ratios = [a[2] / b[2] for a, b in zip(plain, lit, strict=True)]
