@@ -25,9 +25,9 @@ from renderers.guidance.kernels import split
 # The per-hit loops run in pieces through ``renderers.guidance.kernels.split``: the calling thread
 # and the guidance kernels' helper threads take pieces as they come free, so on two cores the
 # lighting thread uses the second core only while the other guidance work leaves it idle (numba's
-# own parallel loops kept a second team of threads spinning beside the renderer's: about 6 ms of
-# CPU a frame at 256^2). The kernels release the GIL.
-_serial = numba.njit(cache=True, nogil=True, error_model="numpy")
+# own parallel loops ran a second team of threads beside the renderer's: about 6 CPU-ms a frame at
+# 256^2, measured per thread). The kernels release the GIL.
+_compiled = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 MIN_ALPHA = np.float32(1e-3)  # renderers.lighting.brdf.MIN_ALPHA (float32 here)
 
@@ -87,7 +87,7 @@ def frame_rays(
     return points, geometric, shading, view, pattern, distance, roughness
 
 
-@_serial
+@_compiled
 def _frame_rays_part(  # pragma: no cover - compiled
     object_point, column, rotation, translation, normal_rotation, rays_camera, hit_pixels,
     cam_rotation, normal_camera, normal_edges, face, barycentric, ray_distance, roughness_image,
@@ -167,7 +167,7 @@ def _frame_rays_part(  # pragma: no cover - compiled
         roughness[i] = roughness_image[pixel]
 
 
-@_serial
+@_compiled
 def fill_segments(rays, kind, segments):  # pragma: no cover - compiled
     """rays[kind, i, 3:] = segments[i] ((N, 3))."""
     for i in range(rays.shape[1]):
@@ -175,7 +175,7 @@ def fill_segments(rays, kind, segments):  # pragma: no cover - compiled
             rays[kind, i, 3 + k] = segments[i, k]
 
 
-@_serial
+@_compiled
 def visible_fractions(blocked, rays, geometric, kinds):  # pragma: no cover - compiled
     """(len(kinds), N) float32: 1 where ray ``kinds[j]`` of a hit is unblocked and leaves on the
     geometric normal's (3, N) side (a light behind the surface is not seen), else 0.
@@ -290,7 +290,7 @@ FILTER_KEY_BITS = 32
 """``uniform_neighbourhoods`` packs at most this many filtered kinds' visibility into a pixel's key."""
 
 
-@_serial
+@_compiled
 def uniform_neighbourhoods(raw, filtered, hit_pixels, column, height, width):  # pragma: no cover
     """(H * W,) bool: True at a hit's pixel when every hit in the 3 x 3 pixels around it that
     shows its entity has its raw value (``raw`` (K, N): 0 or 1) in every filtered kind
@@ -338,8 +338,7 @@ def uniform_neighbourhoods(raw, filtered, hit_pixels, column, height, width):  #
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _sh_irradiance(convolved, x, y, z):  # pragma: no cover - compiled
     """RGB of the order-2 SH irradiance ``convolved`` (9, 3) (coefficients x A_l) at the unit
-    normal (x, y, z), float32, summed term by term in order (unrolled: constant indices compile
-    to a few times fewer instructions than a loop over a basis tuple)."""
+    normal (x, y, z), float32, summed term by term in order k = 0 .. 8."""
     basis0 = np.float32(0.282094791773878)
     basis1 = np.float32(0.488602511902920) * y
     basis2 = np.float32(0.488602511902920) * z
@@ -429,7 +428,7 @@ def shade(
     split(_shade_part, arguments, len(hit_pixels), "hits")
 
 
-@_serial
+@_compiled
 def _shade_part(  # pragma: no cover - compiled
     raw, filtered, uniform, hit_index, hit_pixels, column, points, geometric, shading, view, distance,
     roughness, plane_tolerance, term_kind, term_mode, term_vector, term_rgb, term_row, hit_to_light,
@@ -496,7 +495,7 @@ def _shade_part(  # pragma: no cover - compiled
             specular[pixel, 0], specular[pixel, 1], specular[pixel, 2] = sums[3, i], sums[4, i], sums[5, i]
 
 
-@_serial
+@_compiled
 def _filter_part(  # pragma: no cover - compiled
     raw, filtered, uniform, hit_index, hit_pixels, column, points, geometric, distance,
     plane_tolerance, fractions, first, stop,
