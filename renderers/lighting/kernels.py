@@ -349,27 +349,12 @@ def _sh_irradiance(convolved, x, y, z):  # pragma: no cover - compiled
     basis7 = np.float32(1.092548430592079) * x * z
     basis8 = np.float32(0.546274215296040) * (x * x - y * y)
     basis = (basis0, basis1, basis2, basis3, basis4, basis5, basis6, basis7, basis8)
-    return (
-        _sh_channel(convolved, 0, basis),
-        _sh_channel(convolved, 1, basis),
-        _sh_channel(convolved, 2, basis),
-    )
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _sh_channel(convolved, c, basis):  # pragma: no cover - compiled
-    """sum_k basis[k] convolved[k, c] in order k = 0 .. 8 (float32)."""
-    total = np.float32(0.0)
-    total += basis[0] * convolved[0, c]
-    total += basis[1] * convolved[1, c]
-    total += basis[2] * convolved[2, c]
-    total += basis[3] * convolved[3, c]
-    total += basis[4] * convolved[4, c]
-    total += basis[5] * convolved[5, c]
-    total += basis[6] * convolved[6, c]
-    total += basis[7] * convolved[7, c]
-    total += basis[8] * convolved[8, c]
-    return total
+    s0, s1, s2 = np.float32(0.0), np.float32(0.0), np.float32(0.0)
+    for term in range(9):
+        s0 += basis[term] * convolved[term, 0]
+        s1 += basis[term] * convolved[term, 1]
+        s2 += basis[term] * convolved[term, 2]
+    return s0, s1, s2
 
 
 # Rows of ``_shade_part``'s per-hit table (float32): world point, geometric normal, shading
@@ -552,7 +537,7 @@ def _filter_part(  # pragma: no cover - compiled
                 fractions[k, i] *= scale
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@_compiled
 def _direct_term(  # pragma: no cover - compiled
     t, mode, visible, surface, view_part, term_vector, term_rgb, to_light, arriving, first,
     want_specular, sums,
@@ -623,7 +608,7 @@ def _add_term(surface, view_part, i, f, lx, ly, lz, e0, e1, e2, want_specular, s
         sums[5, i] = np.float32(sums[5, i] + e2 * factor) if seen else sums[5, i]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@_compiled
 def _environment_irradiance(convolved, surface, sums):  # pragma: no cover - compiled
     """Add an environment's SH irradiance (``convolved`` (9, 3), clamped at 0) at the shading
     normals of ``surface``'s n hits x their ambient visibility to ``sums[:3]``."""
@@ -640,7 +625,7 @@ def _environment_irradiance(convolved, surface, sums):  # pragma: no cover - com
         sums[2, i] = np.float32(sums[2, i] + max(s2, np.float32(0.0)) * ambient)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@_compiled
 def _environment_specular(  # pragma: no cover - compiled
     surface, env_levels, env_level_start, env_level_rows, env_level_roughness, env_level_count,
     env_rotation, sums,
